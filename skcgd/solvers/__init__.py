@@ -1,0 +1,30 @@
+"""Game solvers and the conjugate-gradient method.
+
+Zero-sum games (``min_x max_y f``): :class:`CGD`, :class:`ACGD`,
+:class:`CompetitiveMirrorDescent` (players on the simplex), and the first-order baselines
+:class:`GDA`, :class:`ExtraGradient`, :class:`OptimisticGDA`. General-sum games:
+:class:`GeneralSumCGD`. Linear systems: :func:`conjugate_gradient`.
+"""
+
+from skcgd.solvers._base import BaseGameSolver, GameSolverResult, GameState, check_game
+from skcgd.solvers._cg import CGDOperator, RowGramOperator, conjugate_gradient
+from skcgd.solvers._cgd import ACGD, CGD, CompetitiveMirrorDescent
+from skcgd.solvers._first_order import GDA, ExtraGradient, OptimisticGDA
+from skcgd.solvers._general_sum import GeneralSumCGD
+
+__all__ = [
+    "conjugate_gradient",
+    "CGDOperator",
+    "RowGramOperator",
+    "BaseGameSolver",
+    "GameState",
+    "GameSolverResult",
+    "check_game",
+    "CGD",
+    "ACGD",
+    "CompetitiveMirrorDescent",
+    "GDA",
+    "ExtraGradient",
+    "OptimisticGDA",
+    "GeneralSumCGD",
+]

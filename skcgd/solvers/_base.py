@@ -1,0 +1,365 @@
+"""Shared machinery of the game solvers: state, result, the run loop, step sizes, checks.
+
+Every solver follows the same call order (as optax/jaxopt do)::
+
+    state = solver.init(game, x0, y0)          # gradients at the start, solver memory
+    while state.error > tol and state.n_iter < max_iter:
+        state = solver.update(game, state)     # one step; returns a new immutable state
+    result = solver.run(game, x0, y0)          # the loop above, with history and checks
+
+``state.error`` is the stationarity measure at ``(state.x, state.y)``: the gradient norm
+``sqrt(||grad_x f||^2 + ||grad_y f||^2)`` for players on R^n.
+"""
+
+import numbers
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from skcgd.exceptions import ConvergenceWarning, DivergenceError
+
+__all__ = ["GameState", "GameSolverResult", "BaseGameSolver", "check_game"]
+
+
+class GameState(NamedTuple):
+    """Immutable state of a game solver after ``n_iter`` steps.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        The players' iterates.
+    n_iter : int
+        Steps taken.
+    error : float
+        Stationarity measure at ``(x, y)`` (gradient norm for players on R^n).
+    grad_x, grad_y : ndarray
+        Gradients at ``(x, y)`` (of f and f for zero-sum games, of f and g otherwise).
+    cg_iter : int
+        Inner linear-solver iterations of the last step (0 for first-order solvers).
+    aux : Any
+        Solver-specific memory (warm starts, previous gradients, RMS accumulators).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    n_iter: int
+    error: float
+    grad_x: np.ndarray
+    grad_y: np.ndarray
+    cg_iter: int = 0
+    aux: Any = None
+
+
+class GameSolverResult:
+    """What :meth:`BaseGameSolver.run` returns.
+
+    Attributes
+    ----------
+    x, y : ndarray
+        Final iterates.
+    n_iter : int
+        Steps taken.
+    converged : bool
+        Whether ``error <= tol`` was reached (always False with ``tol=0``).
+    history : dict of ndarray
+        ``"grad_norm"`` (length ``n_iter + 1``, the stationarity measure before the first and
+        after every step), ``"grad_norm_x"`` and ``"grad_norm_y"`` (each player's part) and
+        ``"cg_iter"`` (length ``n_iter``, inner CG iterations per step).
+    state : GameState
+        The final state (to continue with :meth:`BaseGameSolver.update`).
+    """
+
+    def __init__(self, x, y, n_iter, converged, history, state):
+        self.x, self.y, self.n_iter, self.converged = x, y, n_iter, converged
+        self.history, self.state = history, state
+
+    def __repr__(self):
+        return (f"GameSolverResult(n_iter={self.n_iter}, converged={self.converged}, "
+                f"error={self.history['grad_norm'][-1]:.3e})")
+
+
+_REQUIRED = ("n_x", "n_y", "value", "grads", "mixed", "curvature_x", "curvature_y")
+_FIRST_ORDER_REQUIRED = ("n_x", "n_y", "grads", "curvature_x", "curvature_y")
+
+
+def check_game(game, solver_name, required=_REQUIRED, zero_sum=None):
+    """Check that ``game`` implements what a solver needs; raise a TypeError naming what is missing.
+
+    Parameters
+    ----------
+    game : object
+        The game.
+    solver_name : str
+        Name used in the message.
+    required : tuple of str
+        Attributes the solver uses.
+    zero_sum : bool or None
+        If not None, the kind of game the solver plays.
+    """
+    missing = [name for name in required if not hasattr(game, name)]
+    if missing:
+        raise TypeError(
+            f"{type(game).__name__} is not compatible with solver {solver_name}: a game must "
+            f"implement {', '.join(required)}. Missing: {', '.join(missing)}. "
+            "See skcgd.games.BaseGame for the protocol."
+        )
+    if zero_sum is not None and bool(getattr(game, "zero_sum", True)) != zero_sum:
+        kind = "zero-sum" if zero_sum else "general-sum"
+        other = "skcgd.solvers.GeneralSumCGD" if zero_sum else "skcgd.solvers.CGD"
+        raise TypeError(
+            f"{solver_name} plays {kind} games, but {type(game).__name__} has "
+            f"zero_sum={getattr(game, 'zero_sum', True)}. Use {other}."
+        )
+
+
+def _norm(v):
+    return float(np.sqrt(np.dot(v, v)))
+
+
+def _check_point(v, size, name):
+    v = np.asarray(v, dtype=np.float64)
+    if v.ndim == 0 and size == 1:
+        v = v.reshape(1)
+    if v.ndim != 1 or v.shape[0] != size:
+        raise ValueError(f"{name} must be a vector of length {size}, got shape {v.shape}.")
+    if not np.isfinite(v).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return v.copy()
+
+
+class BaseGameSolver:
+    """Base class of the game solvers (not to be used directly).
+
+    Parameters
+    ----------
+    eta : float, (float, float) or "auto"
+        Step size(s): one for both players, a pair ``(eta_x, eta_y)``, or ``"auto"`` for
+        ``1 / L`` per player, ``L`` the game's own-curvature bound at the start point.
+    max_iter : int
+        Maximum number of steps.
+    tol : float
+        Stop when the stationarity measure is ``<= tol``; ``tol=0`` runs exactly ``max_iter``
+        steps (and does not warn).
+    divergence_factor : float
+        Stop with :class:`~skcgd.exceptions.DivergenceError` when the stationarity measure
+        exceeds ``divergence_factor`` times its initial value (or an iterate is not finite).
+    verbose : int
+        Print progress every ``verbose`` steps (0: silent).
+    """
+
+    _required = _REQUIRED
+    _zero_sum = True
+    _solves_linear_systems = False
+
+    def __init__(self, eta=0.1, *, max_iter=1000, tol=1e-6, divergence_factor=1e10, verbose=0):
+        self.eta = eta
+        self.max_iter = max_iter
+        self.tol = tol
+        self.divergence_factor = divergence_factor
+        self.verbose = verbose
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{self.name}({params})"
+
+    def _params(self):
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    # -- step sizes ---------------------------------------------------------------------------
+    def _check_params(self):
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
+            raise ValueError(f"max_iter must be a non-negative integer, got {self.max_iter!r}.")
+        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        if not (isinstance(self.divergence_factor, numbers.Real) and self.divergence_factor > 1):
+            raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}.")
+
+    def _step_sizes(self, game, x, y):
+        """Resolve ``eta`` into ``(eta_x, eta_y)`` (positive floats)."""
+        eta = self.eta
+        if isinstance(eta, str):
+            if eta != "auto":
+                raise ValueError(f"eta must be a positive number, a pair or 'auto', got {eta!r}.")
+            return self._auto_step_sizes(game, x, y)
+        if isinstance(eta, numbers.Real):
+            eta_x = eta_y = float(eta)
+        else:
+            try:
+                eta_x, eta_y = (float(e) for e in eta)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"eta must be a positive number, a pair (eta_x, eta_y) or 'auto', got {eta!r}."
+                ) from None
+        if not (np.isfinite(eta_x) and np.isfinite(eta_y) and eta_x > 0 and eta_y > 0):
+            raise ValueError(f"Step sizes must be positive and finite, got eta={eta!r}.")
+        return eta_x, eta_y
+
+    def _auto_step_sizes(self, game, x, y):
+        # Each player's own curvature L limits its step (eta * L < 2 is necessary even for
+        # CGD, which only removes the limit that comes from the interaction). 1 / L is the
+        # step of the convergence theorem. A player without own curvature gets 1 / ||B||.
+        lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
+        fallback = None
+        etas = []
+        for L in (lx, ly):
+            if L > 0 and np.isfinite(L):
+                etas.append(1.0 / L)
+            else:
+                if fallback is None:
+                    fallback = 1.0 / max(_spectral_norm_estimate(game, x, y), 1e-12)
+                etas.append(fallback)
+        return etas[0], etas[1]
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _error(self, game, x, y, gx, gy):
+        return float(np.sqrt(np.dot(gx, gx) + np.dot(gy, gy)))
+
+    def _error_parts(self, game, state):
+        return _norm(state.grad_x), _norm(state.grad_y)
+
+    def init(self, game, x0, y0):
+        """Check the game and the start point; return the initial :class:`GameState`."""
+        check_game(game, self.name, self._required, zero_sum=self._zero_sum)
+        self._check_params()
+        x = _check_point(x0, game.n_x, "x0")
+        y = _check_point(y0, game.n_y, "y0")
+        gx, gy = game.grads(x, y)
+        aux = self._init_aux(game, x, y, gx, gy)
+        return GameState(x, y, 0, self._error(game, x, y, gx, gy), gx, gy, 0, aux)
+
+    def _init_aux(self, game, x, y, gx, gy):
+        return None
+
+    def update(self, game, state):
+        """One step from ``state``; returns the new :class:`GameState`."""
+        raise NotImplementedError
+
+    def _new_state(self, game, state, x, y, cg_iter=0, aux=None):
+        gx, gy = game.grads(x, y)
+        return GameState(x, y, state.n_iter + 1, self._error(game, x, y, gx, gy), gx, gy,
+                         cg_iter, aux)
+
+    def run(self, game, x0, y0, callback=None):
+        """Play the game from ``(x0, y0)`` until ``error <= tol`` or ``max_iter`` steps.
+
+        Parameters
+        ----------
+        game : game object
+            See :mod:`skcgd.games`.
+        x0, y0 : array-like
+            Start point.
+        callback : callable, default=None
+            Called as ``callback(state)`` after every step; returning ``True`` stops the run.
+
+        Returns
+        -------
+        result : GameSolverResult
+
+        Raises
+        ------
+        DivergenceError
+            When an iterate becomes non-finite or the gradient norm blows up; the message
+            names the step sizes and the players' own-curvature bounds.
+        """
+        state = self.init(game, x0, y0)
+        e0 = state.error
+        start = state
+        gnx, gny = self._error_parts(game, state)
+        hist = {"grad_norm": [state.error], "grad_norm_x": [gnx], "grad_norm_y": [gny],
+                "cg_iter": []}
+        converged = self.tol > 0 and state.error <= self.tol
+        while not converged and state.n_iter < self.max_iter:
+            previous = state
+            state = self.update(game, state)
+            bad = (not np.isfinite(state.error) or not np.isfinite(state.x).all()
+                   or not np.isfinite(state.y).all())
+            if bad or state.error > self.divergence_factor * max(e0, 1e-300):
+                raise DivergenceError(self._divergence_message(game, start, previous, state),
+                                      n_iter=state.n_iter)
+            gnx, gny = self._error_parts(game, state)
+            hist["grad_norm"].append(state.error)
+            hist["grad_norm_x"].append(gnx)
+            hist["grad_norm_y"].append(gny)
+            hist["cg_iter"].append(state.cg_iter)
+            if self.verbose and state.n_iter % self.verbose == 0:
+                print(f"[{self.name}] step {state.n_iter:5d}  |grad| {state.error:.3e}  "
+                      f"(x {gnx:.2e}, y {gny:.2e})  CG iterations {state.cg_iter}")
+            converged = self.tol > 0 and state.error <= self.tol
+            if callback is not None and callback(state):
+                break
+        if not converged and self.tol > 0 and state.n_iter >= self.max_iter:
+            warnings.warn(
+                f"{self.name} did not reach tol={self.tol:g} in max_iter={self.max_iter} steps "
+                f"(stationarity {state.error:.3e}). Increase max_iter, or check the step sizes "
+                f"{self._eta_text(game, start)}: too small is slow, and a step near 2/L of a "
+                "player's own curvature L oscillates.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        history = {k: np.asarray(v, dtype=float if k != "cg_iter" else int)
+                   for k, v in hist.items()}
+        self._finish(game, state)
+        return GameSolverResult(state.x, state.y, state.n_iter, bool(converged), history, state)
+
+    def _finish(self, game, state):
+        """Hook run at the end of :meth:`run` (e.g. to warn about inner solves)."""
+
+    def _eta_text(self, game, state):
+        try:
+            eta_x, eta_y = self._step_sizes(game, state.x, state.y)
+            return f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}"
+        except Exception:  # pragma: no cover - only for messages
+            return f"eta={self.eta!r}"
+
+    def _divergence_message(self, game, start, previous, state):
+        eta_x, eta_y = self._step_sizes(game, start.x, start.y)
+        try:
+            lx = float(game.curvature_x(previous.x, previous.y))
+            ly = float(game.curvature_y(previous.x, previous.y))
+        except Exception:  # pragma: no cover - bound not computable at a wild point
+            lx = ly = float("nan")
+        what = ("an iterate became non-finite" if not np.isfinite(state.x).all()
+                or not np.isfinite(state.y).all() or not np.isfinite(state.error)
+                else f"the gradient norm grew from {start.error:.3g} to {state.error:.3g}")
+        msg = (f"{self.name} diverged at step {state.n_iter}: {what}. Step sizes "
+               f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}; own-curvature bounds ||D2xx f|| <= "
+               f"{lx:.4g}, ||D2yy f|| <= {ly:.4g} (eta_x*Lx = {eta_x * lx:.3g}, "
+               f"eta_y*Ly = {eta_y * ly:.3g}). ")
+        hints = []
+        for name, eta, L in (("x", eta_x, lx), ("y", eta_y, ly)):
+            if np.isfinite(L) and L > 0 and eta * L >= 2:
+                hints.append(f"eta_{name}*L{name} >= 2: the {name} player's own curvature alone "
+                             f"makes its step unstable; use eta_{name} <= 1/L{name} = {1 / L:.4g}")
+        if hints:
+            msg += "; ".join(hints) + " (CGD removes only the step limit due to the interaction)."
+        elif self._solves_linear_systems:
+            msg += "Use smaller step sizes or eta='auto'."
+        else:
+            msg += ("Use smaller step sizes, or CGD, which is stable for any step size on the "
+                    "interaction part of the game.")
+        return msg
+
+
+def _spectral_norm_estimate(game, x, y, n_iter=30):
+    """Largest singular value of B = D2_xy f at (x, y) by power iteration on B^T B."""
+    op = game.mixed(x, y)
+    op = op[0] if isinstance(op, tuple) else op
+    n = op.shape[1]
+    if n == 0 or op.shape[0] == 0:
+        return 0.0
+    v = np.random.default_rng(0).standard_normal(n)
+    v /= np.linalg.norm(v)
+    sigma = 0.0
+    for _ in range(n_iter):
+        w = op.rmatvec(op.matvec(v))
+        nw = np.linalg.norm(w)
+        if nw == 0:
+            return 0.0
+        sigma = np.sqrt(nw)
+        v = w / nw
+    return float(sigma)

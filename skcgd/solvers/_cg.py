@@ -1,0 +1,307 @@
+"""Public conjugate gradient and the structured SPD operators the game solvers need."""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from skcgd._kernels.cg import CSR, DENSE, ROWGRAM_CSR, ROWGRAM_DENSE, _apply_operator, _cg_solve
+
+__all__ = ["conjugate_gradient", "RowGramOperator", "CGDOperator"]
+
+_NO_MATRIX = np.zeros((0, 0))
+_NO_VECTOR = np.zeros(0)
+_NO_INDEX = np.zeros(0, dtype=np.int32)
+_NO_WEIGHTS = np.zeros((0, 1))
+
+
+def _as_float_array(a, name, ndim):
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}.")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got an array of shape {a.shape}.")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return a
+
+
+def _as_csr(X, name="X"):
+    X = sp.csr_matrix(X) if not sp.isspmatrix_csr(X) else X
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
+    if not np.isfinite(X.data).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return X
+
+
+def _diag(value, size, name):
+    """Broadcast a scalar or a vector of non-negative numbers to a float64 vector of ``size``."""
+    if isinstance(value, numbers.Real):
+        out = np.full(size, float(value))
+    else:
+        out = _as_float_array(value, name, 1)
+        if out.shape[0] != size:
+            raise ValueError(f"{name} must have length {size}, got {out.shape[0]}.")
+    if not np.isfinite(out).all() or (out < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative.")
+    return out
+
+
+class RowGramOperator:
+    r"""The SPD operator ``I + Dx G Dx`` of one competitive step, applied without forming G.
+
+    .. math::
+
+        A = I + D_x \Big(\sum_{i=1}^n h_i\, (r_i \otimes \tilde x_i)
+                          (r_i \otimes \tilde x_i)^T\Big) D_x
+
+    where :math:`\tilde x_i` is row ``i`` of ``X`` (followed by a 1 when ``fit_intercept``),
+    :math:`r_i` row ``i`` of ``R`` and :math:`D_x = \mathrm{diag}(d_x)`. The unknown has length
+    ``K * q`` with ``q = n_features + fit_intercept``, laid out as a (K, q) matrix in row-major
+    order. One product with ``A`` reads ``X`` once.
+
+    This is :math:`I + H_x^{1/2} B H_y B^T H_x^{1/2}` for a mixed Hessian ``B`` whose columns
+    are :math:`r_i \otimes \tilde x_i` (the zero-sum CGD system with diagonal steps ``hy`` and
+    ``dx**2``); with ``R = 1`` it is :math:`I + \eta_x \eta_y X^T X`.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, p)
+        Rows of the factor; CSR is used as is (never densified).
+    R : ndarray of shape (n, K), default=None
+        Row coefficients; ``None`` means ``K = 1`` and all ones.
+    hy : float or ndarray of shape (n,), default=1.0
+        Non-negative row weights.
+    dx : float or ndarray of shape (K * q,), default=1.0
+        Non-negative symmetric scaling.
+    fit_intercept : bool, default=False
+        Append a constant 1 to every row of ``X``.
+    """
+
+    def __init__(self, X, R=None, hy=1.0, dx=1.0, fit_intercept=False):
+        if sp.issparse(X):
+            self._X = _as_csr(X)
+            self._kind = ROWGRAM_CSR
+        else:
+            X = np.asarray(X)
+            if X.dtype not in (np.float32, np.float64):
+                X = X.astype(np.float64)
+            self._X = np.ascontiguousarray(X)
+            if self._X.ndim != 2:
+                raise ValueError(f"X must be 2-dimensional, got shape {self._X.shape}.")
+            if not np.isfinite(self._X).all():
+                raise ValueError("X contains NaN or infinity.")
+            self._kind = ROWGRAM_DENSE
+        n, p = self._X.shape
+        self.R = np.ones((n, 1)) if R is None else _as_float_array(R, "R", 2)
+        if self.R.shape[0] != n:
+            raise ValueError(f"R must have {n} rows (one per row of X), got {self.R.shape[0]}.")
+        self.fit_intercept = bool(fit_intercept)
+        q = p + int(self.fit_intercept)
+        m = self.R.shape[1] * q
+        self.hy = _diag(hy, n, "hy")
+        self.dx = _diag(dx, m, "dx")
+        self.shape = (m, m)
+        self.dtype = np.dtype(np.float64)
+
+    def _kernel_args(self):
+        X = self._X
+        if self._kind == ROWGRAM_DENSE:
+            return (self._kind, X, _NO_VECTOR, _NO_INDEX, _NO_INDEX, X.shape[1], self.R,
+                    self.hy, self.dx, self.fit_intercept)
+        return (self._kind, _NO_MATRIX, X.data, X.indices, X.indptr, X.shape[1], self.R,
+                self.hy, self.dx, self.fit_intercept)
+
+    def matvec(self, v):
+        """Return ``A @ v``."""
+        v = np.ascontiguousarray(v, dtype=np.float64)
+        out = np.empty(self.shape[0])
+        _apply_operator(*self._kernel_args(), v, out)
+        return out
+
+    def __matmul__(self, v):
+        return self.matvec(v)
+
+    def toarray(self):
+        """The operator as a dense (m, m) array (for tests and small direct solves)."""
+        X = self._X.toarray() if sp.issparse(self._X) else np.asarray(self._X, dtype=np.float64)
+        if self.fit_intercept:
+            X = np.hstack([X, np.ones((X.shape[0], 1))])
+        n, q = X.shape
+        K = self.R.shape[1]
+        # columns of the factor: r_i kron xt_i, scaled by sqrt(hy_i)
+        F = (self.R[:, :, None] * X[:, None, :]).reshape(n, K * q) * np.sqrt(self.hy)[:, None]
+        F = F * self.dx[None, :]
+        return np.eye(K * q) + F.T @ F
+
+
+class CGDOperator(RowGramOperator):
+    r"""The zero-sum CGD system matrix ``I + eta_x * eta_y * B @ B.T`` of a mixed Hessian ``B``.
+
+    Applied matrix-free with two products with ``B`` per application, fused into one pass
+    over ``B`` (``B B^T`` is never formed).
+
+    Parameters
+    ----------
+    B : {ndarray, sparse matrix} of shape (m, n)
+        The mixed Hessian :math:`D^2_{xy} f`.
+    eta_x, eta_y : float, default=1.0
+        The players' step sizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.solvers import CGDOperator, conjugate_gradient
+    >>> B = np.array([[1.0, 2.0], [0.0, 1.0], [1.0, 0.0]])
+    >>> op = CGDOperator(B, eta_x=0.5, eta_y=2.0)
+    >>> b = np.ones(3)
+    >>> x, n_iter, converged = conjugate_gradient(op, b, tol=1e-12)
+    >>> np.allclose((np.eye(3) + B @ B.T) @ x, b), converged
+    (True, True)
+    """
+
+    def __init__(self, B, eta_x=1.0, eta_y=1.0):
+        if eta_x < 0 or eta_y < 0:
+            raise ValueError(f"Step sizes must be non-negative, got eta_x={eta_x}, eta_y={eta_y}.")
+        # B B^T = sum_j b_j b_j^T over the columns b_j of B: the rows of B^T.
+        Bt = B.T.tocsr() if sp.issparse(B) else np.ascontiguousarray(np.asarray(B).T)
+        super().__init__(Bt, None, hy=float(eta_y), dx=float(np.sqrt(eta_x)))
+
+
+def _python_cg(matvec, b, x0, tol, atol, max_iter):
+    """The CG loop of :func:`skcgd._kernels.cg._cg_solve` for operators given as callables."""
+    x = x0.copy()
+    threshold = max(tol * np.linalg.norm(b), atol)
+    r = b - matvec(x)
+    rr = r @ r
+    if rr > b @ b:  # a warm start worse than zero is dropped
+        x[:] = 0.0
+        r = b.copy()
+        rr = r @ r
+    if not np.isfinite(rr):
+        return x, 0, False
+    if np.sqrt(rr) <= threshold:
+        return x, 0, True
+    p = r.copy()
+    it = 0
+    while it < max_iter:
+        it += 1
+        Ap = matvec(p)
+        pAp = p @ Ap
+        if not pAp > 0.0:
+            return x, it, False
+        alpha = rr / pAp
+        x += alpha * p
+        r -= alpha * Ap
+        rr_new = r @ r
+        if not np.isfinite(rr_new):
+            return x, it, False
+        if np.sqrt(rr_new) <= threshold:
+            r = b - matvec(x)
+            rr_new = r @ r
+            if np.sqrt(rr_new) <= threshold:
+                return x, it, True
+            p = r.copy()
+            rr = rr_new
+            continue
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return x, it, False
+
+
+def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None):
+    r"""Solve ``A x = b`` for a symmetric positive definite ``A`` by conjugate gradient.
+
+    Parameters
+    ----------
+    A : ndarray, sparse matrix, RowGramOperator, CGDOperator, LinearOperator or callable
+        The SPD operator, of shape (m, m). Dense and CSR matrices and skcgd's structured
+        operators run in a compiled loop; a :class:`scipy.sparse.linalg.LinearOperator` or a
+        callable ``v -> A @ v`` runs in a Python loop.
+    b : array-like of shape (m,)
+        Right-hand side.
+    x0 : array-like of shape (m,), default=None
+        Warm start (zeros if None). The first residual is the true one, ``b - A x0``; a warm
+        start whose residual is larger than ``||b||`` is replaced by zero.
+    tol : float, default=1e-6
+        Relative tolerance: stop when ``||b - A x|| <= max(tol * ||b||, atol)``.
+    atol : float, default=0.0
+        Absolute tolerance.
+    max_iter : int, default=None
+        Maximum number of iterations; ``None`` means ``10 * m``. Never capped at ``m``: in
+        floating point CG can need more than ``m`` iterations on ill-conditioned systems.
+
+    Returns
+    -------
+    x : ndarray of shape (m,)
+        The approximate solution.
+    n_iter : int
+        Iterations performed (products with ``A`` inside the loop).
+    converged : bool
+        Whether the tolerance was met on the true residual. ``False`` also when ``A`` turned
+        out not to be positive definite along a search direction.
+
+    Notes
+    -----
+    CG minimises :math:`\tfrac12 x^T A x - b^T x` over growing Krylov spaces; after ``k``
+    iterations the A-norm error has shrunk by at least
+    :math:`2((\sqrt\kappa - 1)/(\sqrt\kappa + 1))^k`, :math:`\kappa` the condition number.
+    Convergence is always confirmed on the true residual, so a nearly singular system reports
+    ``converged=False`` rather than a solution that only the recursive residual believes in.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.solvers import conjugate_gradient
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> x, n_iter, converged = conjugate_gradient(A, np.array([1.0, 2.0]), tol=1e-12)
+    >>> np.round(x, 6), n_iter, converged
+    (array([0.090909, 0.636364]), 2, True)
+    """
+    b = _as_float_array(b, "b", 1)
+    m = b.shape[0]
+    if tol < 0 or atol < 0:
+        raise ValueError(f"tol and atol must be non-negative, got tol={tol}, atol={atol}.")
+    if max_iter is None:
+        max_iter = 10 * max(m, 1)
+    if not isinstance(max_iter, numbers.Integral) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}.")
+    x0 = np.zeros(m) if x0 is None else _as_float_array(x0, "x0", 1).copy()
+    if x0.shape[0] != m:
+        raise ValueError(f"x0 has length {x0.shape[0]} but b has length {m}.")
+
+    if isinstance(A, RowGramOperator):
+        if A.shape[0] != m:
+            raise ValueError(f"A has shape {A.shape} but b has length {m}.")
+        args = A._kernel_args()
+    elif sp.issparse(A):
+        if A.shape != (m, m):
+            raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
+        A = _as_csr(A, "A").astype(np.float64)
+        args = (CSR, _NO_MATRIX, A.data, A.indices, A.indptr, m, _NO_WEIGHTS, _NO_VECTOR,
+                _NO_VECTOR, False)
+    elif isinstance(A, LinearOperator) or (callable(A) and not isinstance(A, np.ndarray)):
+        matvec = A.matvec if isinstance(A, LinearOperator) else A
+        if isinstance(A, LinearOperator) and A.shape != (m, m):
+            raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
+
+        def checked(v):
+            out = np.asarray(matvec(v), dtype=np.float64).reshape(-1)
+            if out.shape[0] != m:
+                raise ValueError(f"A @ v returned length {out.shape[0]}, expected {m}.")
+            return out
+
+        return _python_cg(checked, b, x0, tol, atol, max_iter)
+    else:
+        A = _as_float_array(A, "A", 2)
+        if A.shape != (m, m):
+            raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
+        args = (DENSE, A, _NO_VECTOR, _NO_INDEX, _NO_INDEX, m, _NO_WEIGHTS, _NO_VECTOR,
+                _NO_VECTOR, False)
+    x, n_iter, converged = _cg_solve(*args, b, x0, float(tol), float(atol), int(max_iter))
+    return x, int(n_iter), bool(converged)

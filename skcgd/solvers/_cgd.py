@@ -1,0 +1,501 @@
+"""Competitive gradient descent: CGD, ACGD and competitive mirror descent (zero-sum)."""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from skcgd.exceptions import ConvergenceWarning
+from skcgd.solvers._base import BaseGameSolver, GameState, _norm
+
+__all__ = ["CGD", "ACGD", "CompetitiveMirrorDescent"]
+
+_LINEAR_SOLVERS = ("auto", "cg", "cholesky")
+
+
+def _mixed_operator(game, x, y):
+    op = game.mixed(x, y)
+    return op[0] if isinstance(op, tuple) else op
+
+
+class _CGDStep:
+    """What one competitive step produced."""
+
+    __slots__ = ("dx", "dy", "z", "side", "cg_iter", "cg_converged", "method")
+
+    def __init__(self, dx, dy, z, side, cg_iter, cg_converged, method):
+        self.dx, self.dy, self.z, self.side = dx, dy, z, side
+        self.cg_iter, self.cg_converged, self.method = cg_iter, cg_converged, method
+
+
+class _CompetitiveBase(BaseGameSolver):
+    """The zero-sum competitive step with diagonal steps, shared by CGD, ACGD and mirror CGD.
+
+    With positive diagonal steps ``Hx`` (m) and ``Hy`` (n) and ``B = D2_xy f``, the step is the
+    Nash equilibrium of the local bilinear game with quadratic regularisation:
+
+        dx = -Hx (grad_x f + B dy),   dy = Hy (grad_y f + B^T dx).
+
+    Solving for the smaller player (``side="x"`` when m <= n) with the symmetric substitution
+    ``dx = Hx^(1/2) z``:
+
+        (I + Hx^(1/2) B Hy B^T Hx^(1/2)) z = -Hx^(1/2) (grad_x f + B Hy grad_y f)
+        dy = Hy (grad_y f + B^T dx)                       # one mixed product
+
+    and for ``side="y"`` (``dy = Hy^(1/2) z``):
+
+        (I + Hy^(1/2) B^T Hx B Hy^(1/2)) z = Hy^(1/2) (grad_y f - B^T Hx grad_x f)
+        dx = -Hx (grad_x f + B dy).
+
+    The system is SPD (spectrum in [1, 1 + ||Hx^(1/2) B Hy^(1/2)||^2]), solved by conjugate
+    gradient warm-started from the previous step's ``z``, or by a Cholesky factorisation.
+    """
+
+    _solves_linear_systems = True
+
+    def __init__(self, eta=0.1, *, max_iter=1000, tol=1e-6, linear_solver="auto", cg_tol=1e-6,
+                 cg_atol=0.0, cg_max_iter=None, solve_for="auto", divergence_factor=1e10,
+                 verbose=0):
+        super().__init__(eta, max_iter=max_iter, tol=tol, divergence_factor=divergence_factor,
+                         verbose=verbose)
+        self.linear_solver = linear_solver
+        self.cg_tol = cg_tol
+        self.cg_atol = cg_atol
+        self.cg_max_iter = cg_max_iter
+        self.solve_for = solve_for
+
+    def _check_params(self):
+        super()._check_params()
+        if self.linear_solver not in _LINEAR_SOLVERS:
+            raise ValueError(f"linear_solver must be one of {_LINEAR_SOLVERS}, got "
+                             f"{self.linear_solver!r}.")
+        if self.solve_for not in ("auto", "x", "y"):
+            raise ValueError(f"solve_for must be 'auto', 'x' or 'y', got {self.solve_for!r}.")
+        if not (isinstance(self.cg_tol, numbers.Real) and self.cg_tol >= 0
+                and isinstance(self.cg_atol, numbers.Real) and self.cg_atol >= 0):
+            raise ValueError("cg_tol and cg_atol must be non-negative numbers.")
+        if self.cg_max_iter is not None and (
+                not isinstance(self.cg_max_iter, numbers.Integral) or self.cg_max_iter < 1):
+            raise ValueError(f"cg_max_iter must be a positive integer or None, got "
+                             f"{self.cg_max_iter!r}.")
+
+    def _side(self, m, n):
+        if self.solve_for != "auto":
+            return self.solve_for
+        return "x" if m <= n else "y"
+
+    def _competitive_step(self, op, gx, gy, hx, hy, z0, method):
+        """Solve the local game; returns a :class:`_CGDStep`."""
+        m, n = op.shape
+        side = self._side(m, n)
+        size = m if side == "x" else n
+        if method == "auto":
+            method = "cholesky" if size <= 8 else "cg"
+        if side == "x":
+            sx = np.sqrt(hx)
+            rhs = -sx * (gx + op.matvec(hy * gy))
+        else:
+            sy = np.sqrt(hy)
+            rhs = sy * (gy - op.rmatvec(hx * gx))
+        if z0 is None or z0.shape[0] != size:
+            z0 = np.zeros(size)
+        if method == "cholesky":
+            z = op.solve_direct(side, hx, hy, rhs)
+            cg_iter, ok = 0, True
+        else:
+            max_iter = self.cg_max_iter if self.cg_max_iter is not None else max(10 * size, 100)
+            z, cg_iter, ok = op.solve(side, hx, hy, rhs, z0, self.cg_tol, self.cg_atol, max_iter)
+        if side == "x":
+            dx = sx * z
+            dy = hy * (gy + op.rmatvec(dx))
+        else:
+            dy = sy * z
+            dx = -hx * (gx + op.matvec(dy))
+        return _CGDStep(dx, dy, z, side, int(cg_iter), bool(ok), method)
+
+    def _next_method(self, aux_method, step, op):
+        """Adaptive choice for ``linear_solver="auto"``.
+
+        Forming the dense system costs about ``N s^2`` against ``2 N s`` per CG iteration for
+        a system of size s whose operator reads N numbers, so once CG needs more than s / 2
+        iterations the factorisation is cheaper; the choice then sticks.
+        """
+        if self.linear_solver != "auto":
+            return self.linear_solver
+        if aux_method == "cholesky":
+            return "cholesky"
+        size = op.shape[0] if step.side == "x" else op.shape[1]
+        if step.method == "cg" and 2 * step.cg_iter > size and size <= 2000:
+            return "cholesky"
+        return "auto"
+
+    def _finish(self, game, state):
+        failed = getattr(state.aux, "cg_failures", 0)
+        if failed:
+            warnings.warn(
+                f"{self.name}: the inner conjugate-gradient solve did not reach cg_tol="
+                f"{self.cg_tol:g} in {failed} of {state.n_iter} steps; the steps were inexact. "
+                "Increase cg_max_iter, or use linear_solver='cholesky' when the smaller player "
+                "is small.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+
+class _CGDAux:
+    __slots__ = ("eta", "z", "method", "cg_failures", "extra")
+
+    def __init__(self, eta, z=None, method="auto", cg_failures=0, extra=None):
+        self.eta, self.z, self.method = eta, z, method
+        self.cg_failures, self.extra = cg_failures, extra
+
+
+class CGD(_CompetitiveBase):
+    r"""Competitive gradient descent for zero-sum games :math:`\min_x \max_y f(x, y)`.
+
+    Each step plays the Nash equilibrium of the local bilinear approximation of the game,
+    regularised by each player's step size: the players anticipate each other's move.
+
+    Parameters
+    ----------
+    eta : float, (float, float) or "auto", default=0.1
+        Step sizes ``(eta_x, eta_y)`` (one number for both). ``"auto"`` uses ``1 / L`` for each
+        player, ``L`` its own-curvature bound at the start point (``1 / ||B||`` for a player
+        without own curvature).
+    max_iter : int, default=1000
+        Maximum number of steps.
+    tol : float, default=1e-6
+        Stop when :math:`\sqrt{\|\nabla_x f\|^2 + \|\nabla_y f\|^2} \le` ``tol``. ``tol=0``
+        runs exactly ``max_iter`` steps.
+    linear_solver : {"auto", "cg", "cholesky"}, default="auto"
+        How the SPD system of a step is solved: conjugate gradient (matrix-free, fused kernel
+        where the game provides one), a dense Cholesky factorisation, or ``"auto"``: Cholesky
+        when the solved system has at most 8 unknowns or once CG needs more iterations than
+        half its size (then forming the matrix is cheaper), CG otherwise.
+    cg_tol, cg_atol : float, default=1e-6, 0.0
+        Relative and absolute tolerance of the inner CG solve.
+    cg_max_iter : int, default=None
+        Maximum CG iterations per step; ``None`` means ``max(10 * size, 100)``.
+    solve_for : {"auto", "x", "y"}, default="auto"
+        Which player's system to solve (the other is recovered with one mixed product);
+        ``"auto"`` picks the smaller player.
+    divergence_factor : float, default=1e10
+        Stop with :class:`~skcgd.exceptions.DivergenceError` when the gradient norm exceeds
+        this factor times its initial value.
+    verbose : int, default=0
+        Print progress every ``verbose`` steps.
+
+    Notes
+    -----
+    With :math:`B = D^2_{xy} f` and step sizes :math:`\eta_x, \eta_y`, one step is
+
+    .. math::
+
+        \Delta x &= -\eta_x (I + \eta_x \eta_y B B^T)^{-1}
+                    (\nabla_x f + \eta_y B \nabla_y f) \\
+        \Delta y &= \eta_y (\nabla_y f + B^T \Delta x)
+
+    (Schäfer & Anandkumar, 2019). The matrix :math:`I + \eta_x\eta_y BB^T` is symmetric
+    positive definite, so conjugate gradient solves it matrix-free with two products with
+    ``B`` per iteration (fused into one pass over the data for skcgd's games), warm-started
+    from the previous step. CGD removes the step-size limit that comes from the interaction
+    ``B`` (on a bilinear game it is the proximal-point method and converges for every step
+    size) but not the one of each player's own curvature: ``eta_x * ||D2xx f|| < 2`` is still
+    necessary, and CGD adds no hidden damping.
+
+    References
+    ----------
+    .. [1] F. Schäfer and A. Anandkumar, "Competitive Gradient Descent", NeurIPS 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import BilinearGame
+    >>> from skcgd.solvers import CGD
+    >>> game = BilinearGame(np.array([[3.0]]))
+    >>> result = CGD(eta=0.2, max_iter=50, tol=0).run(game, [0.5], [0.5])
+    >>> round(float(np.hypot(result.x[0], result.y[0])), 6)   # 0.70711 (1 + 0.04 * 9)^-25
+    0.000324
+    """
+
+    def _init_aux(self, game, x, y, gx, gy):
+        return _CGDAux(self._step_sizes(game, x, y), method=self.linear_solver)
+
+    def update(self, game, state):
+        """One CGD step (see the class docstring)."""
+        aux = state.aux
+        eta_x, eta_y = aux.eta
+        op = _mixed_operator(game, state.x, state.y)
+        m, n = op.shape
+        hx, hy = np.full(m, eta_x), np.full(n, eta_y)
+        step = self._competitive_step(op, state.grad_x, state.grad_y, hx, hy, aux.z, aux.method)
+        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
+                          aux.cg_failures + (not step.cg_converged))
+        return self._new_state(game, state, state.x + step.dx, state.y + step.dy,
+                               step.cg_iter, new_aux)
+
+
+class ACGD(_CompetitiveBase):
+    r"""Adaptive CGD: CGD with RMSProp-style diagonal step sizes for each coordinate.
+
+    Parameters
+    ----------
+    eta : float, (float, float) or "auto", default=0.01
+        Base step sizes (the learning rates that the RMS scaling divides).
+    beta : float, default=0.99
+        Decay of the running average of squared gradients.
+    eps : float, default=1e-8
+        Added to the root mean square before dividing.
+    clip : bool, default=True
+        Cap each player's diagonal step at ``1 / L`` (``L`` its own-curvature bound at the
+        start point). Without the cap the steps grow like ``eta / eps`` as the gradients
+        vanish and overshoot the players' own curvature (the failure of the original ACGD
+        near a solution).
+    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
+verbose
+        As in :class:`CGD`.
+
+    Notes
+    -----
+    With bias-corrected running averages :math:`v_x, v_y` of the squared gradients the steps
+    are :math:`H_x = \mathrm{diag}(\eta_x / (\sqrt{v_x} + \epsilon))` (likewise ``H_y``) and
+    the step is the CGD step with diagonal step sizes, solved in the symmetric form
+    :math:`(I + H_x^{1/2} B H_y B^T H_x^{1/2}) z = -H_x^{1/2}(\nabla_x f + B H_y \nabla_y f)`,
+    :math:`\Delta x = H_x^{1/2} z`, :math:`\Delta y = H_y(\nabla_y f + B^T \Delta x)`.
+
+    References
+    ----------
+    .. [1] F. Schäfer, H. Zheng and A. Anandkumar, "Implicit competitive regularization in
+       GANs", ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import QuadraticGame
+    >>> from skcgd.solvers import ACGD
+    >>> game = QuadraticGame(np.eye(2), np.ones((2, 2)), np.eye(2), a=[1.0, 0.0])
+    >>> result = ACGD(eta=0.5, tol=1e-8).run(game, np.zeros(2), np.zeros(2))
+    >>> bool(result.converged), np.allclose(result.x, game.saddle_point()[0], atol=1e-7)
+    (True, True)
+    """
+
+    def __init__(self, eta=0.01, *, beta=0.99, eps=1e-8, clip=True, max_iter=1000, tol=1e-6,
+                 linear_solver="auto", cg_tol=1e-6, cg_atol=0.0, cg_max_iter=None,
+                 solve_for="auto", divergence_factor=1e10, verbose=0):
+        super().__init__(eta, max_iter=max_iter, tol=tol, linear_solver=linear_solver,
+                         cg_tol=cg_tol, cg_atol=cg_atol, cg_max_iter=cg_max_iter,
+                         solve_for=solve_for, divergence_factor=divergence_factor,
+                         verbose=verbose)
+        self.beta = beta
+        self.eps = eps
+        self.clip = clip
+
+    def _check_params(self):
+        super()._check_params()
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1), got {self.beta!r}.")
+        if not self.eps > 0:
+            raise ValueError(f"eps must be positive, got {self.eps!r}.")
+
+    def _init_aux(self, game, x, y, gx, gy):
+        eta = self._step_sizes(game, x, y)
+        caps = (np.inf, np.inf)
+        if self.clip:
+            lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
+            caps = (1.0 / lx if lx > 0 else np.inf, 1.0 / ly if ly > 0 else np.inf)
+        rms = (np.zeros(game.n_x), np.zeros(game.n_y), 0, caps)
+        return _CGDAux(eta, method=self.linear_solver, extra=rms)
+
+    def update(self, game, state):
+        """One ACGD step (see the class docstring)."""
+        aux = state.aux
+        vx, vy, t, caps = aux.extra
+        t += 1
+        b = self.beta
+        vx = b * vx + (1 - b) * state.grad_x ** 2
+        vy = b * vy + (1 - b) * state.grad_y ** 2
+        corr = 1.0 - b ** t
+        hx = np.minimum(aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
+        hy = np.minimum(aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
+        op = _mixed_operator(game, state.x, state.y)
+        step = self._competitive_step(op, state.grad_x, state.grad_y, hx, hy, aux.z, aux.method)
+        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
+                          aux.cg_failures + (not step.cg_converged), (vx, vy, t, caps))
+        return self._new_state(game, state, state.x + step.dx, state.y + step.dy,
+                               step.cg_iter, new_aux)
+
+
+class _AugmentedOperator:
+    """Mixed Hessian of the game with Lagrange multipliers for the simplex constraints.
+
+    The min player's variables are ``(x, nu)`` (``nu`` prices the max player's constraint
+    ``1^T y = 1``, present when y is on the simplex) and the max player's ``(y, mu)`` (``mu``
+    for ``1^T x = 1``). The Lagrangian ``f + mu (1^T x - 1) + nu (1^T y - 1)`` has the mixed
+    Hessian ``[[B, 1_m], [1_n^T, 0]]`` (the 1-blocks present as the constraints are).
+    """
+
+    def __init__(self, op, x_simplex, y_simplex):
+        self.op, self.xs, self.ys = op, x_simplex, y_simplex
+        m, n = op.shape
+        self.m, self.n = m, n
+        self.shape = (m + int(y_simplex), n + int(x_simplex))
+
+    def matvec(self, v):
+        n = self.n
+        top = self.op.matvec(v[:n])
+        if self.xs:
+            top = top + v[n]
+        return np.concatenate([top, [v[:n].sum()]]) if self.ys else top
+
+    def rmatvec(self, u):
+        m = self.m
+        top = self.op.rmatvec(u[:m])
+        if self.ys:
+            top = top + u[m]
+        return np.concatenate([top, [u[:m].sum()]]) if self.xs else top
+
+    # CG and direct solves through the generic implementations of MixedOperator
+    def solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter):
+        from skcgd.games._base import MixedOperator
+
+        return MixedOperator.solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter)
+
+    def solve_direct(self, side, hx, hy, rhs):
+        from skcgd.games._base import MixedOperator
+
+        return MixedOperator.solve_direct(self, side, hx, hy, rhs)
+
+    def toarray(self):
+        from skcgd.games._base import MixedOperator
+
+        return MixedOperator.toarray(self)
+
+    def system_matrix(self, side, hx, hy):
+        from skcgd.games._base import MixedOperator
+
+        return MixedOperator.system_matrix(self, side, hx, hy)
+
+
+class CompetitiveMirrorDescent(_CompetitiveBase):
+    r"""Competitive mirror descent: CGD for players on the probability simplex.
+
+    A player whose game declares ``domain = "simplex"`` moves with the entropy mirror map
+    (multiplicative updates, iterates stay positive); its sum-to-one constraint becomes a
+    Lagrange multiplier given to the *other* player, which keeps the local game zero-sum.
+    Players on R^n move exactly as in :class:`CGD`.
+
+    Parameters
+    ----------
+    eta : float or (float, float), default=0.1
+        Step sizes (the mirror map's scale for simplex players; also the multipliers' step).
+    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
+verbose
+        As in :class:`CGD`. ``tol`` applies to the mirror stationarity measure below.
+
+    Notes
+    -----
+    With the Lagrangian :math:`F = f + \mu(1^T x - 1) + \nu(1^T y - 1)` and the inverse
+    Hessians of the mirror maps as diagonal steps, :math:`H_x = \eta_x\,\mathrm{diag}(x)`
+    on simplex coordinates and :math:`\eta` on the multipliers, one step solves the CGD
+    system of :class:`ACGD` with these steps for the linearised moves
+    :math:`\Delta x, \Delta\nu, \Delta y, \Delta\mu` and then updates
+    :math:`x \leftarrow x \odot \exp(\Delta x / x)` (a step in the mirror coordinates
+    :math:`\log x`), :math:`\nu \leftarrow \nu + \Delta\nu`. The stationarity measure is
+    :math:`\|x \odot \nabla_x F\|` (plain gradient norms on R^n) together with the constraint
+    residuals. As the constraints are enforced through the multipliers, iterates satisfy
+    them only at convergence; the game is evaluated at the iterates as they are.
+
+    References
+    ----------
+    .. [1] F. Schäfer, A. Anandkumar and H. Owhadi, "Competitive Mirror Descent", 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import BilinearGame
+    >>> from skcgd.solvers import CompetitiveMirrorDescent
+    >>> rps = BilinearGame([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], simplex=True)
+    >>> res = CompetitiveMirrorDescent(eta=1.0, tol=1e-10).run(rps, [.5, .3, .2], [.2, .5, .3])
+    >>> np.round(res.x, 6), rps.duality_gap(res.x, res.y) < 1e-8
+    (array([0.333333, 0.333333, 0.333333]), True)
+    """
+
+    def _flags(self, game):
+        return (getattr(game, "domain_x", "real") == "simplex",
+                getattr(game, "domain_y", "real") == "simplex")
+
+    def _augmented_grads(self, game, x, y, gx, gy, nu, mu):
+        xs, ys = self._flags(game)
+        Gx = gx + mu if xs else gx
+        Gy = gy + nu if ys else gy
+        gnu = np.array([y.sum() - 1.0]) if ys else np.zeros(0)
+        gmu = np.array([x.sum() - 1.0]) if xs else np.zeros(0)
+        return np.concatenate([Gx, gnu]), np.concatenate([Gy, gmu])
+
+    def _measure(self, game, x, y, Gx, Gy):
+        xs, ys = self._flags(game)
+        m, n = game.n_x, game.n_y
+        ex = np.concatenate([x * Gx[:m], Gx[m:]]) if xs else Gx
+        ey = np.concatenate([y * Gy[:n], Gy[n:]]) if ys else Gy
+        return ex, ey
+
+    def _check_domain(self, game, x, y):
+        xs, ys = self._flags(game)
+        for flag, v, name in ((xs, x, "x0"), (ys, y, "y0")):
+            if flag and not (v > 0).all():
+                raise ValueError(f"{name} must be strictly positive for a player on the simplex "
+                                 "(the entropy mirror map keeps iterates in the interior).")
+
+    def init(self, game, x0, y0):
+        """Initial state; multipliers start at zero."""
+        state = super().init(game, x0, y0)
+        self._check_domain(game, state.x, state.y)
+        return state
+
+    def _init_aux(self, game, x, y, gx, gy):
+        return _CGDAux(self._step_sizes(game, x, y), method=self.linear_solver,
+                       extra=(0.0, 0.0))
+
+    def _error(self, game, x, y, gx, gy):
+        # called from init before the multipliers exist: they start at zero
+        Gx, Gy = self._augmented_grads(game, x, y, gx, gy, 0.0, 0.0)
+        ex, ey = self._measure(game, x, y, Gx, Gy)
+        return float(np.sqrt(ex @ ex + ey @ ey))
+
+    def _state_error(self, game, x, y, gx, gy, nu, mu):
+        Gx, Gy = self._augmented_grads(game, x, y, gx, gy, nu, mu)
+        ex, ey = self._measure(game, x, y, Gx, Gy)
+        return float(np.sqrt(ex @ ex + ey @ ey)), _norm(ex), _norm(ey)
+
+    def _error_parts(self, game, state):
+        nu, mu = state.aux.extra
+        _, ex, ey = self._state_error(game, state.x, state.y, state.grad_x, state.grad_y, nu, mu)
+        return ex, ey
+
+    def update(self, game, state):
+        """One competitive mirror step (see the class docstring)."""
+        aux = state.aux
+        eta_x, eta_y = aux.eta
+        nu, mu = aux.extra
+        xs, ys = self._flags(game)
+        x, y = state.x, state.y
+        op = _AugmentedOperator(_mixed_operator(game, x, y), xs, ys)
+        Gx, Gy = self._augmented_grads(game, x, y, state.grad_x, state.grad_y, nu, mu)
+        hx = np.full(op.shape[0], eta_x)
+        hy = np.full(op.shape[1], eta_y)
+        m, n = game.n_x, game.n_y
+        if xs:
+            hx[:m] *= x
+        if ys:
+            hy[:n] *= y
+        step = self._competitive_step(op, Gx, Gy, hx, hy, aux.z, aux.method)
+        dx, dy = step.dx, step.dy
+        x_new = x * np.exp(dx[:m] / x) if xs else x + dx[:m]
+        y_new = y * np.exp(dy[:n] / y) if ys else y + dy[:n]
+        nu_new = nu + dx[m] if ys else nu
+        mu_new = mu + dy[n] if xs else mu
+        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
+                          aux.cg_failures + (not step.cg_converged), (nu_new, mu_new))
+        gx, gy = game.grads(x_new, y_new)
+        err, _, _ = self._state_error(game, x_new, y_new, gx, gy, nu_new, mu_new)
+        return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
