@@ -23,8 +23,13 @@ import numpy as np
 
 from skcgd._numba import njit_kernel
 
+# Reassociation lets LLVM vectorise the row dot products (a serial floating-point sum is
+# latency-bound, 1.5-2x slower than one pass over memory); "contract" allows fused
+# multiply-adds. No "nnan"/"ninf": NaN and infinity checks keep their meaning.
+_FAST = {"reassoc", "contract"}
 
-@njit_kernel(entry=False)
+
+@njit_kernel(entry=False, fastmath=_FAST)
 def _dot(a, b):
     s = 0.0
     for i in range(a.shape[0]):
@@ -32,7 +37,7 @@ def _dot(a, b):
     return s
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _matvec_dense(A, v, out):
     """out = A v for a dense square matrix, in place in ``out``."""
     n = A.shape[0]
@@ -43,7 +48,7 @@ def _matvec_dense(A, v, out):
         out[i] = s
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _matvec_csr(data, indices, indptr, v, out):
     """out = A v for a square CSR matrix, in place in ``out``."""
     n = indptr.shape[0] - 1
@@ -54,7 +59,7 @@ def _matvec_csr(data, indices, indptr, v, out):
         out[i] = s
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _matvec_rowgram_dense(X, R, hy, dx, intercept, v, out):
     """out = (I + Dx G Dx) v for the row-Gram operator with dense X, in place in ``out``.
 
@@ -116,7 +121,7 @@ def _matvec_rowgram_dense(X, R, hy, dx, intercept, v, out):
         out[j] = v[j] + dx[j] * acc[j]
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _matvec_rowgram_csr(data, indices, indptr, p, R, hy, dx, intercept, v, out):
     """Sparse (CSR X with ``p`` columns) twin of :func:`_matvec_rowgram_dense`."""
     n = indptr.shape[0] - 1
