@@ -17,10 +17,10 @@ import argparse
 
 import numpy as np
 import scipy.linalg
+from _common import machine, round_robin
 from scipy.sparse.linalg import LinearOperator, cg
 from threadpoolctl import threadpool_limits
 
-from _common import machine, round_robin
 from skcgd.solvers import RowGramOperator, conjugate_gradient
 from skcgd.utils import warm_up
 
@@ -59,7 +59,7 @@ def run(n, d, eta, tol, repeats, blas_threads):
 
     with threadpool_limits(blas_threads):
         res = round_robin({"skcgd": ours, "scipy": scipy_cg, "direct": direct}, repeats)
-    (x_ours, it_ours, ok_ours), (x_sp, it_sp, _) = res["skcgd"][2], res["scipy"][2]
+    (x_ours, it_ours, _), (_, it_sp, _) = res["skcgd"][2], res["scipy"][2]
     x_direct = res["direct"][2][0]
     err = np.linalg.norm(x_ours - x_direct) / np.linalg.norm(x_direct)
     t_ours, t_sp, t_dir = res["skcgd"][0], res["scipy"][0], res["direct"][0]

@@ -29,6 +29,7 @@ def _warm_up_solvers():
             for K in (1, 2):
                 op = RowGramOperator(Xin, np.ones((5, K)), hy=1.0, dx=1.0, fit_intercept=True)
                 conjugate_gradient(op, np.ones(op.shape[0]))
+                op.matvec(np.ones(op.shape[0]))
     CGD(eta=1.0, max_iter=2, tol=0, linear_solver="cg").run(BilinearGame(A), b, b)
 
 
