@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 import scipy.optimize
+from _common import machine
 from threadpoolctl import threadpool_limits
 
-from _common import machine
 from skcgd.games import BilinearGame
 from skcgd.solvers import CGD
 from skcgd.utils import warm_up

@@ -4,6 +4,8 @@ See :class:`~skcgd.games.BaseGame` for the protocol a game implements.
 """
 
 from skcgd.games._base import BaseGame, DenseMixedOperator, MixedOperator
+from skcgd.games._group import GroupKLLogisticGame
+from skcgd.games._logistic import Chi2LogisticGame, KLLogisticGame
 from skcgd.games._quadratic import BilinearGame, GeneralSumQuadraticGame, QuadraticGame
 
 __all__ = [
@@ -13,4 +15,7 @@ __all__ = [
     "BilinearGame",
     "QuadraticGame",
     "GeneralSumQuadraticGame",
+    "Chi2LogisticGame",
+    "KLLogisticGame",
+    "GroupKLLogisticGame",
 ]

@@ -180,33 +180,56 @@ class BaseGameSolver:
             raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}.")
 
     def _step_sizes(self, game, x, y):
-        """Resolve ``eta`` into ``(eta_x, eta_y)`` (positive floats)."""
+        """Resolve ``eta`` into ``(eta_x, eta_y)``: positive floats or per-coordinate vectors."""
         eta = self.eta
         if isinstance(eta, str):
             if eta != "auto":
                 raise ValueError(f"eta must be a positive number, a pair or 'auto', got {eta!r}.")
             return self._auto_step_sizes(game, x, y)
         if isinstance(eta, numbers.Real):
-            eta_x = eta_y = float(eta)
+            pair = (eta, eta)
         else:
             try:
-                eta_x, eta_y = (float(e) for e in eta)
+                pair = tuple(eta)
+                if len(pair) != 2:
+                    raise ValueError
             except (TypeError, ValueError):
                 raise ValueError(
                     f"eta must be a positive number, a pair (eta_x, eta_y) or 'auto', got {eta!r}."
                 ) from None
-        if not (np.isfinite(eta_x) and np.isfinite(eta_y) and eta_x > 0 and eta_y > 0):
-            raise ValueError(f"Step sizes must be positive and finite, got eta={eta!r}.")
-        return eta_x, eta_y
+        out = []
+        for value, size, name in ((pair[0], game.n_x, "eta_x"), (pair[1], game.n_y, "eta_y")):
+            if isinstance(value, numbers.Real):
+                ok = np.isfinite(value) and value > 0
+                value = float(value)
+            else:
+                # a vector of per-coordinate steps (0 freezes a coordinate)
+                value = np.asarray(value, dtype=np.float64)
+                ok = (value.shape == (size,) and np.isfinite(value).all() and (value >= 0).all()
+                      and (value > 0).any())
+            if not ok:
+                raise ValueError(f"Step sizes must be positive and finite ({name} a number or a "
+                                 f"non-negative vector of length {size}), got eta={eta!r}.")
+            out.append(value)
+        return out[0], out[1]
 
     def _auto_step_sizes(self, game, x, y):
         # Each player's own curvature L limits its step (eta * L < 2 is necessary even for
         # CGD, which only removes the limit that comes from the interaction). 1 / L is the
-        # step of the convergence theorem. A player without own curvature gets 1 / ||B||.
-        lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
-        fallback = None
+        # step of the convergence theorem. A game whose player has a diagonal own Hessian may
+        # say so (curvature_diag_x / curvature_diag_y): each coordinate then gets 1 / L_i, and
+        # a coordinate without curvature (L_i = 0: it does not enter the game) is frozen.
+        # A player without own curvature gets 1 / ||B||.
         etas = []
-        for L in (lx, ly):
+        fallback = None
+        for side in ("x", "y"):
+            diag = getattr(game, f"curvature_diag_{side}", None)
+            if diag is not None:
+                d = np.asarray(diag(x, y), dtype=float)
+                if (d > 0).any():
+                    etas.append(np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0))
+                    continue
+            L = float(getattr(game, f"curvature_{side}")(x, y))
             if L > 0 and np.isfinite(L):
                 etas.append(1.0 / L)
             else:
@@ -312,7 +335,7 @@ class BaseGameSolver:
     def _eta_text(self, game, state):
         try:
             eta_x, eta_y = self._step_sizes(game, state.x, state.y)
-            return f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}"
+            return f"eta_x={_fmt(eta_x)}, eta_y={_fmt(eta_y)}"
         except Exception:  # pragma: no cover - only for messages
             return f"eta={self.eta!r}"
 
@@ -326,6 +349,7 @@ class BaseGameSolver:
         what = ("an iterate became non-finite" if not np.isfinite(state.x).all()
                 or not np.isfinite(state.y).all() or not np.isfinite(state.error)
                 else f"the gradient norm grew from {start.error:.3g} to {state.error:.3g}")
+        eta_x, eta_y = float(np.max(eta_x)), float(np.max(eta_y))
         msg = (f"{self.name} diverged at step {state.n_iter}: {what}. Step sizes "
                f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}; own-curvature bounds ||D2xx f|| <= "
                f"{lx:.4g}, ||D2yy f|| <= {ly:.4g} (eta_x*Lx = {eta_x * lx:.3g}, "
@@ -343,6 +367,12 @@ class BaseGameSolver:
             msg += ("Use smaller step sizes, or CGD, which is stable for any step size on the "
                     "interaction part of the game.")
         return msg
+
+
+def _fmt(eta):
+    if np.ndim(eta) == 0:
+        return f"{float(eta):.4g}"
+    return f"[{float(np.min(eta)):.3g} .. {float(np.max(eta)):.3g}]"
 
 
 def _spectral_norm_estimate(game, x, y, n_iter=30):

@@ -81,10 +81,16 @@ class RowGramOperator:
         Non-negative symmetric scaling.
     fit_intercept : bool, default=False
         Append a constant 1 to every row of ``X``.
+    check_input : bool, default=True
+        Check ``X`` for NaN and infinity (a pass over X). Callers that build an operator per
+        step from data they validated once pass False.
     """
 
-    def __init__(self, X, R=None, hy=1.0, dx=1.0, fit_intercept=False):
-        if sp.issparse(X):
+    def __init__(self, X, R=None, hy=1.0, dx=1.0, fit_intercept=False, check_input=True):
+        if sp.issparse(X) and not check_input and X.format == "csr":
+            self._X = X
+            self._kind = ROWGRAM_CSR
+        elif sp.issparse(X):
             self._X = _as_csr(X)
             self._kind = ROWGRAM_CSR
         else:
@@ -94,7 +100,7 @@ class RowGramOperator:
             self._X = np.ascontiguousarray(X)
             if self._X.ndim != 2:
                 raise ValueError(f"X must be 2-dimensional, got shape {self._X.shape}.")
-            if not np.isfinite(self._X).all():
+            if check_input and not np.isfinite(self._X).all():
                 raise ValueError("X contains NaN or infinity.")
             self._kind = ROWGRAM_DENSE
         n, p = self._X.shape

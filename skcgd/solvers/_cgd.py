@@ -227,7 +227,8 @@ class CGD(_CompetitiveBase):
         eta_x, eta_y = aux.eta
         op = _mixed_operator(game, state.x, state.y)
         m, n = op.shape
-        hx, hy = np.full(m, eta_x), np.full(n, eta_y)
+        hx = np.broadcast_to(np.asarray(eta_x, dtype=float), (m,))
+        hy = np.broadcast_to(np.asarray(eta_y, dtype=float), (n,))
         step = self._competitive_step(op, state.grad_x, state.grad_y, hx, hy, aux.z, aux.method)
         new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
                           aux.cg_failures + (not step.cg_converged))
@@ -376,6 +377,15 @@ class _AugmentedOperator:
         return MixedOperator.system_matrix(self, side, hx, hy)
 
 
+def _mirror_step(v, dv):
+    """``v * exp(dv / v)``: the step ``dv`` taken in the entropy mirror coordinates ``log v``.
+
+    A zero coordinate has a zero step (its diagonal step ``eta * v_i`` is 0) and stays zero.
+    """
+    ratio = np.divide(dv, v, out=np.zeros_like(dv), where=v > 0)
+    return v * np.exp(ratio)
+
+
 class CompetitiveMirrorDescent(_CompetitiveBase):
     r"""Competitive mirror descent: CGD for players on the probability simplex.
 
@@ -398,7 +408,8 @@ verbose
     Hessians of the mirror maps as diagonal steps, :math:`H_x = \eta_x\,\mathrm{diag}(x)`
     on simplex coordinates and :math:`\eta` on the multipliers, one step solves the CGD
     system of :class:`ACGD` with these steps for the linearised moves
-    :math:`\Delta x, \Delta\nu, \Delta y, \Delta\mu` and then updates
+    :math:`\Delta x, \Delta\nu, \Delta y, \Delta\mu` (the multiplier of a player's
+    constraint moves with step ``1 / eta`` of that player) and then updates
     :math:`x \leftarrow x \odot \exp(\Delta x / x)` (a step in the mirror coordinates
     :math:`\log x`), :math:`\nu \leftarrow \nu + \Delta\nu`. The stationarity measure is
     :math:`\|x \odot \nabla_x F\|` (plain gradient norms on R^n) together with the constraint
@@ -442,9 +453,10 @@ verbose
     def _check_domain(self, game, x, y):
         xs, ys = self._flags(game)
         for flag, v, name in ((xs, x, "x0"), (ys, y, "y0")):
-            if flag and not (v > 0).all():
-                raise ValueError(f"{name} must be strictly positive for a player on the simplex "
-                                 "(the entropy mirror map keeps iterates in the interior).")
+            if flag and not ((v >= 0).all() and (v > 0).any()):
+                raise ValueError(f"{name} must be non-negative and not all zero for a player on "
+                                 "the simplex; start in the interior (a zero coordinate stays "
+                                 "zero under the entropy mirror map).")
 
     def init(self, game, x0, y0):
         """Initial state; multipliers start at zero."""
@@ -481,17 +493,26 @@ verbose
         x, y = state.x, state.y
         op = _AugmentedOperator(_mixed_operator(game, x, y), xs, ys)
         Gx, Gy = self._augmented_grads(game, x, y, state.grad_x, state.grad_y, nu, mu)
-        hx = np.full(op.shape[0], eta_x)
-        hy = np.full(op.shape[1], eta_y)
         m, n = game.n_x, game.n_y
+        # steps of the player's own coordinates (per coordinate allowed), then the multiplier's
+        hx = np.empty(op.shape[0])
+        hy = np.empty(op.shape[1])
+        hx[:m] = eta_x
+        hy[:n] = eta_y
+        # A multiplier prices the other player's sum-to-one constraint; it interacts with that
+        # player's sum through steps eta * p_i (summing to eta), so the step 1 / eta puts the
+        # pair at unit interaction strength, where CGD contracts fast (any step is stable:
+        # the multiplier has no own curvature).
+        hx[m:] = 1.0 / np.mean(eta_y)
+        hy[n:] = 1.0 / np.mean(eta_x)
         if xs:
             hx[:m] *= x
         if ys:
             hy[:n] *= y
         step = self._competitive_step(op, Gx, Gy, hx, hy, aux.z, aux.method)
         dx, dy = step.dx, step.dy
-        x_new = x * np.exp(dx[:m] / x) if xs else x + dx[:m]
-        y_new = y * np.exp(dy[:n] / y) if ys else y + dy[:n]
+        x_new = _mirror_step(x, dx[:m]) if xs else x + dx[:m]
+        y_new = _mirror_step(y, dy[:n]) if ys else y + dy[:n]
         nu_new = nu + dx[m] if ys else nu
         mu_new = mu + dy[n] if xs else mu
         new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),

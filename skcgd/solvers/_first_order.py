@@ -7,8 +7,26 @@ from skcgd.solvers._base import _FIRST_ORDER_REQUIRED, BaseGameSolver
 __all__ = ["GDA", "ExtraGradient", "OptimisticGDA"]
 
 
+def _tangent(game, side, v, g):
+    """``v * (g - <v, g>)`` for a player on the simplex (``g`` itself on R^n)."""
+    if getattr(game, f"domain_{side}", "real") != "simplex":
+        return g
+    return v * (g - (v @ g) / v.sum())
+
+
 class _FirstOrder(BaseGameSolver):
     _required = _FIRST_ORDER_REQUIRED
+
+    def _error_parts(self, game, state):
+        ex = _tangent(game, "x", state.x, state.grad_x)
+        ey = _tangent(game, "y", state.y, state.grad_y)
+        return float(np.linalg.norm(ex)), float(np.linalg.norm(ey))
+
+    def _error(self, game, x, y, gx, gy):
+        # on the simplex the gradient tends to a constant (the multiplier of the constraint),
+        # not to zero: measure its part along the simplex, in the entropy metric
+        ex, ey = _tangent(game, "x", x, gx), _tangent(game, "y", y, gy)
+        return float(np.sqrt(ex @ ex + ey @ ey))
 
     def _init_aux(self, game, x, y, gx, gy):
         return self._step_sizes(game, x, y)

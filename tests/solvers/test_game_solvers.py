@@ -255,8 +255,8 @@ def test_bad_parameters_and_games():
         CGD().run(object.__new__(type("NoGame", (), {"n_x": 1, "n_y": 1, "value": 0,
                                                      "grads": 0, "curvature_x": 0,
                                                      "curvature_y": 0})), [0.0], [0.0])
-    with pytest.raises(ValueError, match="strictly positive"):
-        CompetitiveMirrorDescent().run(_rps(), [1.0, 0.0, 0.0], [0.2, 0.5, 0.3])
+    with pytest.raises(ValueError, match="non-negative and not all zero"):
+        CompetitiveMirrorDescent().run(_rps(), [-1.0, 1.0, 1.0], [0.2, 0.5, 0.3])
 
 
 def test_auto_step_sizes_use_own_curvature():

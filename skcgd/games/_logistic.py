@@ -1,0 +1,714 @@
+r"""The reweighted logistic games: a classifier against an adversary that re-weights samples.
+
+Both games share the data layer below. The min player is the coefficient matrix ``W`` of shape
+``(K, q)``, ``q = n_features + fit_intercept``, flattened row-major with the intercept last in
+each row (``K = 1`` for the binary loss): the layout of :class:`skcgd.solvers.RowGramOperator`.
+With ``xt_i`` row ``i`` of ``X`` followed by a 1 when ``fit_intercept``, the margins are
+``z_i = W xt_i`` and every derivative of the data term has the form ``sum_i c_i (g_i kron xt_i)``,
+``g_i = dl_i / dz_i``; so
+
+* the gradient in ``W`` is one matrix product ``(c * G)^T X~``,
+* column ``i`` of the mixed Hessian ``B = D2_W,adversary f`` is ``r_i kron xt_i`` for a row
+  coefficient ``r_i`` proportional to ``g_i``, and CGD's system
+  ``I + Hx^1/2 B Hy B^T Hx^1/2`` is a :class:`~skcgd.solvers.RowGramOperator`, applied by the
+  fused conjugate-gradient kernel in one pass over ``X`` per iteration.
+
+Margins and products run in BLAS (dense) or scipy.sparse (CSR, never densified); the per-sample
+loss and its derivative come from the kernel :func:`skcgd._kernels.logistic._logistic_loss_deriv`.
+A float32 ``X`` is kept as float32; it is read in row blocks converted to float64 (at most
+``_CHUNK_ELEMENTS`` numbers at a time), so iterates, gradients and values are float64 and equal
+those of the same data held in float64.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+from skcgd._kernels.logistic import _logistic_loss_deriv
+from skcgd.games._base import BaseGame, MixedOperator
+from skcgd.solvers._cg import RowGramOperator, conjugate_gradient
+
+__all__ = ["Chi2LogisticGame", "KLLogisticGame"]
+
+# Row blocks of a float32 X are converted to float64 this many numbers at a time (and the
+# dense system matrix is accumulated from blocks of this size): 8 MB of float64 temporaries.
+_CHUNK_ELEMENTS = 1 << 20
+# curvature_x forms the loss Hessian up to this many unknowns (exact eigenvalue), above it
+# runs Lanczos on Hessian-vector products.
+_DENSE_CURVATURE_SIZE = 256
+_SMALLEST = np.nextafter(0.0, 1.0)  # 5e-324: log(_SMALLEST) = -744.4
+
+
+# -- validation ------------------------------------------------------------------------------
+def _check_X(X):
+    if sp.issparse(X):
+        X = X.tocsr() if X.format != "csr" else X
+        if X.dtype not in (np.float32, np.float64):
+            if X.dtype.kind not in "biuf":
+                raise TypeError(f"X must hold real numbers, got dtype {X.dtype}.")
+            X = X.astype(np.float64)
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        if not np.isfinite(X.data).all():
+            raise ValueError("X contains NaN or infinity.")
+        return X
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array, got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    X = np.ascontiguousarray(X)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity.")
+    return X
+
+
+def _check_labels(y, n, multinomial, n_classes):
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"y must be a 1-D array of length {n} (one label per row of X), "
+                         f"got shape {y.shape}.")
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"y must hold numeric labels, got dtype {y.dtype}.")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise ValueError("y must hold integer labels; got NaN, infinity or fractions.")
+    if not multinomial:
+        if n_classes not in (None, 2):
+            raise ValueError(f"The binary game has n_classes=2, got n_classes={n_classes}.")
+        bad = (y != 1) & (y != -1)
+        if bad.any():
+            raise ValueError("The binary game (multinomial=False) needs labels y in {-1, +1}; "
+                             f"got {np.unique(y[bad])[:5].tolist()}. Encode the classes first.")
+        return y.astype(np.int64), 1
+    if n > 0 and y.min() < 0:
+        raise ValueError("The multinomial game needs class indices y in {0, ..., K-1}; got "
+                         f"{y.min()}.")
+    K = int(y.max()) + 1 if n_classes is None else n_classes
+    if not isinstance(K, numbers.Integral) or K < 2:
+        raise ValueError(f"The multinomial game needs n_classes >= 2, got {K}.")
+    if n > 0 and y.max() >= K:
+        raise ValueError(f"y holds the class index {int(y.max())}, but n_classes={K}.")
+    return y.astype(np.int64), int(K)
+
+
+def _check_sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    if s.ndim != 1 or s.shape[0] != n:
+        raise ValueError(f"sample_weight must have length {n} (one per row of X), got shape "
+                         f"{s.shape}.")
+    if not np.isfinite(s).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if (s < 0).any():
+        raise ValueError("sample_weight must be non-negative.")
+    if not s.sum() > 0:
+        raise ValueError("sample_weight sums to zero: no sample is part of the game.")
+    return s
+
+
+def _check_positive(value, name, hint=""):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}.{hint}")
+    return float(value)
+
+
+def _check_vector(v, size, name):
+    v = np.asarray(v, dtype=np.float64)
+    if v.ndim != 1 or v.shape[0] != size:
+        raise ValueError(f"{name} must be a vector of length {size}, got shape {v.shape}.")
+    return v
+
+
+# -- products with X~ = [X, 1] in float64 row blocks -----------------------------------------
+def _row_blocks(X, width=None):
+    """Yield ``(start, stop, block)``: row blocks of ``X`` in float64.
+
+    With ``width=None`` a float64 ``X`` comes as one block (a view, no copy) and a float32 one
+    in blocks of about ``_CHUNK_ELEMENTS`` numbers; with ``width`` given, blocks are sized so
+    that a temporary of ``rows * width`` numbers stays within that budget too.
+    """
+    n = X.shape[0]
+    if width is None and X.dtype == np.float64:
+        yield 0, n, X
+        return
+    per_row = X.nnz / max(n, 1) if sp.issparse(X) else X.shape[1]
+    per_row = max(per_row, 1.0, width or 1.0)
+    rows = max(1, int(_CHUNK_ELEMENTS // per_row))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        block = X[start:stop]
+        if block.dtype != np.float64:
+            block = block.astype(np.float64)
+        yield start, stop, block
+
+
+def _margins(X, W, fit_intercept):
+    """``X~ @ W.T``: shape (n, K), float64, C-contiguous; ``W`` of shape (K, q)."""
+    p = X.shape[1]
+    coef = W[:, :p]
+    Z = np.empty((X.shape[0], W.shape[0]))
+    for start, stop, block in _row_blocks(X):
+        Z[start:stop] = block @ coef.T
+    if fit_intercept:
+        Z += W[:, p]
+    return Z
+
+
+def _weighted_sum_rows(X, M, fit_intercept):
+    """``M.T @ X~``: shape (K, q), float64; ``M`` of shape (n, K)."""
+    p = X.shape[1]
+    out = np.zeros((M.shape[1], p + int(fit_intercept)))
+    for start, stop, block in _row_blocks(X):
+        out[:, :p] += np.asarray(block.T @ M[start:stop]).T
+    if fit_intercept:
+        out[:, p] = M.sum(axis=0)
+    return out
+
+
+def _row_gram(X, R, fit_intercept):
+    """``sum_i (r_i kron xt_i)(r_i kron xt_i)^T``: shape (K q, K q), float64.
+
+    Accumulated over row blocks, so the (n, K q) factor is never held at once.
+    """
+    n, p = X.shape
+    K = R.shape[1]
+    q = p + int(fit_intercept)
+    G = np.zeros((K * q, K * q))
+    for start, stop, block in _row_blocks(X, width=K * q):
+        Rb = R[start:stop]
+        if sp.issparse(block):
+            Xt = sp.hstack([block, np.ones((stop - start, 1))], format="csr") \
+                if fit_intercept else block
+            F = sp.hstack([sp.diags(Rb[:, k]) @ Xt for k in range(K)], format="csr")
+            G += (F.T @ F).toarray()
+        else:
+            Xt = np.hstack([block, np.ones((stop - start, 1))]) if fit_intercept else block
+            F = (Rb[:, :, None] * Xt[:, None, :]).reshape(stop - start, K * q)
+            G += F.T @ F
+    return G
+
+
+# -- the mixed Hessian -----------------------------------------------------------------------
+class _LogisticMixedOperator(MixedOperator):
+    r"""Mixed Hessian ``B`` of a reweighted logistic game: column ``i`` is ``r_i kron xt_i``.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n, p)
+        The game's (validated) data.
+    R : ndarray of shape (n, K)
+        Row coefficients ``r_i``.
+    fit_intercept : bool
+        Whether ``xt_i`` ends with a 1.
+    """
+
+    def __init__(self, X, R, fit_intercept):
+        self.X = X
+        self.R = R
+        self.fit_intercept = fit_intercept
+        self.K = R.shape[1]
+        self.q = X.shape[1] + int(fit_intercept)
+        self.shape = (self.K * self.q, X.shape[0])
+
+    def matvec(self, v):
+        """``B @ v = vec(sum_i v_i r_i xt_i^T)`` for ``v`` of shape (n,)."""
+        v = _check_vector(v, self.shape[1], "v")
+        return _weighted_sum_rows(self.X, self.R * v[:, None], self.fit_intercept).ravel()
+
+    def rmatvec(self, u):
+        """``(B.T @ u)_i = r_i . (U xt_i)`` for ``u = vec(U)`` of shape (K q,)."""
+        U = _check_vector(u, self.shape[0], "u").reshape(self.K, self.q)
+        Z = _margins(self.X, U, self.fit_intercept)
+        return np.einsum("ik,ik->i", self.R, Z)
+
+    def solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter):
+        """Solve a CGD system; ``side="x"`` runs the fused row-Gram CG kernel (one pass over X
+        per iteration), ``side="y"`` the generic CG of :class:`MixedOperator`."""
+        if side != "x":
+            return super().solve(side, hx, hy, rhs, z0, tol, atol, max_iter)
+        op = RowGramOperator(self.X, self.R, hy=hy, dx=np.sqrt(hx),
+                             fit_intercept=self.fit_intercept, check_input=False)
+        return conjugate_gradient(op, rhs, x0=z0, tol=tol, atol=atol, max_iter=max_iter)
+
+    def system_matrix(self, side, hx, hy):
+        """The dense CGD system matrix; for ``side="x"`` built from row blocks of X
+        (``I + Dx (sum_i hy_i (r_i kron xt_i)(r_i kron xt_i)^T) Dx``, ``Dx = diag(sqrt(hx))``)."""
+        if side != "x":
+            return super().system_matrix(side, hx, hy)
+        hx = _check_vector(hx, self.shape[0], "hx")
+        hy = _check_vector(hy, self.shape[1], "hy")
+        A = _row_gram(self.X, self.R * np.sqrt(hy)[:, None], self.fit_intercept)
+        d = np.sqrt(hx)
+        A *= d[:, None]
+        A *= d[None, :]
+        A[np.diag_indices_from(A)] += 1.0
+        return A
+
+
+# -- the games -------------------------------------------------------------------------------
+class _ReweightedLogisticGame(BaseGame):
+    """Data layer shared by the reweighted logistic games (see the module docstring).
+
+    Subclasses give ``_data_weights(y)`` (the coefficient ``c_i`` of ``g_i kron xt_i`` in
+    ``grad_W f``), ``_mixed_weights()`` (``r_i = mixed_weight_i * g_i``) and the adversary's part.
+    """
+
+    def __init__(self, X, y, *, C=1.0, rho=1.0, sample_weight=None, fit_intercept=False,
+                 multinomial=False, n_classes=None):
+        self.X = _check_X(X)
+        n, p = self.X.shape
+        if n == 0:
+            raise ValueError("X has no rows: the game needs at least one sample.")
+        self.labels, K = _check_labels(y, n, bool(multinomial), n_classes)
+        self.C = _check_positive(C, "C")
+        self.rho = _check_positive(
+            rho, "rho", " rho = 0 is plain L2 logistic regression (no adversary), which is not "
+            "a game: minimise the primal objective directly.")
+        self.tau = 1.0 / self.rho
+        self.sample_weight = _check_sample_weight(sample_weight, n)
+        self.N = float(self.sample_weight.sum())
+        self.fit_intercept = bool(fit_intercept)
+        self.multinomial = bool(multinomial)
+        self.n_samples, self.n_features = n, p
+        self.K = K
+        self.q = p + int(self.fit_intercept)
+        if self.q == 0:
+            raise ValueError("X has no features and fit_intercept=False: the min player has "
+                             "no variables.")
+        self.n_x = K * self.q
+        self.n_y = n
+        self._cache_x = None
+        self._cache = None
+        self._curv_key = None
+        self._curv_vec = None
+
+    # -- shared pieces ---------------------------------------------------------------------
+    def coef_matrix(self, x):
+        """``x`` as the (K, q) coefficient matrix (intercept in the last column if fitted)."""
+        return _check_vector(x, self.n_x, "x").reshape(self.K, self.q)
+
+    def _penalty(self, W):
+        coef = W[:, :self.n_features]
+        return 0.5 * float(np.vdot(coef, coef))
+
+    def _loss(self, x):
+        """Per-sample losses ``l`` (n,) and derivatives ``G = dl/dz`` (n, K) at ``x``.
+
+        The last point is cached: a solver asks for the gradients and then the mixed Hessian
+        at the same point, and both need the same pass over X.
+        """
+        x = _check_vector(x, self.n_x, "x")
+        if self._cache_x is not None and np.array_equal(x, self._cache_x):
+            return self._cache
+        Z = _margins(self.X, x.reshape(self.K, self.q), self.fit_intercept)
+        loss = np.empty(self.n_samples)
+        G = np.empty_like(Z)
+        _logistic_loss_deriv(Z, self.labels, loss, G)
+        self._cache_x, self._cache = x.copy(), (loss, G)
+        return loss, G
+
+    def _grad_W(self, x, c):
+        """``sum_i c_i (g_i kron xt_i) + W`` (intercept not penalised), flattened."""
+        _, G = self._loss(x)
+        W = self.coef_matrix(x)
+        gW = _weighted_sum_rows(self.X, G * c[:, None], self.fit_intercept)
+        gW[:, :self.n_features] += W[:, :self.n_features]
+        return gW.ravel()
+
+    def mixed(self, x, y):
+        """The mixed Hessian ``B = D2_xy f`` at ``(x, y)`` (independent of ``y``)."""
+        _, G = self._loss(x)
+        R = np.ascontiguousarray(G * self._mixed_weights()[:, None])
+        return _LogisticMixedOperator(self.X, R, self.fit_intercept)
+
+    def _loss_hessian_matvec(self, G, a, v):
+        """``sum_i a_i (H_i kron xt_i xt_i^T) v``, ``H_i = d2 l_i / dz_i^2`` (PSD), flattened.
+
+        ``G`` holds the derivatives ``dl_i / dz_i``, from which ``H_i`` follows.
+        """
+        V = v.reshape(self.K, self.q)
+        D = _margins(self.X, V, self.fit_intercept)
+        if self.K == 1:
+            s = np.abs(G[:, 0])  # sigmoid(-m_i); H_i = sigmoid(m_i) sigmoid(-m_i)
+            T = D * (a * s * (1.0 - s))[:, None]
+        else:
+            P = G.copy()
+            P[np.arange(self.n_samples), self.labels] += 1.0  # softmax probabilities
+            T = P * (D - np.einsum("ik,ik->i", P, D)[:, None]) * a[:, None]
+        return _weighted_sum_rows(self.X, T, self.fit_intercept).ravel()
+
+    def _loss_hessian_matrix(self, G, a):
+        """``sum_i a_i (H_i kron xt_i xt_i^T)`` as a dense (K q, K q) matrix, ``a >= 0``."""
+        if self.K == 1:
+            s = np.abs(G[:, 0])
+            return _row_gram(self.X, np.sqrt(a * s * (1.0 - s))[:, None], self.fit_intercept)
+        P = G.copy()
+        P[np.arange(self.n_samples), self.labels] += 1.0
+        # H_i = diag(p_i) - p_i p_i^T: block-diagonal part minus one row-Gram term
+        A = -_row_gram(self.X, np.sqrt(a)[:, None] * P, self.fit_intercept)
+        q = self.q
+        for k in range(self.K):
+            A[k * q:(k + 1) * q, k * q:(k + 1) * q] += _row_gram(
+                self.X, np.sqrt(a * P[:, k])[:, None], self.fit_intercept)
+        return A
+
+    def _curvature_x(self, x, a):
+        """``1 + lambda_max(sum_i |a_i| (H_i kron xt_i xt_i^T))``, cached for the last point.
+
+        ``a_i`` are the weights of the loss Hessian; with signed ``a_i`` the data Hessian ``M``
+        satisfies ``-A <= M <= A`` for ``A`` the operator with ``|a_i|``, so
+        ``||M + I_pen||_2 <= lambda_max(A) + 1``. Up to ``_DENSE_CURVATURE_SIZE`` unknowns ``A``
+        is formed (blocked products, one pass over X per class) and its top eigenvalue is
+        exact; above, Lanczos (:func:`scipy.sparse.linalg.eigsh`, relative accuracy 1e-6, from
+        below) runs on Hessian-vector products, warm-started from the last eigenvector.
+        """
+        key = np.concatenate([_check_vector(x, self.n_x, "x"), a])
+        if self._curv_key is not None and np.array_equal(key, self._curv_key[0]):
+            return self._curv_key[1]
+        a = np.abs(a)
+        _, G = self._loss(x)
+        if self.n_x <= _DENSE_CURVATURE_SIZE:
+            lam = float(np.linalg.eigvalsh(self._loss_hessian_matrix(G, a))[-1])
+        else:
+            op = LinearOperator((self.n_x, self.n_x), dtype=np.float64,
+                                matvec=lambda v: self._loss_hessian_matvec(G, a, v.ravel()))
+            v0 = self._curv_vec
+            if v0 is None:
+                v0 = np.random.default_rng(0).standard_normal(self.n_x)
+            vals, vecs = eigsh(op, k=1, which="LA", v0=v0, tol=1e-6)
+            lam = float(vals[0])
+            self._curv_vec = vecs[:, 0]
+        value = 1.0 + max(lam, 0.0)
+        self._curv_key = (key, value)
+        return value
+
+    def _params_repr(self):
+        return (f"n_samples={self.n_samples}, n_features={self.n_features}, K={self.K}, "
+                f"C={self.C:g}, rho={self.rho:g}, fit_intercept={self.fit_intercept}")
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._params_repr()})"
+
+
+class Chi2LogisticGame(_ReweightedLogisticGame):
+    r"""Logistic regression against an adversary that re-weights samples, chi-square penalty.
+
+    .. math::
+
+        \min_W \max_{u \in \mathbb{R}^n}\; f(W, u) = C \sum_i s_i (1 + u_i)\, l_i(W)
+            - \frac{C}{2\rho} \sum_i s_i u_i^2 + \tfrac12 \|W\|^2
+
+    (the intercept column of ``W`` is not penalised). The min player is ``x = W`` flattened,
+    the max player ``y = u``.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training data; float32 and float64 are kept as they are, CSR is never densified.
+    y : array-like of shape (n_samples,)
+        Labels in {-1, +1} (binary) or class indices ``0..K-1`` (``multinomial=True``).
+    C : float, default=1.0
+        Inverse regularisation strength (scikit-learn's convention).
+    rho : float, default=1.0
+        The adversary's strength, > 0 (``rho = 0`` is plain logistic regression).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights ``s_i`` (ones if None).
+    fit_intercept : bool, default=False
+        Add an unpenalised intercept, stored last in each row of ``W``.
+    multinomial : bool, default=False
+        Softmax loss with ``K`` coefficient rows instead of the binary loss with one.
+    n_classes : int, default=None
+        ``K`` for the multinomial loss (``max(y) + 1`` if None).
+
+    Attributes
+    ----------
+    n_x, n_y : int
+        ``K * q`` (``q = n_features + fit_intercept``) and ``n_samples``.
+    K, q : int
+        Shape of the coefficient matrix ``W``.
+
+    See Also
+    --------
+    KLLogisticGame : the adversary on the simplex with a KL penalty.
+    skcgd.solvers.CGD : the solver that plays it.
+
+    Notes
+    -----
+    Binary: :math:`l_i = \log(1 + e^{-y_i z_i})`, :math:`z_i = w \cdot x_i + b`; multinomial:
+    :math:`l_i = \operatorname{logsumexp}(z_i) - z_{i, y_i}`, :math:`z_i = W \tilde x_i`. The
+    max over ``u`` is attained at :math:`u_i^* = \rho\, l_i(W)`, so the primal objective is
+
+    .. math:: P(W) = C \sum_i s_i \big(l_i + \tfrac{\rho}{2} l_i^2\big) + \tfrac12 \|W\|^2 .
+
+    Derivatives, with :math:`g_i = \partial l_i / \partial z_i` and
+    :math:`\tilde x_i = (x_i, 1)` when fitting an intercept:
+    :math:`\nabla_W f = C \sum_i s_i (1 + u_i)\, g_i \tilde x_i^T + W`,
+    :math:`\partial_{u_i} f = C s_i (l_i - u_i / \rho)`, the mixed Hessian has the columns
+    :math:`C s_i\, g_i \otimes \tilde x_i`, :math:`D^2_{uu} f = -\tfrac{C}{\rho}\,\mathrm{diag}(s)`
+    (:meth:`curvature_y` is :math:`C \max_i s_i / \rho`), and
+    :math:`D^2_{WW} f = C \sum_i s_i (1 + u_i)\, H_i \otimes \tilde x_i \tilde x_i^T + I`.
+    Its weights are negative where :math:`u_i < -1`; :meth:`curvature_x` estimates
+    :math:`1 + \lambda_{\max}` of the same sum with :math:`|1 + u_i|`, which bounds the norm.
+    A sample with :math:`s_i = 0` does not enter ``f``; its best response is still
+    :math:`\rho l_i`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games._logistic import Chi2LogisticGame
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> game = Chi2LogisticGame(X, [1, -1, 1], C=1.0, rho=0.5)
+    >>> w = np.zeros(game.n_x)
+    >>> u = game.best_response(w)              # rho * log(2) for every sample at w = 0
+    >>> np.round(u, 4)
+    array([0.3466, 0.3466, 0.3466])
+    >>> bool(np.isclose(game.value(w, u), game.primal(w)))
+    True
+    >>> gx, gu = game.grads(w, u)
+    >>> float(np.abs(gu).max())
+    0.0
+    """
+
+    def _data_weights(self, u):
+        return self.C * self.sample_weight * (1.0 + u)
+
+    def _mixed_weights(self):
+        return self.C * self.sample_weight
+
+    def value(self, x, y):
+        """:math:`f(W, u)`."""
+        u = _check_vector(y, self.n_y, "y")
+        loss, _ = self._loss(x)
+        s = self.sample_weight
+        return float(self.C * (s @ ((1.0 + u) * loss)) - self.C / (2.0 * self.rho) * (s @ (u * u))
+                     + self._penalty(self.coef_matrix(x)))
+
+    def grads(self, x, y):
+        """``(grad_W f, grad_u f)``, from one pass over X for the margins and one for the
+        weighted sum of rows."""
+        u = _check_vector(y, self.n_y, "y")
+        loss, _ = self._loss(x)
+        gx = self._grad_W(x, self._data_weights(u))
+        gy = self.C * self.sample_weight * (loss - u / self.rho)
+        return gx, gy
+
+    def curvature_x(self, x, y):
+        """Bound on :math:`\\|D^2_{WW} f\\|_2` (see Notes)."""
+        u = _check_vector(y, self.n_y, "y")
+        return self._curvature_x(x, self._data_weights(u))
+
+    def curvature_y(self, x, y):
+        """:math:`\\|D^2_{uu} f\\|_2 = C \\max_i s_i / \\rho` (exact, constant)."""
+        return self.C * float(self.sample_weight.max()) / self.rho
+
+    def best_response(self, x):
+        """The adversary's best response :math:`u^*_i = \\rho\\, l_i(W)`."""
+        loss, _ = self._loss(x)
+        return self.rho * loss
+
+    def primal(self, x):
+        """:math:`\\max_u f(W, u) = C \\sum_i s_i (l_i + \\rho l_i^2 / 2) + \\|W\\|^2 / 2`."""
+        loss, _ = self._loss(x)
+        return float(self.C * (self.sample_weight @ (loss + 0.5 * self.rho * loss * loss))
+                     + self._penalty(self.coef_matrix(x)))
+
+
+class KLLogisticGame(_ReweightedLogisticGame):
+    r"""Logistic regression against an adversary on the simplex with a KL penalty.
+
+    .. math::
+
+        \min_W \max_{p \in \Delta_n}\; f(W, p) = C N \Big[\sum_i p_i\, l_i(W)
+            - \tau\, \mathrm{KL}(p \,\|\, s / N)\Big] + \tfrac12 \|W\|^2,
+        \qquad \tau = 1 / \rho,\; N = \textstyle\sum_i s_i
+
+    (the intercept column of ``W`` is not penalised). The min player is ``x = W`` flattened,
+    the max player ``y = p`` on the probability simplex (``domain_y = "simplex"``: play it with
+    :class:`~skcgd.solvers.CompetitiveMirrorDescent`).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training data; float32 and float64 are kept as they are, CSR is never densified.
+    y : array-like of shape (n_samples,)
+        Labels in {-1, +1} (binary) or class indices ``0..K-1`` (``multinomial=True``).
+    C : float, default=1.0
+        Inverse regularisation strength (scikit-learn's convention).
+    rho : float, default=1.0
+        The adversary's strength ``1 / tau``, > 0 (``rho = 0`` is plain logistic regression).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights ``s_i`` (ones if None); ``s / N`` is the adversary's prior.
+    fit_intercept : bool, default=False
+        Add an unpenalised intercept, stored last in each row of ``W``.
+    multinomial : bool, default=False
+        Softmax loss with ``K`` coefficient rows instead of the binary loss with one.
+    n_classes : int, default=None
+        ``K`` for the multinomial loss (``max(y) + 1`` if None).
+
+    Attributes
+    ----------
+    n_x, n_y : int
+        ``K * q`` (``q = n_features + fit_intercept``) and ``n_samples``.
+    K, q : int
+        Shape of the coefficient matrix ``W``.
+    tau : float
+        ``1 / rho``.
+
+    See Also
+    --------
+    Chi2LogisticGame : the adversary on R^n with a chi-square penalty.
+    skcgd.solvers.CompetitiveMirrorDescent : the solver for a player on the simplex.
+
+    Notes
+    -----
+    With :math:`\mathrm{KL}(p \| s/N) = \sum_i p_i \log(p_i N / s_i)` the max over the simplex
+    is the Gibbs distribution :math:`p^* = \operatorname{softmax}(l / \tau + \log(s / N))` and
+    the primal objective is
+
+    .. math:: P(W) = C N \tau \log \sum_i \frac{s_i}{N} e^{l_i / \tau} + \tfrac12 \|W\|^2,
+
+    computed with a stable log-sum-exp. Derivatives:
+    :math:`\nabla_W f = C N \sum_i p_i\, g_i \tilde x_i^T + W`,
+    :math:`\partial_{p_i} f = C N (l_i - \tau (\log(p_i N / s_i) + 1))`, mixed Hessian columns
+    :math:`C N\, g_i \otimes \tilde x_i`, :math:`D^2_{pp} f = -C N \tau\,\mathrm{diag}(1/p)`
+    (:meth:`curvature_y` is :math:`C N \tau / \min_{p_i > 0} p_i`: the true curvature, which
+    the entropic mirror step of CMD absorbs). ``f`` is evaluated by the formula for any
+    non-negative ``p`` (sums need not be 1), which is what the solvers and finite differences
+    see; :math:`0 \log 0 = 0`. Where :math:`p_i = 0 < s_i` (a start on the boundary, or a
+    best response :math:`e^{-l_i/\tau}` that underflowed, as for losses 1e4 apart) the
+    derivative in :math:`p_i` is :math:`+\infty`; :meth:`grads` returns it at the smallest
+    positive double instead (:math:`\log p_i = -744.4`), so it stays finite. Start the
+    adversary in the interior, e.g. at ``s / N``.
+
+    **Samples with** :math:`s_i = 0` are outside the adversary's support (the KL term is
+    infinite unless :math:`p_i = 0`): they are not variables of the game. Their best response
+    is exactly 0, their entries of :math:`\nabla_p f` and their columns of the mixed Hessian
+    are 0, so CGD and CMD keep :math:`p_i = 0`; :meth:`value` returns :math:`-\infty` if such a
+    :math:`p_i` is positive. No ``log(0)`` is ever evaluated for them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games._logistic import KLLogisticGame
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> game = KLLogisticGame(X, [1, -1, 1], rho=2.0, sample_weight=[1.0, 1.0, 0.0])
+    >>> w = np.array([1.0, 0.0])
+    >>> p = game.best_response(w)              # more weight on the harder sample
+    >>> np.round(p, 4)
+    array([0.3187, 0.6813, 0.    ])
+    >>> bool(np.isclose(game.value(w, p), game.primal(w)))
+    True
+    >>> gx, gp = game.grads(w, p)              # stationary on the simplex: equal on the support
+    >>> bool(np.isclose(gp[0], gp[1])), float(gp[2])
+    (True, 0.0)
+    """
+
+    domain_y = "simplex"
+
+    def __init__(self, X, y, *, C=1.0, rho=1.0, sample_weight=None, fit_intercept=False,
+                 multinomial=False, n_classes=None):
+        super().__init__(X, y, C=C, rho=rho, sample_weight=sample_weight,
+                         fit_intercept=fit_intercept, multinomial=multinomial,
+                         n_classes=n_classes)
+        self._support = self.sample_weight > 0
+        self._log_prior = np.full(self.n_samples, -np.inf)
+        self._log_prior[self._support] = np.log(self.sample_weight[self._support] / self.N)
+
+    def _check_p(self, y):
+        p = _check_vector(y, self.n_y, "y")
+        if (p < 0).any():
+            raise ValueError("The adversary's weights p must be non-negative (p lives on the "
+                             "probability simplex).")
+        return p
+
+    def _data_weights(self, p):
+        return self.C * self.N * p
+
+    def _mixed_weights(self):
+        return self.C * self.N * self._support
+
+    def _neg_entropy_terms(self, p):
+        """``sum_i p_i log(p_i N / s_i)`` over the support (0 log 0 = 0)."""
+        ps = p[self._support]
+        pos = ps > 0
+        return float(ps[pos] @ (np.log(ps[pos]) - self._log_prior[self._support][pos]))
+
+    def value(self, x, y):
+        """:math:`f(W, p)`; :math:`-\\infty` if :math:`p_i > 0` where :math:`s_i = 0`."""
+        p = self._check_p(y)
+        loss, _ = self._loss(x)
+        if (p[~self._support] > 0).any():
+            return -np.inf
+        return float(self.C * self.N * (p @ loss - self.tau * self._neg_entropy_terms(p))
+                     + self._penalty(self.coef_matrix(x)))
+
+    def grads(self, x, y):
+        """``(grad_W f, grad_p f)``; ``grad_p f`` is 0 off the support (see Notes)."""
+        p = self._check_p(y)
+        loss, _ = self._loss(x)
+        gx = self._grad_W(x, self._data_weights(p))
+        gy = np.zeros(self.n_samples)
+        sup = self._support
+        # p_i = 0 < s_i (also a best response that underflowed) has derivative +inf; it is
+        # taken at the smallest positive double instead, so gradients stay finite.
+        log_p = np.log(np.maximum(p[sup], _SMALLEST))
+        gy[sup] = self.C * self.N * (loss[sup] - self.tau * (log_p - self._log_prior[sup] + 1.0))
+        return gx, gy
+
+    def curvature_x(self, x, y):
+        """Bound on :math:`\\|D^2_{WW} f\\|_2`: :math:`1 + \\lambda_{\\max}` of the data Hessian."""
+        p = self._check_p(y)
+        return self._curvature_x(x, self._data_weights(p))
+
+    def curvature_y(self, x, y):
+        """:math:`\\|D^2_{pp} f\\|_2 = C N \\tau / \\min_{p_i > 0} p_i` (infinite if p = 0)."""
+        p = self._check_p(y)
+        pos = p[self._support]
+        pos = pos[pos > 0]
+        if pos.size == 0:
+            return np.inf
+        return self.C * self.N * self.tau / float(pos.min())
+
+    def _gibbs_logits(self, x):
+        loss, _ = self._loss(x)
+        return loss / self.tau + self._log_prior  # -inf off the support
+
+    def best_response(self, x):
+        """:math:`p^* = \\operatorname{softmax}(l / \\tau + \\log(s / N))` (0 where s = 0)."""
+        a = self._gibbs_logits(x)
+        e = np.exp(a - a[self._support].max())
+        return e / e.sum()
+
+    def primal(self, x):
+        """:math:`\\max_p f(W, p) = C N \\tau \\log \\sum_i (s_i / N) e^{l_i / \\tau}
+        + \\|W\\|^2 / 2`."""
+        a = self._gibbs_logits(x)[self._support]
+        amax = a.max()
+        lse = amax + np.log(np.exp(a - amax).sum())
+        return float(self.C * self.N * self.tau * lse + self._penalty(self.coef_matrix(x)))
+
+
+def _warm_up():
+    """Compile every logistic kernel (and the CG kernels the games call) on tiny games."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 3))
+    y_bin = np.array([1, -1, 1, -1, 1, -1])
+    y_cls = np.array([0, 1, 2, 0, 1, 2])
+    for data in (X, X.astype(np.float32), sp.csr_matrix(X)):
+        for multinomial, labels in ((False, y_bin), (True, y_cls)):
+            for cls in (Chi2LogisticGame, KLLogisticGame):
+                game = cls(data, labels, multinomial=multinomial, fit_intercept=True)
+                x = np.zeros(game.n_x)
+                y = np.full(game.n_y, 1.0 / game.n_y)
+                game.value(x, y)
+                gx, gy = game.grads(x, y)
+                op = game.mixed(x, y)
+                op.rmatvec(op.matvec(gy))
+                op.solve("x", np.ones(game.n_x), np.ones(game.n_y), gx, x, 1e-6, 0.0, 20)
