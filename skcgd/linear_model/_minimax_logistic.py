@@ -99,7 +99,8 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
           300 coefficients) or by matrix-free conjugate gradient.
         - ``"cgd"``: competitive gradient descent (competitive mirror descent for the
           adversaries on the simplex), one conjugate-gradient solve per step.
-        - ``"acgd"``: adaptive CGD (RMS step sizes); ``chi2`` and ``none`` only.
+        - ``"acgd"``: adaptive CGD (RMS step sizes for the classifier; mirror steps for the
+          simplex adversaries).
         - ``"gda"``, ``"extragradient"``, ``"ogda"``: the first-order baselines.
 
         All reach the same point. The game solvers are first-order in each player's own
@@ -391,11 +392,6 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         else:
             play, y0 = game, game.best_response(x0)
         simplex = adversary in ("kl", "group")
-        if self.solver == "acgd" and simplex:
-            raise ValueError(
-                "solver='acgd' plays adversaries on R^n ('chi2', 'none'); the 'kl' and 'group' "
-                "adversaries live on the simplex: use solver='cgd' (competitive mirror "
-                "descent), 'newton' or a first-order solver.")
         eta = self._step_sizes(play, adversary, x0, y0)
         common = dict(eta=eta, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
         competitive = dict(cg_tol=self.cg_tol, cg_max_iter=self.cg_max_iter)

@@ -21,11 +21,12 @@ def _mixed_operator(game, x, y):
 class _CGDStep:
     """What one competitive step produced."""
 
-    __slots__ = ("dx", "dy", "z", "side", "cg_iter", "cg_converged", "method")
+    __slots__ = ("dx", "dy", "z", "side", "cg_iter", "cg_converged", "method", "op")
 
     def __init__(self, dx, dy, z, side, cg_iter, cg_converged, method):
         self.dx, self.dy, self.z, self.side = dx, dy, z, side
         self.cg_iter, self.cg_converged, self.method = cg_iter, cg_converged, method
+        self.op = None
 
 
 class _CompetitiveBase(BaseGameSolver):
@@ -236,96 +237,6 @@ class CGD(_CompetitiveBase):
                                step.cg_iter, new_aux)
 
 
-class ACGD(_CompetitiveBase):
-    r"""Adaptive CGD: CGD with RMSProp-style diagonal step sizes for each coordinate.
-
-    Parameters
-    ----------
-    eta : float, (float, float) or "auto", default=0.01
-        Base step sizes (the learning rates that the RMS scaling divides).
-    beta : float, default=0.99
-        Decay of the running average of squared gradients.
-    eps : float, default=1e-8
-        Added to the root mean square before dividing.
-    clip : bool, default=True
-        Cap each player's diagonal step at ``1 / L`` (``L`` its own-curvature bound at the
-        start point). Without the cap the steps grow like ``eta / eps`` as the gradients
-        vanish and overshoot the players' own curvature (the failure of the original ACGD
-        near a solution).
-    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
-verbose
-        As in :class:`CGD`.
-
-    Notes
-    -----
-    With bias-corrected running averages :math:`v_x, v_y` of the squared gradients the steps
-    are :math:`H_x = \mathrm{diag}(\eta_x / (\sqrt{v_x} + \epsilon))` (likewise ``H_y``) and
-    the step is the CGD step with diagonal step sizes, solved in the symmetric form
-    :math:`(I + H_x^{1/2} B H_y B^T H_x^{1/2}) z = -H_x^{1/2}(\nabla_x f + B H_y \nabla_y f)`,
-    :math:`\Delta x = H_x^{1/2} z`, :math:`\Delta y = H_y(\nabla_y f + B^T \Delta x)`.
-
-    References
-    ----------
-    .. [1] F. Schäfer, H. Zheng and A. Anandkumar, "Implicit competitive regularization in
-       GANs", ICML 2020.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skcgd.games import QuadraticGame
-    >>> from skcgd.solvers import ACGD
-    >>> game = QuadraticGame(np.eye(2), np.ones((2, 2)), np.eye(2), a=[1.0, 0.0])
-    >>> result = ACGD(eta=0.5, tol=1e-8).run(game, np.zeros(2), np.zeros(2))
-    >>> bool(result.converged), np.allclose(result.x, game.saddle_point()[0], atol=1e-7)
-    (True, True)
-    """
-
-    def __init__(self, eta=0.01, *, beta=0.99, eps=1e-8, clip=True, max_iter=1000, tol=1e-6,
-                 linear_solver="auto", cg_tol=1e-6, cg_atol=0.0, cg_max_iter=None,
-                 solve_for="auto", divergence_factor=1e10, verbose=0):
-        super().__init__(eta, max_iter=max_iter, tol=tol, linear_solver=linear_solver,
-                         cg_tol=cg_tol, cg_atol=cg_atol, cg_max_iter=cg_max_iter,
-                         solve_for=solve_for, divergence_factor=divergence_factor,
-                         verbose=verbose)
-        self.beta = beta
-        self.eps = eps
-        self.clip = clip
-
-    def _check_params(self):
-        super()._check_params()
-        if not 0 <= self.beta < 1:
-            raise ValueError(f"beta must be in [0, 1), got {self.beta!r}.")
-        if not self.eps > 0:
-            raise ValueError(f"eps must be positive, got {self.eps!r}.")
-
-    def _init_aux(self, game, x, y, gx, gy):
-        eta = self._step_sizes(game, x, y)
-        caps = (np.inf, np.inf)
-        if self.clip:
-            lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
-            caps = (1.0 / lx if lx > 0 else np.inf, 1.0 / ly if ly > 0 else np.inf)
-        rms = (np.zeros(game.n_x), np.zeros(game.n_y), 0, caps)
-        return _CGDAux(eta, method=self.linear_solver, extra=rms)
-
-    def update(self, game, state):
-        """One ACGD step (see the class docstring)."""
-        aux = state.aux
-        vx, vy, t, caps = aux.extra
-        t += 1
-        b = self.beta
-        vx = b * vx + (1 - b) * state.grad_x ** 2
-        vy = b * vy + (1 - b) * state.grad_y ** 2
-        corr = 1.0 - b ** t
-        hx = np.minimum(aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
-        hy = np.minimum(aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
-        op = _mixed_operator(game, state.x, state.y)
-        step = self._competitive_step(op, state.grad_x, state.grad_y, hx, hy, aux.z, aux.method)
-        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
-                          aux.cg_failures + (not step.cg_converged), (vx, vy, t, caps))
-        return self._new_state(game, state, state.x + step.dx, state.y + step.dy,
-                               step.cg_iter, new_aux)
-
-
 class _AugmentedOperator:
     """Mixed Hessian of the game with Lagrange multipliers for the simplex constraints.
 
@@ -480,43 +391,157 @@ verbose
         return float(np.sqrt(ex @ ex + ey @ ey)), _norm(ex), _norm(ey)
 
     def _error_parts(self, game, state):
-        nu, mu = state.aux.extra
+        nu, mu = state.aux.extra[:2]
         _, ex, ey = self._state_error(game, state.x, state.y, state.grad_x, state.grad_y, nu, mu)
         return ex, ey
 
     def update(self, game, state):
         """One competitive mirror step (see the class docstring)."""
         aux = state.aux
-        eta_x, eta_y = aux.eta
-        nu, mu = aux.extra
-        xs, ys = self._flags(game)
-        x, y = state.x, state.y
-        op = _AugmentedOperator(_mixed_operator(game, x, y), xs, ys)
-        Gx, Gy = self._augmented_grads(game, x, y, state.grad_x, state.grad_y, nu, mu)
-        m, n = game.n_x, game.n_y
-        # steps of the player's own coordinates (per coordinate allowed), then the multiplier's
-        hx = np.empty(op.shape[0])
-        hy = np.empty(op.shape[1])
-        hx[:m] = eta_x
-        hy[:n] = eta_y
-        # A multiplier prices the other player's sum-to-one constraint; it interacts with that
-        # player's sum through steps eta * p_i (summing to eta), so the step 1 / eta puts the
-        # pair at unit interaction strength, where CGD contracts fast (any step is stable:
-        # the multiplier has no own curvature).
-        hx[m:] = 1.0 / np.mean(eta_y)
-        hy[n:] = 1.0 / np.mean(eta_x)
-        if xs:
-            hx[:m] *= x
-        if ys:
-            hy[:n] *= y
-        step = self._competitive_step(op, Gx, Gy, hx, hy, aux.z, aux.method)
-        dx, dy = step.dx, step.dy
-        x_new = _mirror_step(x, dx[:m]) if xs else x + dx[:m]
-        y_new = _mirror_step(y, dy[:n]) if ys else y + dy[:n]
-        nu_new = nu + dx[m] if ys else nu
-        mu_new = mu + dy[n] if xs else mu
-        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
-                          aux.cg_failures + (not step.cg_converged), (nu_new, mu_new))
+        x_new, y_new, step, extra = _mirror_step_state(self, game, state, aux.eta[0],
+                                                       aux.eta[1], aux.extra[:2])
+        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, step.op),
+                          aux.cg_failures + (not step.cg_converged), extra)
         gx, gy = game.grads(x_new, y_new)
-        err, _, _ = self._state_error(game, x_new, y_new, gx, gy, nu_new, mu_new)
+        err, _, _ = self._state_error(game, x_new, y_new, gx, gy, *extra)
         return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
+
+
+
+class ACGD(CompetitiveMirrorDescent):
+    r"""Adaptive CGD: CGD with RMSProp-style diagonal step sizes for each coordinate.
+
+    Parameters
+    ----------
+    eta : float, (float, float) or "auto", default=0.01
+        Base step sizes (the learning rates that the RMS scaling divides).
+    beta : float, default=0.99
+        Decay of the running average of squared gradients.
+    eps : float, default=1e-8
+        Added to the root mean square before dividing.
+    clip : bool, default=True
+        Cap each player's diagonal step at ``1 / L`` (``L`` its own-curvature bound at the
+        start point). Without the cap the steps grow like ``eta / eps`` as the gradients
+        vanish and overshoot the players' own curvature (the failure of the original ACGD
+        near a solution).
+    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
+verbose
+        As in :class:`CGD`.
+
+    Notes
+    -----
+    A player on the probability simplex (``domain = "simplex"``) moves as in
+    :class:`CompetitiveMirrorDescent` with its step ``eta`` (the mirror map already scales
+    each coordinate by ``eta * p_i``); the RMS scaling applies to players on R^n.
+
+    With bias-corrected running averages :math:`v_x, v_y` of the squared gradients the steps
+    are :math:`H_x = \mathrm{diag}(\eta_x / (\sqrt{v_x} + \epsilon))` (likewise ``H_y``) and
+    the step is the CGD step with diagonal step sizes, solved in the symmetric form
+    :math:`(I + H_x^{1/2} B H_y B^T H_x^{1/2}) z = -H_x^{1/2}(\nabla_x f + B H_y \nabla_y f)`,
+    :math:`\Delta x = H_x^{1/2} z`, :math:`\Delta y = H_y(\nabla_y f + B^T \Delta x)`.
+
+    References
+    ----------
+    .. [1] F. Schäfer, H. Zheng and A. Anandkumar, "Implicit competitive regularization in
+       GANs", ICML 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import QuadraticGame
+    >>> from skcgd.solvers import ACGD
+    >>> game = QuadraticGame(np.eye(2), np.ones((2, 2)), np.eye(2), a=[1.0, 0.0])
+    >>> result = ACGD(eta=0.5, tol=1e-8).run(game, np.zeros(2), np.zeros(2))
+    >>> bool(result.converged), np.allclose(result.x, game.saddle_point()[0], atol=1e-7)
+    (True, True)
+    """
+
+    def __init__(self, eta=0.01, *, beta=0.99, eps=1e-8, clip=True, max_iter=1000, tol=1e-6,
+                 linear_solver="auto", cg_tol=1e-6, cg_atol=0.0, cg_max_iter=None,
+                 solve_for="auto", divergence_factor=1e10, verbose=0):
+        super().__init__(eta, max_iter=max_iter, tol=tol, linear_solver=linear_solver,
+                         cg_tol=cg_tol, cg_atol=cg_atol, cg_max_iter=cg_max_iter,
+                         solve_for=solve_for, divergence_factor=divergence_factor,
+                         verbose=verbose)
+        self.beta = beta
+        self.eps = eps
+        self.clip = clip
+
+    def _check_params(self):
+        super()._check_params()
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1), got {self.beta!r}.")
+        if not self.eps > 0:
+            raise ValueError(f"eps must be positive, got {self.eps!r}.")
+
+    def _init_aux(self, game, x, y, gx, gy):
+        eta = self._step_sizes(game, x, y)
+        caps = (np.inf, np.inf)
+        if self.clip:
+            lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
+            caps = (1.0 / lx if lx > 0 else np.inf, 1.0 / ly if ly > 0 else np.inf)
+        # multipliers (simplex constraints), RMS accumulators, step count, step caps
+        extra = (0.0, 0.0, np.zeros(game.n_x), np.zeros(game.n_y), 0, caps)
+        return _CGDAux(eta, method=self.linear_solver, extra=extra)
+
+    def update(self, game, state):
+        """One ACGD step (see the class docstring)."""
+        aux = state.aux
+        nu, mu, vx, vy, t, caps = aux.extra
+        t += 1
+        b = self.beta
+        vx = b * vx + (1 - b) * state.grad_x ** 2
+        vy = b * vy + (1 - b) * state.grad_y ** 2
+        corr = 1.0 - b ** t
+        xs, ys = self._flags(game)
+        hx = aux.eta[0] if xs else np.minimum(
+            aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
+        hy = aux.eta[1] if ys else np.minimum(
+            aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
+        x_new, y_new, step, (nu, mu) = _mirror_step_state(self, game, state, hx, hy, (nu, mu))
+        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, step.op),
+                          aux.cg_failures + (not step.cg_converged),
+                          (nu, mu, vx, vy, t, caps))
+        gx, gy = game.grads(x_new, y_new)
+        err, _, _ = self._state_error(game, x_new, y_new, gx, gy, nu, mu)
+        return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
+
+def _mirror_step_state(solver, game, state, eta_x, eta_y, multipliers):
+    """The competitive mirror step from ``state`` with steps ``eta_x``, ``eta_y``.
+
+    Returns ``(x_new, y_new, step, (nu_new, mu_new))``; ``step.op`` is the augmented operator.
+    """
+    nu, mu = multipliers
+    xs, ys = solver._flags(game)
+    x, y = state.x, state.y
+    base = _mixed_operator(game, x, y)
+    # without constraints keep the game's own operator (and its fused CG kernel)
+    op = _AugmentedOperator(base, xs, ys) if (xs or ys) else base
+    Gx, Gy = solver._augmented_grads(game, x, y, state.grad_x, state.grad_y, nu, mu)
+    m, n = game.n_x, game.n_y
+    # steps of the player's own coordinates (per coordinate allowed), then the multiplier's
+    hx = np.empty(op.shape[0])
+    hy = np.empty(op.shape[1])
+    hx[:m] = eta_x
+    hy[:n] = eta_y
+    # A multiplier prices the other player's sum-to-one constraint; it interacts with that
+    # player's sum through steps eta * p_i (summing to eta), so the step 1 / eta puts the
+    # pair at unit interaction strength, where CGD contracts fast (any step is stable:
+    # the multiplier has no own curvature).
+    if ys:
+        hx[m:] = 1.0 / np.mean(eta_y)
+    if xs:
+        hy[n:] = 1.0 / np.mean(eta_x)
+    if xs:
+        hx[:m] *= x
+    if ys:
+        hy[:n] *= y
+    z0 = state.aux.z if state.aux is not None else None
+    step = solver._competitive_step(op, Gx, Gy, hx, hy, z0, state.aux.method)
+    step.op = op
+    dx, dy = step.dx, step.dy
+    x_new = _mirror_step(x, dx[:m]) if xs else x + dx[:m]
+    y_new = _mirror_step(y, dy[:n]) if ys else y + dy[:n]
+    nu_new = nu + dx[m] if ys else nu
+    mu_new = mu + dy[n] if xs else mu
+    return x_new, y_new, step, (nu_new, mu_new)
