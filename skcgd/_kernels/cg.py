@@ -82,18 +82,37 @@ def _matvec_rowgram_dense(X, R, hy, dx, intercept, v, out):
     for j in range(m):
         u[j] = dx[j] * v[j]
     if K == 1:
-        for i in range(n):
+        # two rows per sweep: u and acc are read and written once for both rows (the loop is
+        # bound by those L1 accesses, not by reading X, once X's rows are short)
+        i = 0
+        while i + 1 < n:
+            s0 = 0.0
+            s1 = 0.0
+            for j in range(p):
+                uj = u[j]
+                s0 += X[i, j] * uj
+                s1 += X[i + 1, j] * uj
+            if intercept:
+                s0 += u[p]
+                s1 += u[p]
+            s0 *= hy[i] * R[i, 0] * R[i, 0]
+            s1 *= hy[i + 1] * R[i + 1, 0] * R[i + 1, 0]
+            for j in range(p):
+                acc[j] += s0 * X[i, j] + s1 * X[i + 1, j]
+            if intercept:
+                acc[p] += s0 + s1
+            i += 2
+        if i < n:
             s = 0.0
             for j in range(p):
                 s += X[i, j] * u[j]
             if intercept:
                 s += u[p]
             s *= hy[i] * R[i, 0] * R[i, 0]
-            if s != 0.0:
-                for j in range(p):
-                    acc[j] += s * X[i, j]
-                if intercept:
-                    acc[p] += s
+            for j in range(p):
+                acc[j] += s * X[i, j]
+            if intercept:
+                acc[p] += s
     else:
         z = np.empty(K)
         for i in range(n):
