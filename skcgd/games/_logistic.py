@@ -39,6 +39,11 @@ _CHUNK_ELEMENTS = 1 << 20
 # runs Lanczos on Hessian-vector products.
 _DENSE_CURVATURE_SIZE = 256
 _SMALLEST = np.nextafter(0.0, 1.0)  # 5e-324: log(_SMALLEST) = -744.4
+# The games compute in float64 on C * s_i times the loss terms. Outside this range of
+# C * sum(s) (and of C * sum(s) * max|X|^2, the scale of the Hessians) intermediate products
+# overflow (curvatures, the chi2 adversary's squared losses) or lose all precision (the simplex
+# adversaries' natural steps rho / (C N)): such problems are refused with a clear message.
+_SCALE_RANGE = (1e-150, 1e150)
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -65,6 +70,41 @@ def _check_X(X):
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity.")
     return X
+
+
+def _max_abs(X):
+    data = X.data if sp.issparse(X) else X
+    if data.size == 0:
+        return 0.0
+    return float(max(data.max(), -data.min()))  # no temporary of the size of X
+
+
+def check_problem_scale(X, sample_weight, C):
+    """Refuse problems whose scale the float64 solvers cannot handle (see ``_SCALE_RANGE``).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, p)
+        Validated, finite data.
+    sample_weight : ndarray of shape (n,)
+        Validated non-negative weights.
+    C : float
+        Inverse regularisation strength.
+    """
+    low, high = _SCALE_RANGE
+    weight = C * float(np.sum(sample_weight))
+    if not weight >= low:
+        raise ValueError(
+            f"C * sum(sample_weight) = {weight:.3g} is too small (below {low:g}): the data term "
+            "vanishes next to the L2 penalty and the solvers lose all precision. Rescale "
+            "sample_weight (e.g. sample_weight / sample_weight.mean()) or increase C.")
+    scale = max(1.0, _max_abs(X))
+    curvature = weight * scale * scale  # inf, not OverflowError, when it overflows
+    if not curvature <= high:
+        raise ValueError(
+            f"The problem's scale C * sum(sample_weight) * max|X|^2 = {curvature:.3g} is too "
+            f"large (above {high:g}): float64 arithmetic would overflow. Rescale X (e.g. "
+            "sklearn.preprocessing.StandardScaler), sample_weight or C.")
 
 
 def _check_labels(y, n, multinomial, n_classes):
@@ -175,11 +215,16 @@ def _weighted_sum_rows(X, M, fit_intercept):
 def _row_gram(X, R, fit_intercept):
     """``sum_i (r_i kron xt_i)(r_i kron xt_i)^T``: shape (K q, K q), float64.
 
-    Accumulated over row blocks, so the (n, K q) factor is never held at once.
+    Accumulated over row blocks, so the (n, K q) factor is never held at once. With one
+    coefficient row and dense X (the common case, and the Newton solver's Hessian) each block
+    is scaled once and accumulated by a symmetric rank-k update (BLAS syrk); the intercept's
+    row and column come from two cheap products instead of a column appended to X.
     """
     n, p = X.shape
     K = R.shape[1]
     q = p + int(fit_intercept)
+    if K == 1 and not sp.issparse(X):
+        return _row_gram_dense_single(X, R[:, 0], fit_intercept)
     G = np.zeros((K * q, K * q))
     for start, stop, block in _row_blocks(X, width=K * q):
         Rb = R[start:stop]
@@ -193,6 +238,33 @@ def _row_gram(X, R, fit_intercept):
             F = (Rb[:, :, None] * Xt[:, None, :]).reshape(stop - start, K * q)
             G += F.T @ F
     return G
+
+
+def _row_gram_dense_single(X, r, fit_intercept):
+    """``X~^T diag(r^2) X~`` for dense X by blocked syrk (upper triangle, then mirrored)."""
+    from scipy.linalg.blas import dsyrk
+
+    n, p = X.shape
+    G = np.zeros((p, p), order="F")
+    rows = max(1, min(n, 2048, _CHUNK_ELEMENTS // max(p, 1)))
+    r2 = r * r
+    cross = np.zeros(p)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        S = X[start:stop] * r[start:stop, None]  # float64 block (also for a float32 X)
+        # S is C-ordered, so S.T is Fortran-ordered: dsyrk(S.T) = S^T S without a copy
+        G = dsyrk(1.0, S.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+        if fit_intercept:
+            cross += S.T @ r[start:stop]  # sum_i r_i^2 x_i
+    G = np.triu(G) + np.triu(G, 1).T
+    if not fit_intercept:
+        return np.ascontiguousarray(G)
+    out = np.empty((p + 1, p + 1))
+    out[:p, :p] = G
+    out[:p, p] = cross
+    out[p, :p] = cross
+    out[p, p] = r2.sum()
+    return out
 
 
 # -- the mixed Hessian -----------------------------------------------------------------------
@@ -273,6 +345,7 @@ class _ReweightedLogisticGame(BaseGame):
             "a game: minimise the primal objective directly.")
         self.tau = 1.0 / self.rho
         self.sample_weight = _check_sample_weight(sample_weight, n)
+        check_problem_scale(self.X, self.sample_weight, self.C)
         self.N = float(self.sample_weight.sum())
         self.fit_intercept = bool(fit_intercept)
         self.multinomial = bool(multinomial)
@@ -701,7 +774,18 @@ def _warm_up():
     X = rng.standard_normal((6, 3))
     y_bin = np.array([1, -1, 1, -1, 1, -1])
     y_cls = np.array([0, 1, 2, 0, 1, 2])
-    for data in (X, X.astype(np.float32), sp.csr_matrix(X)):
+    datas = [X, X.astype(np.float32), sp.csr_matrix(X)]
+    # read-only X (joblib hands arrays over 1 MB to its workers as read-only memory maps) is
+    # another specialisation of the CG kernels: compile it here too, so workers only load it
+    for dtype in (np.float64, np.float32):
+        frozen = X.astype(dtype)
+        frozen.flags.writeable = False
+        datas.append(frozen)
+    frozen = sp.csr_matrix(X)
+    for part in (frozen.data, frozen.indices, frozen.indptr):
+        part.flags.writeable = False
+    datas.append(frozen)
+    for data in datas:
         for multinomial, labels in ((False, y_bin), (True, y_cls)):
             for cls in (Chi2LogisticGame, KLLogisticGame):
                 game = cls(data, labels, multinomial=multinomial, fit_intercept=True)

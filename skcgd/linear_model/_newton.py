@@ -183,7 +183,9 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
         Absolute tolerance on the gradient norm.
     max_iter : int
     linear_solver : {"auto", "cholesky", "cg"}
-        ``"auto"``: Cholesky up to 300 unknowns, CG above.
+        ``"auto"``: Cholesky up to 300 unknowns, CG above. With Cholesky, later steps reuse
+        the last factor as the preconditioner of CG on the current Hessian, and refactor only
+        when that CG needs many iterations.
     cg_max_iter : int or None
     callback : callable or None
         Called as ``callback(n_iter, x, value, grad_norm, cg_iter)`` after every step.
@@ -203,21 +205,38 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
     method = linear_solver
     if method == "auto":
         method = "cholesky" if primal.n <= 300 else "cg"
+    factor = None  # Cholesky factor of an earlier Hessian, reused as a preconditioner
     n_iter = 0
     converged = hist["grad_norm"][-1] <= tol
     while not converged and n_iter < max_iter:
         gnorm = hist["grad_norm"][-1]
         cg_iter = 0
-        if method == "cholesky":
+        rtol = min(0.5, np.sqrt(gnorm / g0))
+        if method == "cholesky" and factor is not None:
+            # Forming the Hessian is the most expensive part of a step (n q^2 flops); the
+            # Hessian changes little between steps, so an earlier factor preconditions CG on
+            # the new one well (a few one-pass products). Refactor when that stops paying.
+            op = primal.hessian_operator(x, aux)
+            d, cg_iter, ok = conjugate_gradient(
+                op, -grad, tol=rtol, max_iter=max(primal.n // 2, 10),
+                M=lambda r: scipy.linalg.cho_solve(factor, r))
+            if not ok or cg_iter > max(8, primal.n // 10):
+                factor = None  # too far from the old Hessian: factor the new one next time
+                if not ok:
+                    d = None
+        else:
+            d = None
+        if method == "cholesky" and d is None:
             H = primal.hessian_matrix(x, aux)
             try:
-                d = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, lower=True), -grad)
+                factor = scipy.linalg.cho_factor(H, lower=True)
+                d = scipy.linalg.cho_solve(factor, -grad)
             except np.linalg.LinAlgError:  # numerically singular: a tiny ridge restores it
                 H[np.diag_indices_from(H)] += 1e-10 * max(1.0, np.abs(H).max())
+                factor = None
                 d = scipy.linalg.solve(H, -grad, assume_a="sym")
-        else:
+        elif method == "cg":
             op = primal.hessian_operator(x, aux)
-            rtol = min(0.5, np.sqrt(gnorm / g0))
             d, cg_iter, _ = conjugate_gradient(
                 op, -grad, tol=rtol, max_iter=cg_max_iter or max(10 * primal.n, 100))
         slope = float(grad @ d)

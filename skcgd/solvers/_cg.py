@@ -21,6 +21,10 @@ def _as_float_array(a, name, ndim):
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {a.dtype}.")
     a = np.ascontiguousarray(a, dtype=np.float64)
+    if not a.flags.writeable:
+        # a read-only array (a broadcast view, a memory map) is another Numba specialisation
+        # of the kernels; these arrays are small (vectors, the system matrix): copy them
+        a = a.copy()
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got an array of shape {a.shape}.")
     if not np.isfinite(a).all():
@@ -179,48 +183,52 @@ class CGDOperator(RowGramOperator):
         super().__init__(Bt, None, hy=float(eta_y), dx=float(np.sqrt(eta_x)))
 
 
-def _python_cg(matvec, b, x0, tol, atol, max_iter):
-    """The CG loop of :func:`skcgd._kernels.cg._cg_solve` for operators given as callables."""
+def _python_cg(matvec, b, x0, tol, atol, max_iter, precond=None):
+    """The CG loop of :func:`skcgd._kernels.cg._cg_solve` for operators given as callables,
+    optionally preconditioned (``precond(r)`` applies the inverse of the preconditioner)."""
     x = x0.copy()
     threshold = max(tol * np.linalg.norm(b), atol)
     r = b - matvec(x)
-    rr = r @ r
-    if rr > b @ b:  # a warm start worse than zero is dropped
+    if r @ r > b @ b:  # a warm start worse than zero is dropped
         x[:] = 0.0
         r = b.copy()
-        rr = r @ r
+    rr = r @ r
     if not np.isfinite(rr):
         return x, 0, False
     if np.sqrt(rr) <= threshold:
         return x, 0, True
-    p = r.copy()
+    z = r if precond is None else precond(r)
+    rz = r @ z
+    p = z.copy()
     it = 0
     while it < max_iter:
         it += 1
         Ap = matvec(p)
         pAp = p @ Ap
-        if not pAp > 0.0:
+        if not pAp > 0.0 or not rz > 0.0:
             return x, it, False
-        alpha = rr / pAp
+        alpha = rz / pAp
         x += alpha * p
         r -= alpha * Ap
-        rr_new = r @ r
-        if not np.isfinite(rr_new):
+        rr = r @ r
+        if not np.isfinite(rr):
             return x, it, False
-        if np.sqrt(rr_new) <= threshold:
+        if np.sqrt(rr) <= threshold:
             r = b - matvec(x)
-            rr_new = r @ r
-            if np.sqrt(rr_new) <= threshold:
+            if np.sqrt(r @ r) <= threshold:
                 return x, it, True
-            p = r.copy()
-            rr = rr_new
+            z = r if precond is None else precond(r)  # drifted: restart from the true residual
+            rz = r @ z
+            p = z.copy()
             continue
-        p = r + (rr_new / rr) * p
-        rr = rr_new
+        z = r if precond is None else precond(r)
+        rz_new = r @ z
+        p = z + (rz_new / rz) * p
+        rz = rz_new
     return x, it, False
 
 
-def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None):
+def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=None):
     r"""Solve ``A x = b`` for a symmetric positive definite ``A`` by conjugate gradient.
 
     Parameters
@@ -241,6 +249,9 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None):
     max_iter : int, default=None
         Maximum number of iterations; ``None`` means ``10 * m``. Never capped at ``m``: in
         floating point CG can need more than ``m`` iterations on ill-conditioned systems.
+    M : callable or LinearOperator, default=None
+        Preconditioner: applies the inverse of an SPD approximation of ``A`` to a vector
+        (preconditioned CG, in a Python loop). Convergence is still tested on ``b - A x``.
 
     Returns
     -------
@@ -281,6 +292,21 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None):
     if x0.shape[0] != m:
         raise ValueError(f"x0 has length {x0.shape[0]} but b has length {m}.")
 
+    if M is not None:
+        apply_M = M.matvec if isinstance(M, LinearOperator) else M
+        if isinstance(A, (RowGramOperator, LinearOperator)):
+            matvec = A.matvec
+        elif callable(A) and not isinstance(A, np.ndarray):
+            matvec = A
+        else:
+            A_checked = A if sp.issparse(A) else _as_float_array(A, "A", 2)
+            if A_checked.shape != (m, m):
+                raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
+
+            def matvec(v):
+                return A_checked @ v
+        return _python_cg(matvec, b, x0, tol, atol, max_iter,
+                          lambda r: np.asarray(apply_M(r), dtype=np.float64).reshape(-1))
     if isinstance(A, RowGramOperator):
         if A.shape[0] != m:
             raise ValueError(f"A has shape {A.shape} but b has length {m}.")
