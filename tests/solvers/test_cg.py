@@ -172,3 +172,23 @@ def test_cgd_operator(sparse):
     np.testing.assert_allclose(x, np.linalg.solve(M, b), rtol=1e-10)
     with pytest.raises(ValueError, match="non-negative"):
         CGDOperator(B, eta_x=-1.0)
+
+
+def test_preconditioned_cg():
+    rng = np.random.default_rng(6)
+    A = _spd(60, 1e5, rng)
+    b = rng.standard_normal(60)
+    expected = np.linalg.solve(A, b)
+    plain = conjugate_gradient(A, b, tol=1e-12, max_iter=5000)
+    # an exact preconditioner solves the system in one iteration
+    Ainv = np.linalg.inv(A)
+    x, n_iter, ok = conjugate_gradient(A, b, tol=1e-10, M=lambda r: Ainv @ r)
+    assert ok and n_iter == 1
+    np.testing.assert_allclose(x, expected, rtol=1e-8)
+    # a nearby SPD matrix (5% perturbation) as preconditioner: few iterations, same answer
+    E = rng.standard_normal((60, 60))
+    near = np.linalg.inv(A + 0.05 * np.linalg.norm(A, 2) * (E @ E.T) / 60)
+    for op in (A, sp.csr_matrix(A), LinearOperator((60, 60), matvec=lambda v: A @ v)):
+        x, n_iter, ok = conjugate_gradient(op, b, tol=1e-12, M=lambda r: near @ r)
+        assert ok and n_iter < plain[1]
+        np.testing.assert_allclose(x, expected, rtol=1e-6)
