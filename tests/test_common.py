@@ -1,18 +1,46 @@
-"""scikit-learn's estimator checks on every public skcgd estimator."""
+"""scikit-learn's estimator checks on every public skcgd estimator (the one place they run)."""
 
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcgd.utils import all_estimators
 
+# Estimators that cannot be built without arguments: the smallest honest configuration.
+CONSTRUCTORS = {
+    "RidgeStackingRegressor": lambda cls: cls(
+        [("est1", DecisionTreeRegressor(max_depth=3, random_state=0)),
+         ("est2", DecisionTreeRegressor(max_depth=3, random_state=1))], cv=3),
+    "RidgeStackingClassifier": lambda cls: cls(
+        [("est1", DecisionTreeClassifier(max_depth=3, random_state=0)),
+         ("est2", DecisionTreeClassifier(max_depth=3, random_state=1))], cv=3),
+}
+
+_CV_WEIGHTS = "K-fold splits of repeated rows differ from splits of weighted rows."
 # Checks an estimator is known to fail, with the reason; keep this as small as honesty allows.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    # Weights are not repetitions for a cross-validated fit: a row of weight 2 stays in one
+    # fold while its two copies can land in two, so the folds, the chosen penalties and the
+    # out-of-fold predictions differ (scikit-learn marks its own CV estimators alike).
+    "RidgeStackingRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _CV_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _CV_WEIGHTS,
+    },
+    "RegularizedMetaLearner": {
+        "check_sample_weight_equivalence_on_dense_data": _CV_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _CV_WEIGHTS,
+    },
+}
+
+
+def _instances():
+    # an estimator that needs arguments and has no entry fails here, loudly, not silently
+    return [CONSTRUCTORS.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()]
 
 
 def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
-@parametrize_with_checks([cls() for _, cls in all_estimators()],
-                         expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

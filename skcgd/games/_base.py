@@ -86,8 +86,15 @@ class MixedOperator:
         return conjugate_gradient(op, rhs, x0=z0, tol=tol, atol=atol, max_iter=max_iter)
 
     def solve_direct(self, side, hx, hy, rhs):
-        """Solve the CGD system on ``side`` by a Cholesky factorisation of the dense matrix."""
+        """Solve the CGD system on ``side`` by a Cholesky factorisation of the dense matrix.
+
+        A system that overflowed (steps far too large for the interaction) has no
+        representable solution: the result is then NaN, and the solver's run stops with a
+        :class:`~skcgd.exceptions.DivergenceError` that names the step sizes.
+        """
         M = self.system_matrix(side, hx, hy)
+        if not (np.isfinite(M).all() and np.isfinite(rhs).all()):
+            return np.full(M.shape[0], np.nan)
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(M, lower=True), rhs)
 
 

@@ -7,14 +7,26 @@ from skcgd.games._base import BaseGame, DenseMixedOperator
 __all__ = ["BilinearGame", "QuadraticGame", "GeneralSumQuadraticGame"]
 
 
+# squares and products of entries (curvatures, B B^T in CGD's system, times step sizes)
+# must stay well inside float64
+_MAX_ENTRY = 1e100
+
+
 def _matrix(A, name, shape=None, symmetric=False):
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got shape {A.shape}.")
     if shape is not None and A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {A.shape}.")
+    if A.size == 0:
+        raise ValueError(f"{name} is empty (shape {A.shape}): each player needs at least one "
+                         "variable.")
     if not np.isfinite(A).all():
         raise ValueError(f"{name} contains NaN or infinity.")
+    if np.abs(A).max() > _MAX_ENTRY:
+        raise ValueError(f"{name} has entries up to {np.abs(A).max():.3g}, too large (above "
+                         f"{_MAX_ENTRY:g}): the solvers' products of entries would overflow "
+                         "float64. Rescale the game (the saddle point scales with it).")
     if symmetric:
         if A.shape[0] != A.shape[1] or not np.allclose(A, A.T, rtol=1e-12, atol=1e-12):
             raise ValueError(f"{name} must be a symmetric matrix.")
@@ -31,6 +43,9 @@ def _vector(v, size, name):
         raise ValueError(f"{name} must have length {size}, got {v.shape[0]}.")
     if not np.isfinite(v).all():
         raise ValueError(f"{name} contains NaN or infinity.")
+    if v.size and np.abs(v).max() > _MAX_ENTRY:
+        raise ValueError(f"{name} has entries up to {np.abs(v).max():.3g}, too large (above "
+                         f"{_MAX_ENTRY:g}). Rescale the game.")
     return v
 
 

@@ -10,11 +10,11 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.games import Chi2LogisticGame, DenseMixedOperator, GroupKLLogisticGame, KLLogisticGame
+from skcgd.games._logistic import check_problem_scale
 from skcgd.linear_model._newton import ReweightedPrimal, newton_solve
 from skcgd.solvers import (
     ACGD,
@@ -24,6 +24,7 @@ from skcgd.solvers import (
     ExtraGradient,
     OptimisticGDA,
 )
+from skcgd.utils._validation import as_aligned, check_classification_labels
 
 __all__ = ["MinimaxLogisticRegression"]
 
@@ -156,7 +157,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         per step).
     n_features_in_ : int
         Number of features seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in fit, when X has string column names.
 
     See Also
@@ -267,7 +268,8 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
                              order="C")
-        check_classification_targets(y)
+        X = as_aligned(X)  # the same bits wherever X comes from (e.g. a Dask worker)
+        check_classification_labels(y)
         encoder = LabelEncoder()
         y_idx = encoder.fit_transform(y)
         self.classes_ = encoder.classes_
@@ -276,10 +278,12 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"MinimaxLogisticRegression needs samples of at least two classes; the data "
                 f"contains only one class: {self.classes_[0]!r}.")
-        s = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        s = as_aligned(_check_sample_weight(sample_weight, X, dtype=np.float64,
+                                            ensure_non_negative=True))
         if not s.sum() > 0:
             raise ValueError("sample_weight sums to zero: at least one sample needs a positive "
                              "weight.")
+        check_problem_scale(X, s, self.C)  # before building a game: the estimator's message
         adversary = "none" if self.rho == 0 and self.adversary != "group" else self.adversary
         multinomial = n_classes > 2
         labels = y_idx if multinomial else np.where(y_idx == 1, 1, -1)

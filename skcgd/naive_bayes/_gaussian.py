@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skcgd._kernels.naive_bayes import _nb_class_moments, _nb_joint_log_likelihood
+from skcgd.utils._validation import as_aligned, check_classification_labels
 
 __all__ = ["GaussianNaiveBayes"]
 
@@ -209,6 +210,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = self._validate_X_y(X, y, reset=True)
+        check_classification_labels(y)
         classes, y_index = _encode_labels(y)
         check_classification_targets(classes)
         sample_weight = self._validate_sample_weight(sample_weight, X)
@@ -262,9 +264,10 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                     "classes must be passed on the first call to partial_fit: the list of "
                     "every class that can appear in y."
                 )
+            check_classification_labels(classes, "classes")
             all_classes = np.unique(np.asarray(classes))
-            check_classification_targets(all_classes)
         elif classes is not None:
+            check_classification_labels(classes, "classes")
             all_classes = np.unique(np.asarray(classes))
             if not np.array_equal(all_classes, self.classes_):
                 raise ValueError(
@@ -272,7 +275,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                     f"to partial_fit or fit ({self.classes_.tolist()!r})."
                 )
         X, y = self._validate_X_y(X, y, reset=first_call)
-        check_classification_targets(y)
+        check_classification_labels(y)
         if first_call:
             known = all_classes
         else:
@@ -311,7 +314,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             order="C",
             ensure_all_finite=False,  # checked by the kernel, without an extra pass over X
         )
-        return X, y
+        return as_aligned(X), y
 
     @staticmethod
     def _validate_sample_weight(sample_weight, X):
@@ -328,6 +331,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                 f"sample_weight has shape {sample_weight.shape}; expected ({X.shape[0]},), one "
                 "weight per sample."
             )
+        sample_weight = as_aligned(sample_weight)
         if np.any(sample_weight < 0):
             raise ValueError(
                 "sample_weight has negative values; weights must be non-negative (a weight is "
@@ -368,7 +372,6 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
     def _set_moments(self, count, mean, m2, dtype):
         """Store the float64 sufficient statistics and derive the public attributes."""
-        self._class_count, self._class_mean, self._class_m2 = count, mean, m2
         total = count.sum()
         seen = count > 0
         grand_mean = count @ mean / total
@@ -384,7 +387,15 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             var = np.divide(m2, count[:, None], out=np.zeros_like(m2), where=seen[:, None])
             var += epsilon
         prior = self._class_prior if self._class_prior is not None else count / total
+        limit = np.finfo(dtype).max
+        if not (np.abs(mean).max(initial=0.0) <= limit and var.max(initial=0.0) <= limit):
+            # checked before anything is stored: a failed partial_fit leaves the model as it was
+            raise ValueError(
+                f"Input X contains values too large for {np.dtype(dtype).name}: the class "
+                f"variances ({var.max():.3g}) overflow it. Pass X as float64 "
+                "(X.astype(np.float64)) or rescale it.")
 
+        self._class_count, self._class_mean, self._class_m2 = count, mean, m2
         self.class_count_ = count.astype(dtype)
         self.class_prior_ = prior.astype(dtype)
         self.theta_ = mean.astype(dtype)
@@ -409,7 +420,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         # attributes are (float32, read-only after unpickling from a memmap, ...)
         theta = np.array(self.theta_, dtype=np.float64, order="C")
         var = np.array(self.var_, dtype=np.float64, order="C")
-        seen = np.asarray(self.class_count_) > 0
+        # the float64 counts: a float32 class_count_ of tiny weights can underflow to 0
+        seen = self._class_count > 0
         if np.any(var[seen] <= 0):
             raise ValueError(
                 "A fitted variance is zero (a feature is constant within a class and "
@@ -426,7 +438,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
     def _linear_parameters(self):
         """Per-class weights and intercepts of the shared-variance model, shape (K, d), (K,)."""
         theta, prec, _ = self._gaussian_parameters()
-        seen = np.asarray(self.class_count_) > 0
+        seen = self._class_count > 0
         with np.errstate(divide="ignore"):
             log_prior = np.log(np.asarray(self.class_prior_, dtype=np.float64))
         coef = theta * prec
@@ -437,16 +449,24 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X):
         check_is_fitted(self)
         _refuse_sparse(self, X)
-        return validate_data(
+        return as_aligned(validate_data(
             self, X, reset=False, dtype=[np.float64, np.float32], order="C",
             ensure_all_finite=False,
-        )
+        ))
 
     def _kernel_output(self, X, output):
         theta, prec, offset = self._gaussian_parameters()
         out, finite = _nb_joint_log_likelihood(X, theta, prec, offset, output)
         if not finite:
             _raise_non_finite(self, X)
+        if output == _JOINT and out.dtype == np.float32 and np.isneginf(
+                out[:, offset > -np.inf]).any():
+            # computed in float64, the joint log-likelihood of a possible class fell below
+            # float32's range on rounding: -inf would lose which class is most likely
+            raise ValueError(
+                f"Input X contains values too large for float32 output: joint "
+                f"log-likelihoods fall below {np.finfo(np.float32).min:.3g}. Pass X as "
+                "float64 (X.astype(np.float64)) or rescale it.")
         return out
 
     def _linear_scores(self, X):
@@ -621,8 +641,11 @@ def _warm_up():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 3))
     y = np.arange(12) % 3
-    for dtype in (np.float64, np.float32):
+    for dtype, writeable in ((np.float64, True), (np.float32, True), (np.float64, False),
+                             (np.float32, False)):
+        # read-only X (joblib's memory maps in its workers) is another specialisation
         Xd = X.astype(dtype)
+        Xd.flags.writeable = writeable
         for var_mode in ("class", "shared"):
             clf = GaussianNaiveBayes(var_mode).fit(Xd, y)
             clf.partial_fit(Xd, y)

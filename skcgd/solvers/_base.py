@@ -375,8 +375,21 @@ def _fmt(eta):
     return f"[{float(np.min(eta)):.3g} .. {float(np.max(eta)):.3g}]"
 
 
+def _scaled_norm(v):
+    """``||v||_2`` without overflow (or underflow) of the squares."""
+    scale = float(np.max(np.abs(v))) if v.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return scale
+    return scale * float(np.linalg.norm(v / scale))
+
+
 def _spectral_norm_estimate(game, x, y, n_iter=30):
-    """Largest singular value of B = D2_xy f at (x, y) by power iteration on B^T B."""
+    """Largest singular value of B = D2_xy f at (x, y) by power iteration on B^T B.
+
+    Works with ``||B v||`` rather than ``||B^T B v||`` and with scaled norms, so that it stays
+    finite for entries of B up to the float64 range (the square ``sigma**2`` would overflow
+    from ``sigma ~ 1e154`` on).
+    """
     op = game.mixed(x, y)
     op = op[0] if isinstance(op, tuple) else op
     n = op.shape[1]
@@ -386,10 +399,14 @@ def _spectral_norm_estimate(game, x, y, n_iter=30):
     v /= np.linalg.norm(v)
     sigma = 0.0
     for _ in range(n_iter):
-        w = op.rmatvec(op.matvec(v))
-        nw = np.linalg.norm(w)
-        if nw == 0:
-            return 0.0
-        sigma = np.sqrt(nw)
+        u = op.matvec(v)
+        nu = _scaled_norm(u)
+        if nu == 0 or not np.isfinite(nu):
+            return float(nu)
+        sigma = nu  # ||B v|| for a unit v: increases to sigma_max
+        w = op.rmatvec(u / nu)
+        nw = _scaled_norm(w)
+        if nw == 0 or not np.isfinite(nw):
+            return float(sigma)
         v = w / nw
     return float(sigma)

@@ -309,9 +309,10 @@ class CompetitiveMirrorDescent(_CompetitiveBase):
     ----------
     eta : float or (float, float), default=0.1
         Step sizes (the mirror map's scale for simplex players; also the multipliers' step).
-    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
-verbose
+    max_iter, tol, linear_solver, cg_tol, cg_atol
         As in :class:`CGD`. ``tol`` applies to the mirror stationarity measure below.
+    cg_max_iter, solve_for, divergence_factor, verbose
+        As in :class:`CGD`.
 
     Notes
     -----
@@ -424,8 +425,9 @@ class ACGD(CompetitiveMirrorDescent):
         start point). Without the cap the steps grow like ``eta / eps`` as the gradients
         vanish and overshoot the players' own curvature (the failure of the original ACGD
         near a solution).
-    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter, solve_for, divergence_factor, \
-verbose
+    max_iter, tol, linear_solver, cg_tol, cg_atol, cg_max_iter
+        As in :class:`CGD`.
+    solve_for, divergence_factor, verbose
         As in :class:`CGD`.
 
     Notes

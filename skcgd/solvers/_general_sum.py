@@ -136,7 +136,10 @@ class GeneralSumCGD(BaseGameSolver):
             method = "direct" if m + n <= 500 else "gmres"
         if method == "direct":
             K = np.block([[np.eye(m), eta_x * Bf.toarray()], [eta_y * Cg.toarray(), np.eye(n)]])
-            z = scipy.linalg.lu_solve(scipy.linalg.lu_factor(K), rhs)
+            if np.isfinite(K).all() and np.isfinite(rhs).all():
+                z = scipy.linalg.lu_solve(scipy.linalg.lu_factor(K), rhs)
+            else:  # overflowed: the run stops with a DivergenceError naming the step sizes
+                z = np.full(m + n, np.nan)
             n_inner = 0
         else:
             def matvec(v):

@@ -27,7 +27,7 @@ def test_all_estimators_are_public_sklearn_estimators():
 def test_demo_prints_the_table(capsys):
     from skcgd.__main__ import main
 
-    assert main(["--size", "20", "--max-iter", "300"]) == 0
+    assert main(["games", "--size", "20", "--max-iter", "300"]) == 0
     out = capsys.readouterr().out
     for name in ("CGD", "GDA", "ExtraGradient", "OptimisticGDA"):
         assert name in out

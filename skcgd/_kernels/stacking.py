@@ -1,0 +1,424 @@
+"""Stacking kernels: elastic-net coordinate descent on a Gram matrix, greedy ensemble selection.
+
+Elastic net on the Gram matrix. With a (weighted, centred) design Z, target y and weights
+s_i summing to N, the meta-models minimise
+
+    P(w) = 1/(2N) sum_i s_i (y_i - z_i.w)^2 + a1 ||w||_1 + a2/2 ||w||^2
+         = 1/2 w^T G w - c^T w + yy/2 + a1 ||w||_1 + a2/2 ||w||^2,
+
+G = Z^T S Z / N, c = Z^T S y / N, yy = y^T S y / N: scikit-learn's ElasticNet objective with
+a1 = alpha * l1_ratio and a2 = alpha * (1 - l1_ratio). Once G is formed (one pass over the
+rows), a coordinate sweep costs O(p^2) whatever the number of rows: coordinate j moves to
+
+    w_j = soft(c_j - (G w)_j + G_jj w_j, a1) / (G_jj + a2),
+
+and q = G w is updated with column j of G. Along a decreasing alpha path each solution warm
+starts the next. A sweep whose largest move is small relative to the largest coefficient
+triggers the duality-gap test; the gap bounds P(w) - min P and is compared with tol * yy.
+
+Stacking designs are nearly collinear (base models agree to a few percent, and the row mean of
+the meta-features is an exact combination of the columns), where plain coordinate descent
+crawls along a valley for thousands of sweeps at small penalties. Every ``_ANDERSON`` sweeps
+the kernel therefore tries two jumps, kept only when they lower P:
+
+* an active-set step: the minimiser on the current support and signs (a Cholesky solve of
+  (G_AA + a2 I) w_A = c_A - a1 sign(w_A)), shrinking the support where a sign would flip;
+  once coordinate descent has found the support this lands on the solution, however
+  ill-conditioned G_AA is (near-duplicate base models);
+* otherwise Anderson extrapolation of the last iterates (as skglm does): with U the matrix of
+  successive differences, z = (U U^T)^-1 1 and c = z / sum(z), the candidate sum_k c_k w_k.
+
+Greedy ensemble selection (Caruana et al., 2004). The ensemble is the running sum S of the
+chosen columns of the prediction matrix P (with repetitions); a step scores every candidate
+column j by the weighted loss of (S + P[:, j]) / (k + 1) against y, in one pass over P, and
+adds the best (the first on ties).
+"""
+
+import numpy as np
+
+from skcgd._numba import njit_kernel
+
+_FAST = {"reassoc", "contract"}
+
+# loss codes of _greedy_select
+MSE, MAE = 0, 1
+
+# iterates combined by one Anderson extrapolation
+_ANDERSON = 5
+
+
+@njit_kernel(entry=False)
+def _enet_duality_gap(G, c, yy, w, q, a1, a2):
+    """Duality gap of the Gram-form elastic net at ``w`` (``q = G w``), normalised by N."""
+    p = w.shape[0]
+    dual_norm = 0.0
+    wq = 0.0
+    cw = 0.0
+    l1 = 0.0
+    l2 = 0.0
+    noise = 0.0
+    for j in range(p):
+        xta = c[j] - q[j] - a2 * w[j]
+        if abs(xta) > dual_norm:
+            dual_norm = abs(xta)
+        noise = max(noise, abs(c[j]), abs(q[j]))
+        wq += w[j] * q[j]
+        cw += c[j] * w[j]
+        l1 += abs(w[j])
+        l2 += w[j] * w[j]
+    r_norm2 = yy - 2.0 * cw + wq
+    if r_norm2 < 0.0:
+        r_norm2 = 0.0
+    # X^T r is only known to rounding (~1e-12 of |c|); below that an L1 penalty a1 cannot be
+    # told from zero, and rescaling the dual point by a1 / dual_norm would report a spurious gap
+    if dual_norm > a1 + 1e-12 * noise:
+        const = a1 / dual_norm
+        gap = 0.5 * (r_norm2 + r_norm2 * const * const)
+    else:
+        const = 1.0
+        gap = r_norm2
+    gap += a1 * l1 - const * (yy - cw) + 0.5 * a2 * (1.0 + const * const) * l2
+    return gap
+
+
+@njit_kernel(entry=False)
+def _enet_objective(c, yy, w, q, a1, a2):
+    """P(w) of the Gram-form elastic net, given ``q = G w``."""
+    val = 0.5 * yy
+    for j in range(w.shape[0]):
+        val += 0.5 * w[j] * q[j] - c[j] * w[j] + a1 * abs(w[j]) + 0.5 * a2 * w[j] * w[j]
+    return val
+
+
+@njit_kernel(entry=False)
+def _anderson_weights(buf):
+    """Extrapolation weights c (summing to 1) for the iterates ``buf[1:]``; empty if singular.
+
+    Solves (U U^T) z = 1, U[k] = buf[k + 1] - buf[k], by Gaussian elimination with partial
+    pivoting; a pivot below 1e-14 times the largest diagonal entry means no extrapolation.
+    """
+    K = buf.shape[0] - 1
+    p = buf.shape[1]
+    C = np.zeros((K, K + 1))
+    for a in range(K):
+        for b in range(a, K):
+            s = 0.0
+            for j in range(p):
+                s += (buf[a + 1, j] - buf[a, j]) * (buf[b + 1, j] - buf[b, j])
+            C[a, b] = s
+            C[b, a] = s
+        C[a, K] = 1.0
+    scale = 0.0
+    for a in range(K):
+        scale = max(scale, C[a, a])
+    if not scale > 0.0:
+        return np.zeros(0)
+    for col in range(K):
+        piv = col
+        for r in range(col + 1, K):
+            if abs(C[r, col]) > abs(C[piv, col]):
+                piv = r
+        if abs(C[piv, col]) <= 1e-14 * scale:
+            return np.zeros(0)
+        if piv != col:
+            for k in range(K + 1):
+                tmp = C[col, k]
+                C[col, k] = C[piv, k]
+                C[piv, k] = tmp
+        for r in range(col + 1, K):
+            f = C[r, col] / C[col, col]
+            for k in range(col, K + 1):
+                C[r, k] -= f * C[col, k]
+    z = np.zeros(K)
+    for r in range(K - 1, -1, -1):
+        s = C[r, K]
+        for k in range(r + 1, K):
+            s -= C[r, k] * z[k]
+        z[r] = s / C[r, r]
+    total = 0.0
+    for r in range(K):
+        total += z[r]
+    if total == 0.0 or not np.isfinite(total):
+        return np.zeros(0)
+    return z / total
+
+
+@njit_kernel(entry=False)
+def _solve_on_support(G, c, w, a1, a2):
+    """Solution x of (G_AA + a2 I) x = c_A - a1 sign(w_A) on the support A of ``w``.
+
+    Cholesky with a relative jitter of 1e-12 (so a singular G_AA, e.g. an exactly collinear
+    column, still gives a solution). Returns (idx, x); empty arrays when nothing is usable.
+    """
+    p = w.shape[0]
+    m = 0
+    for j in range(p):
+        if w[j] != 0.0:
+            m += 1
+    idx = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(p):
+        if w[j] != 0.0:
+            idx[k] = j
+            k += 1
+    L = np.empty((m, m))
+    x = np.empty(m)
+    scale = 0.0
+    for a in range(m):
+        scale = max(scale, G[idx[a], idx[a]] + a2)
+        for b in range(m):
+            L[a, b] = G[idx[a], idx[b]]
+        L[a, a] += a2
+        x[a] = c[idx[a]] - (a1 if w[idx[a]] > 0.0 else -a1)
+    if m == 0 or not scale > 0.0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    for a in range(m):
+        L[a, a] += 1e-12 * scale
+    for a in range(m):  # Cholesky, lower triangle in place
+        d = L[a, a]
+        for k in range(a):
+            d -= L[a, k] * L[a, k]
+        if not d > 1e-14 * scale:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        d = np.sqrt(d)
+        L[a, a] = d
+        for b in range(a + 1, m):
+            v = L[b, a]
+            for k in range(a):
+                v -= L[b, k] * L[a, k]
+            L[b, a] = v / d
+    for a in range(m):  # L z = rhs
+        v = x[a]
+        for k in range(a):
+            v -= L[a, k] * x[k]
+        x[a] = v / L[a, a]
+    for a in range(m - 1, -1, -1):  # L^T x = z
+        v = x[a]
+        for k in range(a + 1, m):
+            v -= L[k, a] * x[k]
+        x[a] = v / L[a, a]
+    return idx, x
+
+
+@njit_kernel(entry=False)
+def _support_solve(G, c, w, a1, a2):
+    """Active-set descent from ``w``: the minimiser of P on a face of the current orthant.
+
+    With the signs of ``w`` fixed, P is a quadratic on the support; step towards its
+    minimiser and, if a coefficient would change sign, stop where the first one reaches
+    zero, drop it from the support and repeat (at most once per coefficient). P decreases
+    along every step. Returns the new point, or an empty array if no step was possible.
+    """
+    p = w.shape[0]
+    cur = w.copy()
+    moved = False
+    for _ in range(p):
+        idx, x = _solve_on_support(G, c, cur, a1, a2)
+        m = idx.shape[0]
+        if m == 0:
+            break
+        t = 1.0
+        hit = -1
+        for a in range(m):
+            if x[a] * cur[idx[a]] <= 0.0:
+                t_a = cur[idx[a]] / (cur[idx[a]] - x[a])
+                if t_a < t:
+                    t = t_a
+                    hit = a
+        for a in range(m):
+            v = cur[idx[a]] + t * (x[a] - cur[idx[a]])
+            cur[idx[a]] = v if (a != hit and v * cur[idx[a]] > 0.0) else 0.0
+        moved = True
+        if hit < 0:
+            break
+    if not moved:
+        return np.zeros(0)
+    return cur
+
+
+@njit_kernel
+def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
+    """Elastic-net solutions on a Gram matrix along a path of penalties, warm-started.
+
+    Parameters
+    ----------
+    G : ndarray of shape (p, p), float64
+        Normalised Gram matrix ``Z^T S Z / N`` of the centred design (not modified).
+    c : ndarray of shape (p,), float64
+        ``Z^T S y / N`` for the centred target.
+    yy : float
+        ``y^T S y / N`` for the centred target (scales the tolerance).
+    alphas : ndarray of shape (n_alphas,), float64
+        Penalties, solved in the given order (decreasing is the efficient order).
+    l1_ratio : float
+        Mix of the penalties, in (0, 1]; 1 is the Lasso.
+    w0 : ndarray of shape (p,), float64
+        Warm start for the first penalty (not modified).
+    tol : float
+        Stop when the duality gap is at most ``tol * yy``.
+    max_iter : int
+        Maximum number of sweeps per penalty.
+
+    Returns
+    -------
+    W : ndarray of shape (n_alphas, p)
+        The solution for every penalty.
+    n_iter : ndarray of shape (n_alphas,), int64
+        Sweeps used per penalty.
+    converged : ndarray of shape (n_alphas,), bool
+        Whether the gap test passed (False also when the iterate became non-finite).
+    """
+    p = G.shape[0]
+    n_alphas = alphas.shape[0]
+    W = np.zeros((n_alphas, p))
+    n_iter = np.zeros(n_alphas, dtype=np.int64)
+    converged = np.zeros(n_alphas, dtype=np.bool_)
+    w = w0.copy()
+    q = np.zeros(p)
+    for j in range(p):
+        if w[j] != 0.0:
+            for k in range(p):
+                q[k] += G[k, j] * w[j]
+    threshold = tol * yy if yy > 0.0 else tol
+    buf = np.zeros((_ANDERSON + 1, p))
+    for a in range(n_alphas):
+        a1 = alphas[a] * l1_ratio
+        a2 = alphas[a] * (1.0 - l1_ratio)
+        it = 0
+        n_buf = 0
+        while it < max_iter:
+            it += 1
+            w_max = 0.0
+            d_w_max = 0.0
+            for j in range(p):
+                denom = G[j, j] + a2
+                if denom <= 0.0:
+                    continue
+                old = w[j]
+                rho = c[j] - q[j] + G[j, j] * old
+                if rho > a1:
+                    new = (rho - a1) / denom
+                elif rho < -a1:
+                    new = (rho + a1) / denom
+                else:
+                    new = 0.0
+                delta = new - old
+                if delta != 0.0:
+                    w[j] = new
+                    for k in range(p):
+                        q[k] += G[k, j] * delta
+                if abs(delta) > d_w_max:
+                    d_w_max = abs(delta)
+                if abs(new) > w_max:
+                    w_max = abs(new)
+            if not np.isfinite(d_w_max):
+                break
+            buf[n_buf, :] = w
+            n_buf += 1
+            if n_buf == _ANDERSON + 1:
+                n_buf = 0
+                current = _enet_objective(c, yy, w, q, a1, a2)
+                w_acc = _support_solve(G, c, w, a1, a2)
+                if w_acc.shape[0] == p:
+                    q_acc = G @ w_acc
+                    if _enet_objective(c, yy, w_acc, q_acc, a1, a2) < current:
+                        w[:] = w_acc
+                        q[:] = q_acc
+                        continue
+                coef = _anderson_weights(buf)
+                if coef.shape[0] == _ANDERSON:
+                    w_acc = np.zeros(p)
+                    for k in range(_ANDERSON):
+                        for j in range(p):
+                            w_acc[j] += coef[k] * buf[k + 1, j]
+                    q_acc = G @ w_acc
+                    if _enet_objective(c, yy, w_acc, q_acc, a1, a2) < current:
+                        w[:] = w_acc
+                        q[:] = q_acc
+            if w_max == 0.0 or d_w_max <= tol * w_max or it == max_iter:
+                gap = _enet_duality_gap(G, c, yy, w, q, a1, a2)
+                if gap <= threshold:
+                    converged[a] = True
+                    break
+        n_iter[a] = it
+        W[a, :] = w
+    return W, n_iter, converged
+
+
+@njit_kernel(fastmath=_FAST)
+def _greedy_select(P, y, sample_weight, counts, n_steps, allowed, loss):
+    """Forward selection with replacement of columns of ``P`` whose mean best fits ``y``.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_models), float64, C-contiguous
+        Out-of-fold predictions, one column per model (not modified).
+    y : ndarray of shape (n_samples,), float64
+        Target.
+    sample_weight : ndarray of shape (n_samples,), float64
+        Non-negative weights of the loss.
+    counts : ndarray of shape (n_models,), int64
+        Initial multiplicities (the sorted initialisation); updated in place.
+    n_steps : int
+        Number of columns to add.
+    allowed : ndarray of shape (n_models,), bool
+        Candidates (a bag); with selection without replacement the caller runs one step at a
+        time and clears the chosen column.
+    loss : int
+        0: weighted mean squared error, 1: weighted mean absolute error.
+
+    Returns
+    -------
+    chosen : ndarray of shape (n_steps,), int64
+        The column added at every step.
+    scores : ndarray of shape (n_steps,), float64
+        The loss of the ensemble after every step (before the square root for the MSE).
+    """
+    n, m = P.shape
+    total = 0
+    for j in range(m):
+        total += counts[j]
+    S = np.zeros(n)
+    for i in range(n):
+        s = 0.0
+        for j in range(m):
+            if counts[j] != 0:
+                s += counts[j] * P[i, j]
+        S[i] = s
+    sw_sum = 0.0
+    for i in range(n):
+        sw_sum += sample_weight[i]
+    if sw_sum <= 0.0:
+        sw_sum = 1.0
+    chosen = np.full(n_steps, -1, dtype=np.int64)
+    scores = np.full(n_steps, np.inf)
+    err = np.zeros(m)
+    for step in range(n_steps):
+        inv = 1.0 / (total + 1)
+        err[:] = 0.0
+        for i in range(n):
+            s = S[i]
+            yi = y[i]
+            wi = sample_weight[i]
+            if loss == MSE:
+                for j in range(m):
+                    d = (s + P[i, j]) * inv - yi
+                    err[j] += wi * d * d
+            else:
+                for j in range(m):
+                    err[j] += wi * abs((s + P[i, j]) * inv - yi)
+        best = -1
+        best_err = np.inf
+        for j in range(m):
+            if allowed[j] and err[j] < best_err:
+                best_err = err[j]
+                best = j
+        if best < 0:
+            break
+        chosen[step] = best
+        scores[step] = best_err / sw_sum
+        counts[best] += 1
+        total += 1
+        for i in range(n):
+            S[i] += P[i, best]
+    return chosen, scores

@@ -1,0 +1,40 @@
+"""Stacking meta-learners: regularized meta-learning, ridge stacking, greedy ensemble selection.
+
+:class:`RegularizedMetaLearner` and :class:`GreedyEnsembleSelection` work on a matrix of
+base-model out-of-fold predictions (one column per model); :class:`RidgeStackingRegressor` and
+:class:`RidgeStackingClassifier` compute that matrix from base estimators first.
+"""
+
+from skcgd.ensemble._greedy import GreedyEnsembleSelection
+from skcgd.ensemble._meta_learner import RegularizedMetaLearner
+from skcgd.ensemble._stacking import RidgeStackingClassifier, RidgeStackingRegressor
+
+__all__ = [
+    "RegularizedMetaLearner",
+    "RidgeStackingRegressor",
+    "RidgeStackingClassifier",
+    "GreedyEnsembleSelection",
+]
+
+
+def _warm_up():
+    """Fit each estimator once on a tiny problem, compiling the kernels they use."""
+    import numpy as np
+    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(40)
+    P = np.column_stack([y + 0.1 * rng.standard_normal(40) for _ in range(4)])
+    for solver in ("direct", "cg"):
+        RegularizedMetaLearner(solver=solver, cv=3).fit(P, y).predict(P)
+    GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(P, y).predict(P)
+    GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(P, y).predict(P)
+    regressors = [("lr", LinearRegression()), ("ridge", Ridge(1.0)),
+                  ("tree", DecisionTreeRegressor(max_depth=2, random_state=0))]
+    RidgeStackingRegressor(regressors, cv=3).fit(X, y).predict(X)
+    labels = (y > np.median(y)).astype(int)
+    classifiers = [("lr", LogisticRegression()),
+                   ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))]
+    RidgeStackingClassifier(classifiers, cv=3, meta_cv=3).fit(X, labels).predict(X)
