@@ -25,7 +25,6 @@ from hypothesis.extra.numpy import arrays
 from skcgd.exceptions import DivergenceError
 from skcgd.utils import all_estimators
 from skcgd.utils._input_kinds import estimator_spec, make_data, prediction_outputs
-from tests._known_bugs import marks
 
 _EXAMPLES = 250
 _SLOW_EXAMPLES = 3000
@@ -304,23 +303,23 @@ def _estimator_test(cls, method):
     return run
 
 
-def _params(test, estimators=ESTIMATORS, run=False):
-    return [pytest.param(n, c, id=n, marks=marks(test, n, run=run)) for n, c in estimators]
+def _params(estimators=ESTIMATORS):
+    return [pytest.param(n, c, id=n) for n, c in estimators]
 
 
-@pytest.mark.parametrize("name, cls", _params("test_hostile_fit"))
+@pytest.mark.parametrize("name, cls", _params())
 def test_hostile_fit(name, cls):
     _FAST(_estimator_test(cls, "fit"))()
 
 
 @pytest.mark.parametrize("name, cls", _params(
-    "test_hostile_partial_fit", [(n, c) for n, c in ESTIMATORS if hasattr(c, "partial_fit")]))
+    [(n, c) for n, c in ESTIMATORS if hasattr(c, "partial_fit")]))
 def test_hostile_partial_fit(name, cls):
     settings(_FAST, max_examples=_EXAMPLES // 2)(_estimator_test(cls, "partial_fit"))()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, cls", _params("test_hostile_fit", run=True))
+@pytest.mark.parametrize("name, cls", _params())
 def test_hostile_fit_long(name, cls):
     _SLOW(_estimator_test(cls, "fit"))()
 
@@ -350,7 +349,7 @@ def hostile_predict_case(draw, n_features):
     return X, problems
 
 
-@pytest.mark.parametrize("name, cls", _params("test_hostile_predict"))
+@pytest.mark.parametrize("name, cls", _params())
 def test_hostile_predict(name, cls):
     spec = estimator_spec(cls)
     fitted = []

@@ -24,16 +24,15 @@ import pytest
 
 from skcgd.utils import all_estimators
 from skcgd.utils._input_kinds import estimator_spec, fit_kwargs, make_data, prediction_outputs
-from tests._known_bugs import marks
 
 ESTIMATORS = all_estimators()
 
 
-def _cases(test=None):
+def _cases():
     out = []
     for name, cls in ESTIMATORS:
         for i, params in enumerate(estimator_spec(cls).all_params()):
-            out.append(pytest.param(cls, params, id=f"{name}-{i}", marks=marks(test, name)))
+            out.append(pytest.param(cls, params, id=f"{name}-{i}"))
     return out
 
 
@@ -80,7 +79,7 @@ def test_float32_models_round_trip(cls, params):
                       prediction_outputs(estimator, X))
 
 
-@pytest.mark.parametrize("cls, params", _cases("test_skops_round_trip_trusts_only_skcgd_types"))
+@pytest.mark.parametrize("cls, params", CASES)
 def test_skops_round_trip_trusts_only_skcgd_types(cls, params, tmp_path):
     sio = pytest.importorskip("skops.io")
     estimator, X = _fitted(cls, params)

@@ -692,8 +692,14 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.meta_coef_ = np.array([fit.coef / sigma for fit in final])
         self.meta_intercept_ = np.array([fit.intercept + ybar - mu @ (fit.coef / sigma)
                                          for fit in final])
-        self.alpha_ = {name: fit.alpha * (weight_scale if name == "ridge" else 1.0)
-                       for name, fit in zip(names, final)}
+        self.alpha_ = {}
+        for name, spec, fit in zip(names, specs, final):
+            if name == "ridge":  # report the grid value itself, not its rescaled copy
+                grid = (_DEFAULT_RIDGE_ALPHAS if self.ridge_alphas is None
+                        else np.asarray(self.ridge_alphas, dtype=float).reshape(-1))
+                self.alpha_[name] = float(grid[np.argmin(np.abs(spec.alphas - fit.alpha))])
+            else:
+                self.alpha_[name] = fit.alpha
         self.l1_ratio_ = next((fit.l1_ratio for name, fit in zip(names, final)
                                if name == "elasticnet"), None)
         self.meta_models_ = names
@@ -711,7 +717,6 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.blend_weights_ = _blend_weights(self.meta_oof_rmse_, self.blend)
         self.coef_ = self.blend_weights_ @ self.meta_coef_
         self.intercept_ = float(self.blend_weights_ @ self.meta_intercept_)
-        self._n_design = p
         return self
 
     # ------------------------------------------------------------------ predict / transform

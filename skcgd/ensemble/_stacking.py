@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import Bunch, _safe_indexing, get_tags
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -50,7 +50,12 @@ _PROBA_EPS = 1e-6
 
 
 def _default_logistic():
-    """The ridge-penalised logistic meta-model of :class:`RidgeStackingClassifier`."""
+    """The ridge-penalised logistic meta-model of :class:`RidgeStackingClassifier`.
+
+    scikit-learn's L2 logistic regression stands in for skcgd's own solver; the switch is
+    ``return MinimaxLogisticRegression(adversary="none", C=1.0)`` (from
+    ``skcgd.linear_model``, imported here to avoid a cycle), the same objective.
+    """
     return LogisticRegression(C=1.0, max_iter=1000)
 
 
@@ -197,9 +202,9 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
                       for est, m in zip(ests, methods)]
             predicted = np.ones(n, dtype=bool)
         else:
+            # the splits are drawn once and shared by every estimator (a shuffling splitter
+            # without random_state still gives all of them the same folds)
             cv = check_cv(self.cv, y, classifier=is_classifier(self))
-            if getattr(cv, "shuffle", False) and getattr(cv, "random_state", 0) is None:
-                cv.random_state = np.random.RandomState()
             splits = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
             predicted = _check_partition(splits, n, "cv")
             tasks = [(m, tr, te) for m in range(len(ests)) for tr, te in splits]
@@ -221,7 +226,7 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
                     block[te] = out
                 blocks.append(block)
         self.stack_method_ = methods
-        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
+        self.named_estimators_ = dict(zip(names, self.estimators_))
         self._names = names
         self._n_outputs = [b.shape[1] for b in blocks]
         for est in self.estimators_:
@@ -229,7 +234,13 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
                 self.feature_names_in_ = est.feature_names_in_
                 break
         self.oof_predictions_ = np.hstack(blocks)
-        return predicted & np.all(np.isfinite(self.oof_predictions_), axis=1)
+        for name, block in zip(names, blocks):
+            bad = predicted & ~np.all(np.isfinite(block), axis=1)
+            if bad.any():
+                raise ValueError(f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
+                                 f"on {int(bad.sum())} rows: check its input for NaN, or "
+                                 "values too large in scale for it.")
+        return predicted
 
     def _stack(self, X, P):
         """Append the original features to the meta columns when ``passthrough``."""
@@ -348,8 +359,8 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
     estimators_ : list of estimators
         The base estimators fitted on all rows (or the prefitted ones).
 
-    named_estimators_ : :class:`~sklearn.utils.Bunch`
-        The same, by name.
+    named_estimators_ : dict
+        The same, by name (a plain dict, which skops loads without extra trust).
 
     stack_method_ : list of str
         The method called on every base estimator (``"predict"``).
@@ -665,7 +676,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         for name, template in models:
             model, C, scaler = self._fit_one(template, D, y, sw, all_rows, n_classes)
             self.meta_models_.append((name, model))
-            self.C_[name] = C
+            self.C_[name] = None if C is None else float(C)
             self._scalers.append(scaler)
         splitter = 5 if self.meta_cv is None else self.meta_cv
         if isinstance(splitter, Integral):
@@ -818,8 +829,8 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     estimators_ : list of estimators
         The base classifiers fitted on all rows (or the prefitted ones).
 
-    named_estimators_ : :class:`~sklearn.utils.Bunch`
-        The same, by name.
+    named_estimators_ : dict
+        The same, by name (a plain dict, which skops loads without extra trust).
 
     stack_method_ : list of str
         ``"predict_proba"`` or ``"decision_function"`` per base classifier.

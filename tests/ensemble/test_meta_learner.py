@@ -146,7 +146,7 @@ def test_ridge_loo_equals_ridgecv(weighted):
     alphas = np.logspace(-2, 4, 13)
     ours = ridge_only(ridge_alphas=alphas, standardize=False).fit(P, y, sample_weight=sw)
     ref = RidgeCV(alphas=alphas).fit(P, y, sample_weight=sw)
-    assert ours.alpha_["ridge"] == ref.alpha_
+    assert ours.alpha_["ridge"] == pytest.approx(ref.alpha_, rel=1e-12)
     assert_allclose(ours.coef_, ref.coef_, rtol=RTOL_RIDGE)
     assert_allclose(ours.predict(P), ref.predict(P), rtol=RTOL_RIDGE)
 
@@ -157,7 +157,7 @@ def test_ridge_loo_standardized_equals_ridgecv_on_standardized_columns():
     ours = ridge_only().fit(P, y)
     Ps = (P - P.mean(0)) / P.std(0)
     ref = RidgeCV(alphas=alphas).fit(Ps, y)
-    assert ours.alpha_["ridge"] == ref.alpha_
+    assert ours.alpha_["ridge"] == pytest.approx(ref.alpha_, rel=1e-12)
     assert_allclose(ours.coef_ * P.std(0), ref.coef_, rtol=RTOL_RIDGE)
 
 
@@ -167,7 +167,7 @@ def test_ridge_kfold_equals_grid_search():
     ours = ridge_only(ridge_alphas=alphas, standardize=False, inner_cv=3).fit(P, y)
     ref = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(3),
                        scoring="neg_mean_squared_error").fit(P, y)
-    assert ours.alpha_["ridge"] == ref.best_params_["alpha"]
+    assert ours.alpha_["ridge"] == pytest.approx(ref.best_params_["alpha"], rel=1e-12)
     assert_allclose(ours.coef_, ref.best_estimator_.coef_, rtol=RTOL_RIDGE)
 
 

@@ -278,6 +278,21 @@ def test_classifier_sample_weight_and_errors():
         RidgeStackingClassifier([("r", Ridge())]).fit(X, y)
 
 
+def test_minimax_logistic_meta_model_matches_the_stand_in():
+    # skcgd's own L2 logistic regression (adversary="none") is the intended default meta-model
+    minimax = pytest.importorskip("skcgd.linear_model").MinimaxLogisticRegression
+    X, y = load_iris(return_X_y=True)
+    common = dict(cv=StratifiedKFold(5, shuffle=True, random_state=0), Cs=(0.1, 1.0, 10.0))
+    tight = minimax(adversary="none", tol=1e-10)
+    ours = RidgeStackingClassifier(classifiers(), meta_models=[("logistic", tight)],
+                                   **common).fit(X, y)
+    stand_in = LogisticRegression(tol=1e-10, max_iter=10000)
+    ref = RidgeStackingClassifier(classifiers(), meta_models=[("logistic", stand_in)],
+                                  **common).fit(X, y)
+    assert ours.meta_learner_.C_ == ref.meta_learner_.C_
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
 def test_warm_up_runs():
     _warm_up()
 
