@@ -108,6 +108,15 @@ def run_size(n, d, n_classes, dtype, repeats, memory):
             print(f"memory of fit ({impl:>7}): peak RSS = {mem['peak_over_x']:.2f} x X.nbytes "
                   f"(X included; {mem['method']}), numpy allocations on top of X = "
                   f"{mem['traced_extra_over_x']:.2f} x X.nbytes")
+            if impl == "skcgd":
+                _goal("fit peak memory / X.nbytes (skcgd)", mem["peak_over_x"], 1.2,
+                      higher_is_better=False)
+
+
+def _goal(what, value, target, higher_is_better=True):
+    met = value >= target if higher_is_better else value <= target
+    sign = ">=" if higher_is_better else "<="
+    print(f"goal: {what} = {value:.2f} (goal {sign} {target:g}): {'met' if met else 'MISSED'}")
 
 
 def time_size(n, d, n_classes, dtype, repeats):
@@ -151,6 +160,13 @@ def time_size(n, d, n_classes, dtype, repeats):
     print(f"agreement (class mode vs sklearn): theta_ rel {theta_err:.1e}, var_ rel "
           f"{var_err:.1e}, predict_proba max abs {proba_err:.1e}, same argmax {same_pred:.4f}, "
           f"mean max-proba {p_sk.max(axis=1).mean():.3f}")
+    for mode in ("class", "shared"):
+        name = f"skcgd {mode}"
+        _goal(f"fit speed-up ({mode})", fits["sklearn GaussianNB"][0] / fits[name][0], 8)
+        _goal(f"predict_proba speed-up ({mode})",
+              probas["sklearn GaussianNB"][0] / probas[name][0], 2)
+    # identical results: the same classes predicted, probabilities equal to rounding
+    _goal("share of identical predictions (class)", same_pred, 1.0)
 
 
 def main():

@@ -15,14 +15,17 @@ random_state=0)``):
 3. test RMSE of every meta-learner beside simple averaging and the best single model;
 4. the paper's ablation on our benchmark: every stage on or off, test RMSE, out-of-fold RMSE,
    condition numbers and fit time;
-5. ridge path, ``solver="direct"`` (one eigendecomposition per fold for all alphas) against
-   ``solver="cg"`` (conjugate gradient warm-started along the alpha path), on synthetic dense
-   and sparse designs of growing width: where the switch of ``solver="auto"`` pays;
+5. ridge path, ``solver="direct"`` (one eigendecomposition per fit for all alphas, exact
+   leave-one-out) against ``solver="cg"`` (conjugate gradient warm-started along the alpha
+   path, 5-fold), each exactly as ``solver="auto"`` runs it, on synthetic dense and sparse
+   designs of growing width: where the switch pays (``--section solvers`` runs only this);
 6. a full ``RidgeStackingRegressor`` fit with n_jobs=1 against n_jobs=2.
 
 Run: ``python benchmarks/bench_stacking.py`` (all rows and 23 base models: about 10-15
 minutes on 2 shared cores, most of it in the base models); ``--quick`` uses a 12,000-row
-subsample, 14 fast base models and smaller solver designs (about 2 minutes).
+subsample, 14 fast base models and smaller solver designs (about 2 minutes);
+``--section solvers`` runs section 5 alone (about 6 minutes; ``--wide`` instead times the
+dense design of 4000 columns, about 2).
 """
 
 import argparse
@@ -282,49 +285,78 @@ def section_ablation(P, T, y, yt):
 
 
 def _ridge_design(n, p, sparse, seed=0):
+    """A prediction column (y + noise) and p extra columns: dense with 10 latent factors, or
+    sparse with about 20 non-zeros a row."""
     rng = np.random.default_rng(seed)
     if sparse:
         X = sp.random(n, p, density=min(1.0, 20.0 / p), random_state=seed, format="csr")
         w = rng.normal(size=p)
         y = X @ w + rng.normal(size=n)
-        first = np.asarray(X[:, :1].todense())
-        return sp.hstack([sp.csr_matrix(y[:, None] + first), X], format="csr"), y
+        pred = y + rng.normal(size=n)
+        return sp.hstack([sp.csr_matrix(pred[:, None]), X], format="csr"), y
     latent = rng.normal(size=(n, 10))
     X = latent @ rng.normal(size=(10, p)) + 0.5 * rng.normal(size=(n, p))
     y = latent[:, 0] + rng.normal(size=n)
     return np.hstack([y[:, None] + rng.normal(size=(n, 1)), X]), y
 
 
-def section_solvers(quick):
-    print("\n## Ridge path: solver='direct' (eigendecomposition per fold) vs 'cg' "
-          "(warm-started conjugate gradient)")
-    print("   ridge only, 20 alphas, inner 3-fold CV + refit, outer cv=2; BLAS limited to one "
-          "thread\n   (two BLAS threads on this shared box made the direct path's tall-skinny "
-          "Gram\n   erratic, see research/perf.md section 2); seconds, median of 2")
-    dense = [(20000, 100), (20000, 300), (20000, 1000), (20000, 2000)]
-    sparse = [(50000, 1000), (50000, 3000), (50000, 10000)]
-    if quick:
-        dense = [(5000, 100), (5000, 500), (5000, 1500)]
-        sparse = [(20000, 1000), (20000, 3000)]
-    print(f"{'design':28s} {'direct s':>9s} {'cg s':>8s} {'cg/direct':>9s} {'max |diff|':>10s}")
-    for (n, p), is_sparse in [(d, False) for d in dense] + [(s, True) for s in sparse]:
-        X, y = _ridge_design(n, p, is_sparse)
-        common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                      meta_models=("ridge",), ridge_alphas=np.logspace(-1, 4, 20), inner_cv=3,
-                      cv=2, n_predictions=1, tol=1e-6)
-        cands = {}
-        if p <= 4000:
-            cands["direct"] = lambda: RegularizedMetaLearner(solver="direct", **common).fit(X, y)
-        cands["cg"] = lambda: RegularizedMetaLearner(solver="cg", **common).fit(X, y)
-        with warnings.catch_warnings(), threadpool_limits(1):
-            warnings.simplefilter("ignore")
-            timed = round_robin(cands, 2)
-        direct = timed.get("direct", (np.nan, np.nan, None))
-        cg = timed["cg"]
-        diff = (np.max(np.abs(direct[2].predict(X[:200]) - cg[2].predict(X[:200])))
-                if direct[2] is not None else np.nan)
-        label = f"{'sparse' if is_sparse else 'dense'} {n} x {p + 1}"
-        print(f"{label:28s} {direct[0]:9.2f} {cg[0]:8.2f} {cg[0] / direct[0]:9.2f} {diff:10.2e}")
+SOLVER_GRID = {
+    # (rows, extra columns): dense widths up to where the direct path's O(n p^2 + p^3)
+    # approaches CG's O(n p) per iteration, sparse ones across the sparse threshold
+    "dense": [(10000, 250), (10000, 500), (10000, 1000), (10000, 2000)],
+    "sparse": [(50000, 300), (50000, 1000), (50000, 2000), (50000, 3000)],
+}
+# --wide: the dense design at the threshold's width (about 2 minutes on an idle box)
+SOLVER_GRID_WIDE = {"dense": [(10000, 4000)], "sparse": []}
+SOLVER_GRID_QUICK = {"dense": [(3000, 100), (3000, 400)], "sparse": [(10000, 300), (10000, 1000)]}
+# the direct solver with the CG side's rule (5-fold: an eigendecomposition per fold) is timed
+# up to this width only; beyond, it costs minutes and the two auto sides are what matters
+_DIRECT_KFOLD_MAX = 1000
+
+
+def section_solvers(quick, wide=False):
+    """Time both sides of ``solver="auto"`` exactly as it runs them.
+
+    Each side runs ``RegularizedMetaLearner`` with its defaults (50 alphas from 1e-3 to 1e5,
+    ``tol=1e-4``, ``inner_cv=None``) and only the solver forced; so the direct side chooses
+    ridge's alpha by exact leave-one-out and the CG side by 5-fold CV, the two rules
+    ``"auto"`` applies on the two sides of its threshold. A third column runs the direct
+    side with the CG side's rule (``inner_cv=5``), to separate the solver from the rule.
+    Only the ridge meta-model (the switch is about its path), outer ``cv=2`` (the outer folds
+    multiply both sides alike), one BLAS thread, one run each (about 6 minutes; ``wide``
+    times only the dense design at the threshold's width, about 2).
+    """
+    print("\n## Ridge path: both sides of solver='auto' as it runs them (ridge meta-model, "
+          "default alphas,\n   tol and inner_cv; outer cv=2; one BLAS thread; seconds, one run)")
+    print("   direct = eigendecomposition per fit + exact leave-one-out (auto's rule there);\n"
+          "   cg = warm-started conjugate gradient + 5-fold (auto's rule there);\n"
+          "   direct 5-fold = the direct solver with the CG side's rule")
+    grid = SOLVER_GRID_QUICK if quick else (SOLVER_GRID_WIDE if wide else SOLVER_GRID)
+    print(f"{'design':24s} {'direct s':>9s} {'cg s':>8s} {'cg/direct':>9s} "
+          f"{'direct 5-fold s':>15s} {'cg/(direct 5-fold)':>18s}  alphas (LOO, cg, 5-fold)")
+    common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
+                  meta_models=("ridge",), cv=2, n_predictions=1)
+    for kind, sizes in grid.items():
+        for n, p in sizes:
+            X, y = _ridge_design(n, p, kind == "sparse")
+            cands = {
+                "direct": lambda: RegularizedMetaLearner(solver="direct", **common).fit(X, y),
+                "cg": lambda: RegularizedMetaLearner(solver="cg", **common).fit(X, y),
+            }
+            if p <= _DIRECT_KFOLD_MAX:
+                cands["direct 5-fold"] = lambda: RegularizedMetaLearner(
+                    solver="direct", inner_cv=5, **common).fit(X, y)
+            with warnings.catch_warnings(), threadpool_limits(1):
+                warnings.simplefilter("ignore")
+                timed = round_robin(cands, 1)
+            t = {name: timed[name][0] for name in cands}
+            t.setdefault("direct 5-fold", np.nan)
+            alphas = ", ".join(f"{timed[name][2].alpha_['ridge']:.3g}" if name in timed else "-"
+                               for name in ("direct", "cg", "direct 5-fold"))
+            label = f"{kind} {n} x {p + 1}"
+            print(f"{label:24s} {t['direct']:9.2f} {t['cg']:8.2f} {t['cg'] / t['direct']:9.2f} "
+                  f"{t['direct 5-fold']:15.2f} {t['cg'] / t['direct 5-fold']:18.2f}  {alphas}",
+                  flush=True)
 
 
 def section_n_jobs(Xtr, ytr, repeats):
@@ -356,9 +388,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-paper", action="store_true",
                         help="skip the paper's pipeline written with scikit-learn estimators")
+    parser.add_argument("--section", choices=["all", "solvers"], default="all",
+                        help="'solvers': only the direct-vs-CG section (no diamonds)")
+    parser.add_argument("--wide", action="store_true",
+                        help="with --section solvers: only the dense design of 4000 columns")
     args = parser.parse_args()
     print(machine())
     warm_up()
+    if args.section == "solvers":
+        section_solvers(args.quick, args.wide)
+        return
     X, y = load_diamonds()
     if args.quick:
         rng = np.random.default_rng(0)

@@ -47,7 +47,7 @@ default_role = "literal"  # `x` in a docstring renders as code instead of warnin
 # plain text, because the build runs offline: no intersphinx inventories are fetched.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(numpy|np|scipy|sklearn|joblib|dask|distributed|matplotlib|pandas)(\..*)?"),
+    (r"py:.*", r"(numpy|np|scipy|sklearn|joblib|dask|distributed|matplotlib|pandas|skops)(\..*)?"),
     (r"py:.*", r"(array-like|array_like|ndarray|sparse matrix|matrix|callable|object|"
                r"optional|default|of shape|shape|RandomState|instance|None|True|False|"
                r"estimator|Any|dtype|scalar)"),
@@ -95,6 +95,7 @@ sphinx_gallery_conf = {
         "../examples/linear_model",
         "../examples/naive_bayes",
         "../examples/ensemble",
+        "../examples/persistence",
         "../examples/distributed",
     ],
     "within_subsection_order": "FileNameSortKey",
@@ -125,6 +126,20 @@ html_sidebars = {"index": [], "install": [], "benchmarks": [], "whats_new": []}
 html_show_sourcelink = False
 
 
+# -- generated pages -----------------------------------------------------------------------------
+# The table of input kinds (user_guide/input_kinds.rst includes it) is made at every build by
+# fitting each public estimator on each input kind, so it cannot disagree with the code.
+# tests/test_examples.py checks that this is the file the page includes.
+INPUT_KINDS_TABLE = os.path.join("generated", "input_kinds_table.inc")
+
+
+def _write_input_kinds_table(app):
+    from skcgd.utils._input_kinds import write_input_kinds_rst
+
+    write_input_kinds_rst(os.path.join(app.srcdir, INPUT_KINDS_TABLE))
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("builder-inited", _write_input_kinds_table)
 

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skcgd.linear_model import MinimaxLogisticRegression  # noqa: E402
 from skcgd.utils import all_estimators  # noqa: E402
-from skcgd.utils._dask import SkcgdWorkerPlugin, warm_up_workers  # noqa: E402
+from skcgd.utils import SkcgdWorkerPlugin, warm_up_workers  # noqa: E402
 from skcgd.utils._input_kinds import (  # noqa: E402
     estimator_spec,
     fit_kwargs,

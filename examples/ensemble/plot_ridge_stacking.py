@@ -157,6 +157,38 @@ ax.set_title("meta-learners on the same out-of-fold predictions")
 fig.tight_layout()
 
 # %%
+# The meta-learner on its own
+# ---------------------------
+# Fitting the base models is the expensive part of stacking. The meta-learner,
+# :class:`~skcgd.ensemble.RegularizedMetaLearner`, takes a matrix of out-of-fold predictions
+# as its ``X``: the stack's ``oof_predictions_`` here, or predictions saved from earlier runs
+# or made elsewhere. Fitted with its defaults on that matrix it is exactly the stack's
+# meta-learner, and other settings can be compared on it without refitting a single base
+# model (their test RMSE is shown here for illustration; choose by the out-of-fold RMSE,
+# ``meta_oof_rmse_``).
+
+from skcgd.ensemble import RegularizedMetaLearner
+
+alone = RegularizedMetaLearner().fit(P, y_train)
+print("the stack's predictions:", np.array_equal(alone.predict(T), stack.predict(X_test)))
+settings = {
+    "defaults": {},
+    "no de-duplication": {"corr_threshold": None},
+    "no meta-features": {"meta_features": False},
+    "ridge meta-model only": {"meta_models": ("ridge",)},
+}
+for name, params in settings.items():
+    variant = RegularizedMetaLearner(**params).fit(P, y_train)
+    print(f"{name:22s} {len(variant.kept_columns_):2d} columns kept, out-of-fold RMSE "
+          f"{variant.meta_oof_rmse_.min():.4f} (best meta-model), test RMSE "
+          f"{rmse(variant.predict(T), y_test):.4f}")
+
+# %%
+# The settings differ in the third decimal. With 2000 rows the penalised meta-models cope
+# with the duplicates (keeping them is even a little better here, out of fold as on the test
+# half) and do without the meta-features: de-duplication buys a better-conditioned, more
+# readable meta-model rather than accuracy.
+#
 # Conclusion
 # ----------
 # Stacking beats every single model and simple averaging by a wide margin. The regularized

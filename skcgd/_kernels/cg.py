@@ -218,9 +218,18 @@ def _cg_solve(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, b, x
     Ap = np.empty(m)
     r = np.empty(m)
     threshold = max(tol * math.sqrt(_dot(b, b)), atol)
-    _apply_operator(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, x, Ap)
+    cold = True
     for j in range(m):
-        r[j] = b[j] - Ap[j]
+        if x[j] != 0.0:
+            cold = False
+            break
+    if cold:  # A 0 = 0: the residual is b, and a pass over the operator is saved
+        for j in range(m):
+            r[j] = b[j]
+    else:
+        _apply_operator(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, x, Ap)
+        for j in range(m):
+            r[j] = b[j] - Ap[j]
     rr = _dot(r, r)
     bb = _dot(b, b)
     if rr > bb:  # a warm start worse than zero is dropped

@@ -88,3 +88,122 @@ def _logistic_loss_deriv(Z, y, loss, G):
             G[i, c] = -T * inv  # softmax_a - 1 without cancellation
         else:
             G[i, c] -= 1.0
+
+
+_FAST = {"reassoc", "contract"}  # vectorised row dot products; no "nnan": NaN checks hold
+
+
+@njit_kernel(entry=False)
+def _binary_loss_deriv(z, yi):
+    """``(l, dl/dz)`` of the binary logistic loss at margin ``yi * z``, from one exponential."""
+    m = yi * z
+    e = math.exp(-abs(m))  # in (0, 1]: no overflow
+    if m >= 0.0:
+        return math.log1p(e), -yi * (e / (1.0 + e))
+    return -m + math.log1p(e), -yi / (1.0 + e)
+
+
+@njit_kernel(fastmath=_FAST)
+def _logistic_binary_grad_dense(X, y, coef, b, c0, c1, intercept, loss, G, grad):
+    """Binary losses, derivatives and the weighted gradient sum in one pass over dense X.
+
+    For every row, the margin ``z_i = x_i . coef + b``, then ``l_i`` and ``G_i = dl_i/dz_i``
+    as in :func:`_logistic_loss_deriv`, and ``grad += (c0_i + c1_i l_i) G_i [x_i, 1]``: the
+    gradient of a sum of per-sample losses whose weights are affine in the loss (plain and
+    chi-square reweighted logistic regression) without a second pass over X. Rows go in
+    pairs: two independent dot products and losses keep the core busy, and ``grad`` is read
+    and written once for both.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p), float64 or float32, C-contiguous
+    y : ndarray of shape (n,), int64
+        Labels in {-1, +1}.
+    coef : ndarray of shape (p,), float64
+    b : float
+        Intercept (0 when there is none).
+    c0, c1 : ndarray of shape (n,), float64
+        The weight of sample ``i`` is ``c0_i + c1_i * l_i``.
+    intercept : bool
+        Whether ``grad`` has an intercept entry (its last one).
+    loss, G : ndarray of shape (n,), float64
+        Outputs, in place.
+    grad : ndarray of shape (p + intercept,), float64
+        Output, in place (overwritten).
+    """
+    n, p = X.shape
+    for j in range(grad.shape[0]):
+        grad[j] = 0.0
+    gb = 0.0
+    i = 0
+    while i + 1 < n:
+        z0 = b
+        z1 = b
+        for j in range(p):
+            cj = coef[j]
+            z0 += X[i, j] * cj
+            z1 += X[i + 1, j] * cj
+        l0, g0 = _binary_loss_deriv(z0, 1.0 if y[i] > 0 else -1.0)
+        l1, g1 = _binary_loss_deriv(z1, 1.0 if y[i + 1] > 0 else -1.0)
+        loss[i], G[i], loss[i + 1], G[i + 1] = l0, g0, l1, g1
+        w0 = (c0[i] + c1[i] * l0) * g0
+        w1 = (c0[i + 1] + c1[i + 1] * l1) * g1
+        for j in range(p):
+            grad[j] += w0 * X[i, j] + w1 * X[i + 1, j]
+        gb += w0 + w1
+        i += 2
+    if i < n:
+        z = b
+        for j in range(p):
+            z += X[i, j] * coef[j]
+        li, gi = _binary_loss_deriv(z, 1.0 if y[i] > 0 else -1.0)
+        loss[i], G[i] = li, gi
+        w = (c0[i] + c1[i] * li) * gi
+        for j in range(p):
+            grad[j] += w * X[i, j]
+        gb += w
+    if intercept:
+        grad[p] = gb
+
+
+@njit_kernel(fastmath=_FAST)
+def _logistic_binary_grad_csr(data, indices, indptr, p, y, coef, b, c0, c1, intercept, loss,
+                              G, grad):
+    """CSR twin of :func:`_logistic_binary_grad_dense` (``p`` columns)."""
+    n = indptr.shape[0] - 1
+    for j in range(grad.shape[0]):
+        grad[j] = 0.0
+    gb = 0.0
+    for i in range(n):
+        z = b
+        for jj in range(indptr[i], indptr[i + 1]):
+            z += data[jj] * coef[indices[jj]]
+        li, gi = _binary_loss_deriv(z, 1.0 if y[i] > 0 else -1.0)
+        loss[i] = li
+        G[i] = gi
+        w = (c0[i] + c1[i] * li) * gi
+        if w != 0.0:
+            for jj in range(indptr[i], indptr[i + 1]):
+                grad[indices[jj]] += w * data[jj]
+            gb += w
+    if intercept:
+        grad[p] = gb
+
+
+@njit_kernel
+def _max_abs_bits(bits, mask):
+    """``max_i (bits_i & mask)`` for the integer view of a float array (0 if it is empty).
+
+    With ``mask`` clearing the sign bit, the bit patterns of non-negative floats sort like
+    the floats themselves, and NaN and infinity have the largest patterns of all. So one
+    integer maximum, a reduction that vectorises (a floating-point maximum with NaN semantics
+    does not), gives both ``max |a_i|`` and whether ``a`` is finite: the games need both,
+    where NumPy would take a pass for ``isfinite(a).all()`` (with a boolean temporary) and two
+    for ``max`` and ``min``.
+    """
+    top = bits.dtype.type(0)
+    for i in range(bits.shape[0]):
+        v = bits[i] & mask
+        if v > top:
+            top = v
+    return top

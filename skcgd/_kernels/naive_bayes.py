@@ -157,14 +157,39 @@ def _nb_joint_log_likelihood(X, theta, prec, offset, output):
             for c in range(n_classes):
                 out[i, c] = row[c]
         else:
-            # log-sum-exp shifted by the row maximum; exp(-inf) = 0 for the skipped classes
-            s = 0.0
-            for c in range(n_classes):
-                s += math.exp(row[c] - top)
-            log_norm = top + math.log(s)
-            for c in range(n_classes):
-                if output == 1:
-                    out[i, c] = row[c] - log_norm
-                else:
-                    out[i, c] = math.exp(row[c] - log_norm)
+            _posterior_row(row, top, output, out[i])
     return out, finite
+
+
+@njit_kernel(entry=False)
+def _posterior_row(row, top, output, out):
+    """The log-posterior (``output`` 1) or posterior (2) of one sample, written into ``out``.
+
+    Parameters
+    ----------
+    row : ndarray of shape (n_classes,), float64
+        Joint log-likelihoods (``-inf`` for a class that can never be predicted).
+    top : float
+        ``max(row)``.
+    output : int
+        1 or 2, as in :func:`_nb_joint_log_likelihood`.
+    out : ndarray of shape (n_classes,)
+        Filled in place.
+
+    Notes
+    -----
+    Every term is shifted by the maximum before the normaliser is added: ``row - (top +
+    log(s))`` would round ``log(s)`` away once ``|top|`` exceeds ~1e16 (joint log-likelihoods
+    of samples many standard deviations from every class) and give tied classes a
+    probability of 1 each. Compiled without fast-math, which may reassociate the shift.
+    """
+    s = 0.0
+    for c in range(row.shape[0]):
+        s += math.exp(row[c] - top)  # exp(-inf) = 0 for the skipped classes
+    log_s = math.log(s)
+    for c in range(row.shape[0]):
+        shifted = row[c] - top
+        if output == 1:
+            out[c] = shifted - log_s
+        else:
+            out[c] = math.exp(shifted) / s

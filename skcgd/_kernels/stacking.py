@@ -31,7 +31,10 @@ the kernel therefore tries two jumps, kept only when they lower P:
 Greedy ensemble selection (Caruana et al., 2004). The ensemble is the running sum S of the
 chosen columns of the prediction matrix P (with repetitions); a step scores every candidate
 column j by the weighted loss of (S + P[:, j]) / (k + 1) against y, in one pass over P, and
-adds the best (the first on ties).
+adds the best (the first on ties). P may be float32 or float64: its entries are promoted to
+float64 one at a time and S and the losses are accumulated in float64, so a float32 matrix is
+never copied and the scores are those of its exact values. Extra memory: S (n) and one loss
+per column (m).
 """
 
 import numpy as np
@@ -346,12 +349,50 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
 
 
 @njit_kernel(fastmath=_FAST)
+def _column_losses(P, y, sample_weight, loss):
+    """Weighted mean loss of every column of ``P`` against ``y``, in one pass over the rows.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_models), float64 or float32, C-contiguous
+        Predictions, one column per model (not modified).
+    y : ndarray of shape (n_samples,), float64
+        Target.
+    sample_weight : ndarray of shape (n_samples,), float64
+        Non-negative weights (their sum is the normaliser; 1 if it is not positive).
+    loss : int
+        0: weighted mean squared error, 1: weighted mean absolute error.
+
+    Returns
+    -------
+    losses : ndarray of shape (n_models,), float64
+    """
+    n, m = P.shape
+    out = np.zeros(m)
+    sw_sum = 0.0
+    for i in range(n):
+        yi = y[i]
+        wi = sample_weight[i]
+        sw_sum += wi
+        if loss == MSE:
+            for j in range(m):
+                d = P[i, j] - yi
+                out[j] += wi * d * d
+        else:
+            for j in range(m):
+                out[j] += wi * abs(P[i, j] - yi)
+    if sw_sum <= 0.0:
+        sw_sum = 1.0
+    return out / sw_sum
+
+
+@njit_kernel(fastmath=_FAST)
 def _greedy_select(P, y, sample_weight, counts, n_steps, allowed, loss):
     """Forward selection with replacement of columns of ``P`` whose mean best fits ``y``.
 
     Parameters
     ----------
-    P : ndarray of shape (n_samples, n_models), float64, C-contiguous
+    P : ndarray of shape (n_samples, n_models), float64 or float32, C-contiguous
         Out-of-fold predictions, one column per model (not modified).
     y : ndarray of shape (n_samples,), float64
         Target.

@@ -29,8 +29,9 @@ def _warm_up():
     P = np.column_stack([y + 0.1 * rng.standard_normal(40) for _ in range(4)])
     for solver in ("direct", "cg"):
         RegularizedMetaLearner(solver=solver, cv=3).fit(P, y).predict(P)
-    GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(P, y).predict(P)
-    GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(P, y).predict(P)
+    for Pd in (P, P.astype(np.float32)):  # float32 predictions are selected as they are
+        GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(Pd, y).predict(Pd)
+        GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(Pd, y).predict(Pd)
     regressors = [("lr", LinearRegression()), ("ridge", Ridge(1.0)),
                   ("tree", DecisionTreeRegressor(max_depth=2, random_state=0))]
     RidgeStackingRegressor(regressors, cv=3).fit(X, y).predict(X)

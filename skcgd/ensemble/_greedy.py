@@ -3,24 +3,49 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from skcgd._kernels.stacking import MAE, MSE, _greedy_select
+from skcgd._kernels.stacking import MAE, MSE, _column_losses, _greedy_select
+from skcgd.ensemble._meta_learner import _check_magnitudes
 
 __all__ = ["GreedyEnsembleSelection"]
 
 _BUILTIN = {"rmse": MSE, "mse": MSE, "mae": MAE}
 
 
+# rows per block of the float64 products in predict: a float32 X is promoted block by block
+# (a few MB at a time) instead of as a whole
+_PREDICT_BLOCK = 65536
+
+
 def _builtin_loss(name, y, pred, sw):
-    err = pred - y if pred.ndim == 1 else pred - y[:, None]
+    """Loss of one prediction vector (n,)."""
+    err = pred - y
     if name == "mae":
-        return sw @ np.abs(err) / sw.sum()
-    mse = sw @ (err * err) / sw.sum()
+        return float(sw @ np.abs(err) / sw.sum())
+    mse = float(sw @ (err * err) / sw.sum())
     return np.sqrt(mse) if name == "rmse" else mse
+
+
+def _finish(name, value):
+    """The kernels' weighted mean squared error -> the requested loss."""
+    return np.sqrt(value) if name == "rmse" else value
+
+
+def blocked_matvec(X, w, block=_PREDICT_BLOCK):
+    """``X @ w`` in float64 for a float32 or float64 ``X``, promoting a block of rows at a time
+    (``X.astype(float64) @ w`` would copy the whole of a float32 X)."""
+    if X.dtype == np.float64:
+        return X @ w
+    out = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], block):
+        stop = min(start + block, X.shape[0])
+        out[start:stop] = X[start:stop].astype(np.float64) @ w
+    return out
 
 
 class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
@@ -63,6 +88,14 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Draws of the bags.
 
+    n_jobs : int, default=None
+        Number of bags selected in parallel through joblib (None means 1 unless in a
+        ``joblib.parallel_config`` context; -1 means all processors). The bags are drawn
+        first, in order, so the result does not depend on ``n_jobs``. Threads are preferred
+        (the selection kernel releases the GIL and the prediction matrix is shared, not
+        copied into worker processes); a ``joblib.parallel_config(backend=...)`` context
+        overrides that, e.g. to run on Dask. Ignored without bagging.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_models,)
@@ -102,7 +135,11 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         \Big),
 
     the first index on ties; ``predict(X) = X @ weights_``. Each step costs one pass over
-    the ``(n_samples, n_models)`` matrix for the built-in losses.
+    the ``(n_samples, n_models)`` matrix for the built-in losses, which run in a compiled
+    kernel keeping the running sum :math:`\sum_l c_l p_l` (one float64 vector) and one loss
+    per candidate: float32 input stays float32 (each entry is promoted to float64 as it is
+    read) and no copy of the matrix is made, so the fit needs memory for X plus
+    ``O(n_samples + n_models)``.
 
     References
     ----------
@@ -133,10 +170,11 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         "bag_fraction": [Interval(Real, 0, 1, closed="right")],
         "metric": [StrOptions(set(_BUILTIN)), callable],
         "random_state": ["random_state"],
+        "n_jobs": [None, Integral],
     }
 
     def __init__(self, ensemble_size=50, *, n_init=5, replacement=True, n_bags=None,
-                 bag_fraction=0.5, metric="rmse", random_state=None):
+                 bag_fraction=0.5, metric="rmse", random_state=None, n_jobs=None):
         self.ensemble_size = ensemble_size
         self.n_init = n_init
         self.replacement = replacement
@@ -144,6 +182,7 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         self.bag_fraction = bag_fraction
         self.metric = metric
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -152,7 +191,7 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_models)
-            Out-of-fold predictions, one column per model.
+            Out-of-fold predictions, one column per model (float32 is kept as float32).
 
         y : array-like of shape (n_samples,)
             Target values.
@@ -165,12 +204,19 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         self : object
             The fitted selection.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, order="C")
+        # float32 is not promoted (a float64 copy of the matrix would triple the fit's
+        # memory); the kernels accumulate in float64
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
+                             order="C")
         y = np.asarray(y, dtype=np.float64)
         has_weights = sample_weight is not None
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if sw.sum() <= 0:
             raise ValueError("The sample weights sum to zero: nothing to select on.")
+        if isinstance(self.metric, str) and self.metric != "mae":
+            # squared errors summed in float64: magnitudes that overflow them would make every
+            # loss inf and the selection arbitrary (the losses depend on the weights' ratios)
+            _check_magnitudes(X, y, sw / sw.max())
         m = X.shape[1]
         if not self.n_bags:
             counts, order, traj = self._select(X, y, sw, np.ones(m, dtype=bool), has_weights)
@@ -179,15 +225,21 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
             self.indices_ = order
             self.trajectory_ = traj
             return self
+        # every bag is drawn here, in order, so that the selections (independent given their
+        # bags) can run in any order and on any number of workers with the same result
         rng = check_random_state(self.random_state)
         size = max(1, int(round(self.bag_fraction * m)))
+        bags = []
+        for _ in range(self.n_bags):
+            allowed = np.zeros(m, dtype=bool)
+            allowed[rng.choice(m, size=size, replace=False)] = True
+            bags.append(allowed)
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(self._select)(X, y, sw, allowed, has_weights) for allowed in bags)
         weights = np.zeros(m)
         counts = np.zeros(m, dtype=np.int64)
         trajectories = np.full((self.n_bags, self.ensemble_size), np.nan)
-        for b in range(self.n_bags):
-            allowed = np.zeros(m, dtype=bool)
-            allowed[rng.choice(m, size=size, replace=False)] = True
-            c, _, traj = self._select(X, y, sw, allowed, has_weights)
+        for b, (c, _, traj) in enumerate(results):
             weights += c / c.sum()
             counts += c
             trajectories[b, :traj.shape[0]] = traj
@@ -207,8 +259,10 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         """One selection among the ``allowed`` columns: (counts, order, trajectory)."""
         m = P.shape[1]
         candidates = np.flatnonzero(allowed)
-        if isinstance(self.metric, str):
-            own = _builtin_loss(self.metric, y, P[:, candidates], sw)
+        builtin = isinstance(self.metric, str)
+        if builtin:
+            code = _BUILTIN[self.metric]
+            own = _column_losses(P, y, sw, code)[candidates]
         else:
             own = np.array([self._loss(y, P[:, j], sw, has_weights) for j in candidates])
         n_init = min(self.n_init, self.ensemble_size, candidates.size)
@@ -225,13 +279,20 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         if not self.replacement:
             allowed[first] = False
         n_steps = self.ensemble_size - n_init
-        if isinstance(self.metric, str) and self.replacement:
-            chosen, scores = _greedy_select(P, y, sw, counts, n_steps, allowed,
-                                            _BUILTIN[self.metric])
-            keep = chosen >= 0
-            order.extend(chosen[keep].tolist())
-            scores = scores[keep]
-            traj.extend((np.sqrt(scores) if self.metric == "rmse" else scores).tolist())
+        if builtin:
+            # with replacement all steps run in one call; without, one step per call, the
+            # chosen column leaving the candidates (the kernel rebuilds its running sum
+            # from ``counts``, one pass over P like the step itself)
+            calls = [n_steps] if self.replacement else [1] * n_steps
+            for steps in calls:
+                if not allowed.any():
+                    break
+                chosen, scores = _greedy_select(P, y, sw, counts, steps, allowed, code)
+                keep = chosen >= 0
+                order.extend(chosen[keep].tolist())
+                traj.extend(_finish(self.metric, scores[keep]).tolist())
+                if not self.replacement:
+                    allowed[chosen[keep]] = False
         else:
             for _ in range(n_steps):
                 j = self._step(P, y, sw, counts, running, allowed, has_weights)
@@ -246,17 +307,13 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         return counts, np.asarray(order, dtype=np.intp), np.asarray(traj)
 
     def _step(self, P, y, sw, counts, running, allowed, has_weights):
-        """The best column to add next (-1 if none is allowed)."""
+        """The best column to add next for a callable metric (-1 if none is allowed)."""
         candidates = np.flatnonzero(allowed)
         if candidates.size == 0:
             return -1
         k = counts.sum() + 1
-        if isinstance(self.metric, str):
-            trial = (running[:, None] + P[:, candidates]) / k
-            losses = _builtin_loss(self.metric, y, trial, sw)
-        else:
-            losses = np.array([self._loss(y, (running + P[:, j]) / k, sw, has_weights)
-                               for j in candidates])
+        losses = np.array([self._loss(y, (running + P[:, j]) / k, sw, has_weights)
+                           for j in candidates])
         return int(candidates[int(np.argmin(losses))])
 
     def predict(self, X):
@@ -273,5 +330,5 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
             ``X @ weights_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return X @ self.weights_
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return blocked_matvec(X, self.weights_)

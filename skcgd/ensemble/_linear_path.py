@@ -1,9 +1,13 @@
 """Cross-validated ridge, Lasso and elastic-net fits on one design (private).
 
-Everything here works on a design ``Z`` that the caller has already shifted and scaled once
-for the whole data set (``Z = (X - mu) / sigma``; centring a sparse design is skipped), a
-target ``y`` centred the same way and non-negative weights ``sw``. A *fit* uses a subset of
-the rows (the training rows of an outer fold, or all rows) and
+Everything here works on a *design*: an object with ``shape``, ``sparse`` and ``rows(idx)``,
+which returns the rows ``idx`` of ``Z = (X - mu) / sigma`` (float64; dense, or CSR), the
+caller having chosen the shift and scale once for the whole data set (centring a sparse
+design is skipped). :class:`ArrayDesign` wraps an array held in memory; the meta-learner
+builds its rows from the base-model predictions block by block, so the direct path below never
+holds a full copy of the design. With a target ``y`` centred the same way and non-negative
+weights ``sw``, a *fit* uses a subset of the rows (the training rows of an outer fold, or all
+rows) and
 
 * centres ``Z`` and ``y`` on those rows (the intercept is never penalised);
 * optionally standardises the columns on those rows (``d`` = their weighted standard
@@ -14,22 +18,30 @@ the rows (the training rows of an outer fold, or all rows) and
 
 Two ways to solve:
 
-``direct`` (designs up to ``DIRECT_MAX_FEATURES`` columns)
-    One pass over the rows accumulates, for every inner test block, the weighted sums
+``direct`` (designs up to ``DIRECT_MAX_FEATURES`` columns, ``DIRECT_MAX_FEATURES_SPARSE``
+when sparse)
+    Passes over row blocks accumulate, for every inner test block, the weighted sums
     ``n, sum z, sum z z^T, sum z y, sum y, sum y^2``; the training statistics of a fold are
     the total minus its block. Ridge then costs one symmetric eigendecomposition of the
     standardised Gram matrix per fold, after which every alpha is a diagonal rescaling
     (``u(alpha) = V diag(1 / (s + alpha)) V^T b``), and the held-out squared error of any
-    coefficient vector follows from the block's statistics without touching its rows.
-    Lasso and elastic net run coordinate descent on the same Gram matrix (a Numba kernel,
-    ``O(p^2)`` per sweep, warm-started along the alpha path).
+    coefficient vector follows from the block's statistics without touching its rows. The
+    exact leave-one-out of ridge takes one more pass: the rows' coordinates in the
+    eigenbasis, ``A = (Z - m) / d @ V``, a block at a time (a sparse block stays sparse:
+    ``Z @ (V / d) - m @ (V / d)``). Lasso and elastic net run coordinate descent on the same
+    Gram matrix (a Numba kernel, ``O(p^2)`` per sweep, warm-started along the alpha path).
+    Memory: one row block and ``O(p^2)`` per fit.
 
 ``cg`` (wider designs, dense or sparse)
     Ridge solves ``(I + G / alpha) u = b / alpha`` with skcgd's conjugate gradient on the
     fused row-Gram operator (``X^T S X`` never formed), from the largest alpha down, each
     solve warm-started at the previous solution. Centring a sparse design is applied as a
     rank-one correction. Lasso and elastic net use scikit-learn's coordinate descent on the
-    rows (warm-started along the path).
+    rows (warm-started along the path). The rows of a fit are materialised (a copy of them).
+
+Penalty selection: K-fold on both paths for every model; for ridge with ``loo`` the exact
+leave-one-out, which only the direct path computes (it needs the leverages, i.e. the
+factorization the CG path avoids), so the caller decides which rule applies to which solver.
 """
 
 import warnings
@@ -44,18 +56,29 @@ from sklearn.linear_model import ElasticNet
 from skcgd._kernels.stacking import _enet_gram_path
 from skcgd.solvers import RowGramOperator, conjugate_gradient
 
-__all__ = ["MetaModelSpec", "FittedLinear", "fit_linear_cv", "global_transform",
+__all__ = ["MetaModelSpec", "FittedLinear", "fit_linear_cv", "global_transform", "ArrayDesign",
            "DIRECT_MAX_FEATURES", "DIRECT_MAX_FEATURES_SPARSE", "condition_number_of_stats",
-           "block_stats", "add_stats"]
+           "condition_number_of_cov", "block_stats", "design_stats", "design_matvec",
+           "direct_cache", "add_stats", "row_blocks"]
 
 # ``solver="auto"`` uses the direct path up to this many design columns, the conjugate
-# gradient above. Measured with benchmarks/bench_stacking.py (ridge only, 20 alphas, inner
-# 3-fold CV, one BLAS thread): dense 20000 rows, p = 300 / 1000 / 2000: direct 0.95 / 7.0 /
-# 42 s, CG 4.0 / 35 / 82 s (the eigendecomposition grows like p^3, CG like n p per
-# iteration); sparse 50000 rows, 21 non-zeros a row, p = 1000 / 3000: direct 4.3 / 89 s,
-# CG 4.4 / 6.0 s (the Gram matrix is cheap, the eigendecomposition is not).
-DIRECT_MAX_FEATURES = 2000
-DIRECT_MAX_FEATURES_SPARSE = 1000
+# gradient above; each side with its default penalty selection (direct: exact leave-one-out
+# for ridge; CG: 5-fold), exactly as ``benchmarks/bench_stacking.py --section solvers`` times
+# them (ridge meta-model, default alphas and tol, outer cv=2, one BLAS thread; seconds,
+# direct against CG, load average 0.5):
+#   dense, 10000 rows, p = 250 / 500 / 1000 / 2000 / 4000: 0.17 / 0.53 / 2.1 / 10.9 / 61
+#   against 1.4 / 3.7 / 10.8 / 28.3 / 65 (CG/direct 8.2, 7.1, 5.1, 2.6, 1.08): the direct
+#   path is faster at every measured width, so the switch is at the widest, 4000, where the
+#   two tie (the ratio's trend crosses 1 near 4300; taller designs favour direct further);
+#   sparse, 50000 rows, 20 non-zeros a row, p = 300 / 1000 / 2000 / 3000: 0.60 / 2.3 / 8.4
+#   / 22.4 against 3.8 / 4.2 / 4.6 / 5.0 (CG/direct 6.3, 1.8, 0.55, 0.22): the two cross
+#   near 1400 columns (log-linear between 1000 and 2000). The eigendecomposition grows like
+#   p^3; CG's cost per iteration like the non-zeros.
+DIRECT_MAX_FEATURES = 4000
+DIRECT_MAX_FEATURES_SPARSE = 1400
+
+# rows per block of the passes over a design: about this many float64 entries (8 MB) per block
+_BLOCK_ENTRIES = 1 << 20
 
 # a column whose weighted standard deviation on the fit rows is below this (in the units of the
 # globally standardised design, where columns have unit scale) is treated as constant
@@ -108,10 +131,10 @@ def add_stats(a, b, sign=1.0):
 
 
 def block_stats(Z, y, sw):
-    """Weighted sums of one block of rows (dense or CSR ``Z``)."""
+    """Weighted sums of one block of rows (dense or CSR ``Z``, held in memory)."""
     if sp.issparse(Z):
         Zw = sp.csr_matrix(Z.multiply(sw[:, None]))
-        G = np.asarray((Z.T @ Zw).todense())
+        G = (Z.T @ Zw).toarray()  # p x p: the Gram matrix is dense by nature, Z stays sparse
         zs = np.asarray(Zw.sum(axis=0)).ravel()
         zy = np.asarray(Zw.T @ y).ravel()
     else:
@@ -123,43 +146,98 @@ def block_stats(Z, y, sw):
     return Stats(float(sw.sum()), zs, G, zy, float(sw @ y), float(sw @ (y * y)))
 
 
-def global_transform(X, sw, standardize):
+def _zero_stats(p):
+    return Stats(0.0, np.zeros(p), np.zeros((p, p)), np.zeros(p), 0.0, 0.0)
+
+
+class ArrayDesign:
+    """A design held in memory (dense ndarray or CSR) seen through the design protocol."""
+
+    def __init__(self, Z):
+        self.Z = Z
+        self.shape = Z.shape
+        self.sparse = sp.issparse(Z)
+
+    def rows(self, idx):
+        """The rows ``idx`` (index array or slice)."""
+        return self.Z[idx]
+
+
+def row_blocks(rows, width):
+    """Consecutive pieces of the index array ``rows``, about ``_BLOCK_ENTRIES / width`` each."""
+    size = max(256, _BLOCK_ENTRIES // max(int(width), 1))
+    for start in range(0, rows.shape[0], size):
+        yield rows[start:start + size]
+
+
+def design_stats(design, y, sw, rows):
+    """:func:`block_stats` of the rows ``rows`` of a design, accumulated block by block."""
+    total = None
+    for b in row_blocks(rows, design.shape[1]):
+        S = block_stats(design.rows(b), y[b], sw[b])
+        total = S if total is None else add_stats(total, S)
+    return _zero_stats(design.shape[1]) if total is None else total
+
+
+def design_matvec(design, rows, coef):
+    """``Z[rows] @ coef`` computed block by block (``coef`` of shape (p,) or (p, k))."""
+    out = np.empty((rows.shape[0],) + coef.shape[1:])
+    start = 0
+    for b in row_blocks(rows, design.shape[1]):
+        out[start:start + b.shape[0]] = np.asarray(design.rows(b) @ coef)
+        start += b.shape[0]
+    return out
+
+
+def global_transform(design, sw, standardize):
     """Shift and scale applied once to the whole design: ``Z = (X - mu) / sigma``.
 
-    Dense designs are centred (weighted mean) for accuracy; sparse ones are only scaled.
-    ``sigma`` is the weighted standard deviation of each column when ``standardize``, else 1.
+    ``design`` gives the untransformed rows. Dense designs are centred (weighted mean) for
+    accuracy; sparse ones are only scaled. ``sigma`` is the weighted standard deviation of
+    each column when ``standardize``, else 1. Two passes over the rows (the variance about
+    the mean, not from the raw second moment) for dense designs, one for sparse ones.
     """
+    n, p = design.shape
     N = sw.sum()
-    if sp.issparse(X):
-        mean = np.asarray(X.T @ sw).ravel() / N
-        mu = np.zeros(X.shape[1])
-        if standardize:
-            sq = np.asarray(X.multiply(X).T @ sw).ravel() / N
-            sigma = np.sqrt(np.clip(sq - mean ** 2, 0.0, None))
-        else:
-            sigma = np.ones(X.shape[1])
+    rows = np.arange(n)
+    first = np.zeros(p)
+    second = np.zeros(p)
+    for b in row_blocks(rows, p):
+        D = design.rows(b)
+        first += np.asarray(D.T @ sw[b]).ravel()
+        if design.sparse and standardize:
+            second += np.asarray(D.multiply(D).T @ sw[b]).ravel()
+    mean = first / N
+    if design.sparse:
+        mu = np.zeros(p)
+        sigma = (np.sqrt(np.clip(second / N - mean ** 2, 0.0, None)) if standardize
+                 else np.ones(p))
     else:
-        mu = sw @ X / N
+        mu = mean
         if standardize:
-            sigma = np.sqrt(sw @ (X - mu) ** 2 / N)
+            for b in row_blocks(rows, p):
+                second += sw[b] @ (design.rows(b) - mu) ** 2
+            sigma = np.sqrt(second / N)
         else:
-            sigma = np.ones(X.shape[1])
+            sigma = np.ones(p)
     sigma = np.where(sigma > 0, sigma, 1.0)
     return mu, sigma
 
 
-def condition_number_of_stats(S):
-    """2-norm condition number of the standardised design (its correlation matrix)."""
-    N = S.n
-    m = S.zs / N
-    C = S.G / N - np.outer(m, m)
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+def condition_number_of_cov(C):
+    """2-norm condition number of the correlation matrix of a covariance matrix ``C``."""
     if C.shape[0] == 0:
         return 1.0
+    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
     if np.any(d <= _CONSTANT_SCALE * max(d.max(), 1.0)):
         return np.inf
-    R = C / np.outer(d, d)
-    return float(np.linalg.cond(R))
+    return float(np.linalg.cond(C / np.outer(d, d)))
+
+
+def condition_number_of_stats(S):
+    """2-norm condition number of the standardised design (its correlation matrix)."""
+    m = S.zs / S.n
+    return condition_number_of_cov(S.G / S.n - np.outer(m, m))
 
 
 # ----------------------------------------------------------------------------- per-fit setup
@@ -347,49 +425,84 @@ def _enet_rows(Z, y, sw, standardize, alphas, l1_ratio, tol, max_iter, n_iter_ou
 
 # ----------------------------------------------------------------------------- the CV driver
 
-def _inner_blocks(Z, y, sw, rows, splits):
+def _inner_blocks(design, y, sw, rows, splits):
     """Statistics of all ``rows``, of every inner test block and of every inner training set.
 
-    When a fold's training set is the complement of its test block (K-fold), its statistics
-    are the total minus the block; otherwise (any other splitter) they are summed directly.
+    ``splits`` is read once, one split at a time (only the statistics are kept, not the
+    index arrays). When the test blocks partition the rows (K-fold), the total is their
+    sum, and a fold whose training set is the complement of its block gets the total minus
+    the block (its entry of ``trains`` is None; see :func:`_train_stats`): one pass over the
+    rows. Otherwise (any other splitter) the total and the training sets are summed directly.
     """
-    total = block_stats(Z[rows], y[rows], sw[rows])
     tests, trains = [], []
+    counts = np.zeros(rows.shape[0], dtype=np.intp)
     in_test = np.zeros(rows.shape[0], dtype=bool)
     for tr, te in splits:
-        B = block_stats(Z[rows[te]], y[rows[te]], sw[rows[te]])
-        tests.append(B)
+        tests.append(design_stats(design, y, sw, rows[te]))
+        counts[te] += 1
         in_test[:] = False
         in_test[te] = True
-        if tr.shape[0] + te.shape[0] == rows.shape[0] and not in_test[tr].any():
-            trains.append(add_stats(total, B, -1.0))
-        else:
-            trains.append(block_stats(Z[rows[tr]], y[rows[tr]], sw[rows[tr]]))
+        complement = tr.shape[0] + te.shape[0] == rows.shape[0] and not in_test[tr].any()
+        trains.append(None if complement else design_stats(design, y, sw, rows[tr]))
+    if tests and np.all(counts == 1):
+        total = tests[0]
+        for B in tests[1:]:
+            total = add_stats(total, B)
+    else:
+        total = design_stats(design, y, sw, rows)
+    # a complement's statistics (total minus block) are formed when used, so that only the
+    # blocks' Gram matrices are held (K + 1 of them, not 2K + 1)
     return total, tests, trains
 
 
-def fit_linear_cv(spec, Z, y, sw, rows, splits, *, standardize, solver, loo, tol, max_iter,
-                  y_scale=1.0):
+def _train_stats(total, B, T):
+    """A fold's training statistics: ``T``, or the total minus its test block ``B``."""
+    return add_stats(total, B, -1.0) if T is None else T
+
+
+def direct_cache(design, y, sw, rows, splits, kfold):
+    """The statistics the direct path of one fit needs, computed once for all its models.
+
+    ``kfold``: some model chooses its penalty by the inner ``splits`` (else only the total,
+    for the exact leave-one-out of ridge). Pass the result as ``cache`` to
+    :func:`fit_linear_cv`.
+    """
+    if kfold:
+        total, tests, trains = _inner_blocks(design, y, sw, rows, splits)
+        return {"total": total, "inner": (total, tests, trains)}
+    return {"total": design_stats(design, y, sw, rows)}
+
+
+def fit_linear_cv(spec, design, y, sw, rows, splits, *, standardize, solver, loo, tol,
+                  max_iter, y_scale=1.0, cache=None):
     """Fit one meta-model on ``rows`` with its penalty chosen by inner cross-validation.
 
     Parameters
     ----------
     spec : MetaModelSpec
-    Z : ndarray or CSR of shape (n, p)
-        The globally transformed design (all rows).
+    design : design
+        The globally transformed design (all rows): :class:`ArrayDesign` or any object with
+        ``shape``, ``sparse`` and ``rows(idx)``.
     y, sw : ndarray of shape (n,)
         Centred target and weights (all rows).
     rows : ndarray of int
         The rows of this fit.
-    splits : list of (train, test) index arrays into ``rows``
-        Inner folds (ignored for ridge when ``loo``).
+    splits : iterable of (train, test) index arrays into ``rows``
+        Inner folds (ignored for ridge when ``loo``, and on the direct path when ``cache``
+        already holds their statistics). The CG path needs a list.
     standardize : bool
         Scale the columns on ``rows`` before penalising.
     solver : {"direct", "cg"}
     loo : bool
-        Ridge only: choose alpha by exact leave-one-out instead of ``splits``.
+        Ridge only: choose alpha by exact leave-one-out instead of ``splits`` (direct path
+        only).
     tol, max_iter : float, int
         Tolerances of the iterative solvers.
+    y_scale : float
+        Scale of the target (keeps automatic penalty grids above rounding).
+    cache : dict or None
+        Statistics shared by the models of one fit (:func:`direct_cache`); filled in when
+        missing.
 
     Returns
     -------
@@ -397,9 +510,12 @@ def fit_linear_cv(spec, Z, y, sw, rows, splits, *, standardize, solver, loo, tol
     converged : bool
     """
     if solver == "direct":
-        return _fit_direct(spec, Z, y, sw, rows, splits, standardize, loo, tol, max_iter,
-                           y_scale)
-    return _fit_cg(spec, Z, y, sw, rows, splits, standardize, tol, max_iter, y_scale)
+        cache = {} if cache is None else cache
+        return _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter,
+                           y_scale, cache)
+    if loo and spec.kind == "ridge":
+        raise ValueError("The exact leave-one-out of ridge needs the direct solver.")
+    return _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_scale)
 
 
 def _l1_ratios(spec):
@@ -416,11 +532,16 @@ def _refit_order(alphas, k):
     return np.ascontiguousarray(path)
 
 
-def _fit_direct(spec, Z, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale):
+def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale,
+                cache):
     converged = True
     if spec.kind == "ridge" and loo:
-        return _ridge_loo(spec, Z, y, sw, rows, standardize), converged
-    total, tests, trains = _inner_blocks(Z, y, sw, rows, splits)
+        if "total" not in cache:
+            cache["total"] = design_stats(design, y, sw, rows)
+        return _ridge_loo(spec, design, y, sw, rows, standardize, cache["total"]), converged
+    if "inner" not in cache:
+        cache.update(direct_cache(design, y, sw, rows, splits, True))
+    total, tests, trains = cache["inner"]
     F_all = _fit_from_stats(total, standardize)
     best = None
     for l1 in _l1_ratios(spec):
@@ -428,6 +549,7 @@ def _fit_direct(spec, Z, y, sw, rows, splits, standardize, loo, tol, max_iter, y
         scores = np.zeros(alphas.shape[0])
         n_folds = 0
         for B, T in zip(tests, trains):
+            T = _train_stats(total, B, T)
             if B.n <= 0 or T.n <= 0:
                 continue
             F = _fit_from_stats(T, standardize)
@@ -459,53 +581,51 @@ def _fit_direct(spec, Z, y, sw, rows, splits, standardize, loo, tol, max_iter, y
     return FittedLinear(W[:, 0], float(c0[0]), alpha, l1, scores, max(n_iter[-1], 1)), converged
 
 
-def _ridge_loo(spec, Z, y, sw, rows, standardize):
+def _ridge_loo(spec, design, y, sw, rows, standardize, total):
     """Ridge with alpha chosen by exact (weighted) leave-one-out, as scikit-learn's RidgeCV.
 
-    With ``Zs`` the centred, scaled rows, ``Zs^T S Zs = V diag(s) V^T`` and ``A = Zs V``,
-    the prediction and the leverage of row i for every alpha are
+    With ``Zs = (Z - m) / d`` the centred, scaled rows, ``Zs^T S Zs = V diag(s) V^T`` (from
+    the statistics ``total`` of the rows) and ``A = Zs V``, the prediction and the leverage of
+    row i for every alpha are
 
         yhat_i = ybar + sum_k A_ik (V^T b)_k / (s_k + alpha),
         h_i = s_i (1/N + sum_k A_ik^2 / (s_k + alpha)),
 
     (the 1/N is the unpenalised intercept) and its leave-one-out residual is
-    ``(y_i - yhat_i) / (1 - h_i)``; the score is the weighted mean of their squares.
+    ``(y_i - yhat_i) / (1 - h_i)``; the score is the mean over the rows of the weighted
+    squares. ``A`` is formed a block of rows at a time as ``Z @ (V / d) - m @ (V / d)``, so a
+    sparse design is never centred or densified.
     """
-    Zr = Z[rows]
-    Zr = Zr.toarray() if sp.issparse(Zr) else Zr
-    yr, swr = y[rows], sw[rows]
-    N = swr.sum()
-    m = swr @ Zr / N
-    Zc = Zr - m
-    ybar = float(swr @ yr / N)
-    yc = yr - ybar
-    d = _scales(swr @ Zc ** 2 / N, standardize)
-    Zs = Zc / d
-    Zw = Zs * np.sqrt(swr)[:, None]
-    Gu = Zw.T @ Zw
-    s, V = np.linalg.eigh(0.5 * (Gu + Gu.T))
+    F = _fit_from_stats(total, standardize)
+    s, V = np.linalg.eigh(F.Gu)
     s = np.clip(s, 0.0, None)
-    bu = Zs.T @ (swr * yc)
-    Vb = V.T @ bu
-    A = Zs @ V
+    Vb = V.T @ F.bu
     alphas = np.asarray(spec.alphas, dtype=float)
     inv = 1.0 / (s[:, None] + alphas[None, :])
-    yhat = A @ (Vb[:, None] * inv)
-    h = swr[:, None] * (1.0 / N + (A * A) @ inv)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e = (yc[:, None] - yhat) / (1.0 - h)
-        scores = np.mean(swr[:, None] * e * e, axis=0)
+    coef_paths = Vb[:, None] * inv
+    Vd = V / F.d[:, None]
+    shift = F.m @ Vd
+    scores = np.zeros(alphas.shape[0])
+    p = V.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for b in row_blocks(rows, 2 * p + 3 * alphas.shape[0]):
+            A = np.asarray(design.rows(b) @ Vd) - shift
+            swb = sw[b]
+            h = swb[:, None] * (1.0 / F.N + (A * A) @ inv)
+            e = ((y[b] - F.ybar)[:, None] - A @ coef_paths) / (1.0 - h)
+            scores += swb @ (e * e)
+    scores /= rows.shape[0]
     scores = np.where(np.isfinite(scores), scores, np.inf)
     k = int(np.argmin(scores))
     alpha = float(alphas[k])
     u = V @ (Vb / (s + alpha))
-    w = u / d
-    return FittedLinear(w, float(ybar - m @ w), alpha, 0.0, scores, 1)
+    w = u / F.d
+    return FittedLinear(w, float(F.ybar - F.m @ w), alpha, 0.0, scores, 1)
 
 
-def _fit_cg(spec, Z, y, sw, rows, splits, standardize, tol, max_iter, y_scale):
+def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_scale):
     converged = True
-    Zr, yr, swr = Z[rows], y[rows], sw[rows]
+    Zr, yr, swr = design.rows(rows), y[rows], sw[rows]
     full = _CGProblem(Zr, yr, swr, standardize)
     F_grid = _Fit(full.N, full.m, full.ybar, full.d, None, full.bu, full.yyc)
     best = None

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
@@ -16,14 +17,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skcgd.ensemble import _linear_path
 from skcgd.ensemble._linear_path import (
-    DIRECT_MAX_FEATURES,
-    DIRECT_MAX_FEATURES_SPARSE,
     MetaModelSpec,
     block_stats,
+    condition_number_of_cov,
     condition_number_of_stats,
+    design_matvec,
+    direct_cache,
     fit_linear_cv,
     global_transform,
+    row_blocks,
 )
 
 __all__ = ["RegularizedMetaLearner"]
@@ -86,9 +90,22 @@ def redundancy_projection(P, Q, errors, sw, *, n_blocks, corr_threshold, mse_thr
         ``"near_constant"``), ``kept_instead``, ``correlation``, ``relative_msd``,
         ``relative_variance``.
     """
-    k = P.shape[1] // n_blocks
     _, Cp = _weighted_moments(P, sw)
     mu_q, Cq = _weighted_moments(Q, sw)
+    return redundancy_from_moments(Cp, mu_q, Cq, errors, n_blocks=n_blocks,
+                                   corr_threshold=corr_threshold, mse_threshold=mse_threshold,
+                                   var_threshold=var_threshold, target_var=target_var)
+
+
+def redundancy_from_moments(Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, mse_threshold,
+                            var_threshold, target_var):
+    """:func:`redundancy_projection` from the weighted moments of ``P`` and ``Q``.
+
+    ``Cp`` and ``Cq`` are the weighted covariance matrices of the columns of ``P`` and ``Q``,
+    ``mu_q`` the weighted means of ``Q``; the other parameters and the result are those of
+    :func:`redundancy_projection`.
+    """
+    k = Cp.shape[0] // n_blocks
     blocks = [slice(b * k, (b + 1) * k) for b in range(n_blocks)]
     # block covariances: sum over the k outputs of a model of the per-output covariances
     diag_k = np.arange(k)
@@ -146,6 +163,115 @@ def condition_number(Z, sw):
     return condition_number_of_stats(block_stats(Z, np.zeros(Z.shape[0]), sw))
 
 
+def _prediction_block(X, rows, cols):
+    """Columns ``cols`` (prediction columns) of the rows ``rows`` of X, dense float64.
+
+    Prediction columns are dense by nature; a CSR X is densified one block of rows and only
+    these columns at a time (its extra columns stay sparse).
+    """
+    if sp.issparse(X):
+        return np.asarray(X[rows][:, cols].toarray(), dtype=np.float64)
+    return X[np.ix_(rows, cols)].astype(np.float64, copy=False)
+
+
+def prediction_moments(X, n_pred, y, sw):
+    """Weighted means, covariance matrix and squared errors of the prediction columns of X.
+
+    Two passes over row blocks (the covariance about the means, which stays accurate for
+    columns whose mean is large against their spread); no copy of X is made, so a float32 X
+    stays float32 and the extra memory is one block.
+
+    Returns
+    -------
+    mu : ndarray of shape (n_pred,)
+    cov : ndarray of shape (n_pred, n_pred)
+        ``sum_i s_i (p_i - mu)(p_i - mu)^T / N``.
+    sse : ndarray of shape (n_pred,)
+        ``sum_i s_i (p_ij - y_i)^2`` per column.
+    """
+    rows = np.arange(X.shape[0])
+    cols = np.arange(n_pred)
+    N = sw.sum()
+    total = np.zeros(n_pred)
+    for b in row_blocks(rows, n_pred):
+        total += sw[b] @ _prediction_block(X, b, cols)
+    mu = total / N
+    cov = np.zeros((n_pred, n_pred))
+    sse = np.zeros(n_pred)
+    for b in row_blocks(rows, n_pred):
+        P = _prediction_block(X, b, cols)
+        swb = sw[b]
+        sse += swb @ (P - y[b, None]) ** 2
+        P -= mu
+        cov += (P * swb[:, None]).T @ P
+    cov /= N
+    return mu, 0.5 * (cov + cov.T), sse
+
+
+class _MetaDesign:
+    """The meta design of X, ``[kept prediction columns, meta-features, extra columns]``,
+    served a block of rows at a time (the design protocol of ``_linear_path``).
+
+    Nothing of the size of X is copied: a block is gathered from X when asked for, the
+    meta-features of the fit are computed once (``n_samples x n_meta_features`` float64),
+    and the global shift and scale (``mu``, ``sigma``) are applied to each block.
+    """
+
+    def __init__(self, X, n_pred, kept, meta_names):
+        self.X = X
+        self.n_pred = n_pred
+        self.kept = np.asarray(kept, dtype=np.intp)
+        self.meta_names = tuple(meta_names)
+        self.n_extra = X.shape[1] - n_pred
+        self.sparse = sp.issparse(X) and self.n_extra > 0
+        self.shape = (X.shape[0], self.kept.size + len(self.meta_names) + self.n_extra)
+        self.M = None
+        self.mu = None
+        self.sigma = None
+
+    def store_meta_features(self):
+        """Compute the meta-features of all rows once (they are reused by every pass)."""
+        if not self.meta_names:
+            return
+        n = self.X.shape[0]
+        self.M = np.empty((n, len(self.meta_names)))
+        rows = np.arange(n)
+        for b in row_blocks(rows, self.kept.size):
+            self.M[b] = meta_features(_prediction_block(self.X, b, self.kept), self.meta_names)
+
+    def raw(self, rows):
+        """Untransformed design rows (dense float64, or CSR when the extra columns are)."""
+        if self.sparse:
+            P = _prediction_block(self.X, rows, self.kept)
+            if self.meta_names:
+                F = self.M[rows] if self.M is not None else meta_features(P, self.meta_names)
+                P = np.hstack([P, F])
+            R = self.X[rows][:, self.n_pred:]
+            return sp.hstack([sp.csr_matrix(P), R], format="csr", dtype=np.float64)
+        # dense: every part is written straight into one block
+        X, q, k = self.X, len(self.meta_names), self.kept.size
+        out = np.empty((rows.shape[0], self.shape[1]))
+        out[:, :k] = (_prediction_block(X, rows, self.kept) if sp.issparse(X)
+                      else X[np.ix_(rows, self.kept)])
+        if q:
+            out[:, k:k + q] = (self.M[rows] if self.M is not None
+                               else meta_features(out[:, :k], self.meta_names))
+        if self.n_extra:
+            out[:, k + q:] = X[rows, self.n_pred:]
+        return out
+
+    def rows(self, rows):
+        """Rows of ``Z = (D - mu) / sigma`` (the raw design until a transform is set)."""
+        D = self.raw(rows)
+        if self.sigma is None:
+            return D
+        if sp.issparse(D):
+            return sp.csr_matrix(D.multiply(1.0 / self.sigma[None, :]))
+        D -= self.mu
+        D /= self.sigma
+        return D
+
+
 # ----------------------------------------------------------------------------- stage 2
 
 def meta_features(P, names=DEFAULT_META_FEATURES):
@@ -164,27 +290,34 @@ def meta_features(P, names=DEFAULT_META_FEATURES):
     F : ndarray of shape (n_samples, len(names))
     """
     stats = {}
+    columns = [_row_statistic(P, name, stats) for name in names]
+    return np.column_stack(columns) if names else np.empty((P.shape[0], 0))
 
-    def get(name):
-        if name not in stats:
-            if name == "mean":
-                stats[name] = P.mean(axis=1)
-            elif name == "std":
-                stats[name] = P.std(axis=1)
-            elif name == "median":
-                stats[name] = np.median(P, axis=1)
-            elif name == "min":
-                stats[name] = P.min(axis=1)
-            elif name == "max":
-                stats[name] = P.max(axis=1)
-            elif name == "range":
-                stats[name] = get("max") - get("min")
-            else:
-                a, b = name.split("*")
-                stats[name] = get(a) * get(b)
-        return stats[name]
 
-    return np.column_stack([get(name) for name in names]) if names else np.empty((P.shape[0], 0))
+def _row_statistic(P, name, stats):
+    """One statistic of :func:`meta_features`, memoised in ``stats``.
+
+    A module-level function rather than a closure: a recursive closure is a reference cycle,
+    which would keep every block's statistics (and ``P``) alive until the cyclic garbage
+    collector runs.
+    """
+    if name not in stats:
+        if name == "mean":
+            stats[name] = P.mean(axis=1)
+        elif name == "std":
+            stats[name] = P.std(axis=1)
+        elif name == "median":
+            stats[name] = np.median(P, axis=1)
+        elif name == "min":
+            stats[name] = P.min(axis=1)
+        elif name == "max":
+            stats[name] = P.max(axis=1)
+        elif name == "range":
+            stats[name] = _row_statistic(P, "max", stats) - _row_statistic(P, "min", stats)
+        else:
+            a, b = name.split("*")
+            stats[name] = _row_statistic(P, a, stats) * _row_statistic(P, b, stats)
+    return stats[name]
 
 
 def _meta_feature_names(meta_features):
@@ -204,14 +337,75 @@ def _meta_feature_names(meta_features):
 # ----------------------------------------------------------------------------- splits
 
 def _outer_splits(cv, n):
+    """The outer (train, test) splits; ``train`` is None when it is the complement of
+    ``test`` (K-fold), and is rebuilt by :func:`_train_rows` in the task that needs it (so
+    the list holds about one index per row, not one per row and fold)."""
     if cv is None:
         cv = 5
     if isinstance(cv, Integral):
         splitter = KFold(int(cv))
     else:
         splitter = cv
-    splits = list(splitter.split(np.zeros((n, 1)))) if hasattr(splitter, "split") else list(cv)
-    return [(np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits]
+    splits = splitter.split(np.zeros((n, 1))) if hasattr(splitter, "split") else cv
+    out = []
+    for tr, te in splits:
+        tr, te = np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)
+        if tr.shape[0] + te.shape[0] == n:
+            seen = np.zeros(n, dtype=bool)
+            seen[tr] = True
+            seen[te] = True
+            if seen.all():
+                tr = None
+        out.append((tr, te))
+    return out
+
+
+def _train_rows(n, train, test):
+    if train is not None:
+        return train
+    mask = np.ones(n, dtype=bool)
+    mask[test] = False
+    return np.flatnonzero(mask)
+
+
+def _inner_splits(splitter, n_rows):
+    """The inner (train, test) index arrays of a fit on ``n_rows`` rows, one at a time."""
+    rows = np.zeros((n_rows, 1))
+    # (splitters such as LeaveOneOut count their splits from the rows)
+    n_splits = splitter.get_n_splits(rows) if hasattr(splitter, "get_n_splits") else None
+    if n_splits is not None and n_splits > n_rows:
+        raise ValueError(f"Cannot run {n_splits}-fold inner cross-validation on {n_rows} rows.")
+    splits = splitter.split(rows) if hasattr(splitter, "split") else splitter
+    return ((np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits)
+
+
+def _fit_meta_models(specs, design, y, sw, train, test, splitter, kfold, cache, common):
+    """One joblib task: every meta-model fitted on the ``train`` rows (None: the complement
+    of ``test``, or all rows when ``test`` is None too), predicting the ``test`` rows.
+
+    Returns ``(fitted, converged, predictions)``: a FittedLinear per spec, whether every
+    solver converged, and the predictions on ``test`` (one column per spec; None without
+    ``test``), in the units of the centred target.
+    """
+    n = design.shape[0]
+    rows = np.arange(n, dtype=np.intp) if test is None else _train_rows(n, train, test)
+    splits = ()
+    if common["solver"] == "cg":
+        splits = list(_inner_splits(splitter, rows.shape[0]))
+    elif cache is None:
+        # the direct path reads each inner split once, into the statistics of its block
+        cache = direct_cache(design, y, sw, rows, _inner_splits(splitter, rows.shape[0])
+                             if kfold else (), kfold)
+    fitted, converged = [], True
+    for spec in specs:
+        fit, ok = fit_linear_cv(spec, design, y, sw, rows, splits, cache=cache, **common)
+        fitted.append(fit)
+        converged &= ok
+    if test is None:
+        return fitted, converged, None
+    W = np.column_stack([fit.coef for fit in fitted])
+    b = np.array([fit.intercept for fit in fitted])
+    return fitted, converged, design_matvec(design, test, W) + b
 
 
 def _check_partition(splits, n, name):
@@ -296,11 +490,15 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         Test sets must not overlap; rows in no test set get NaN.
 
     inner_cv : int, cross-validation generator or None, default=None
-        Splits that choose each meta-model's penalty. None means what scikit-learn's
-        ``RidgeCV``, ``LassoCV`` and ``ElasticNetCV`` do by default: exact leave-one-out for
-        ridge, 5-fold for Lasso and elastic net (5-fold also for ridge on the ``"cg"`` path).
-        An integer means ``KFold`` (not shuffled) for every meta-model; the inner splits are
-        made within the rows of each fit.
+        Splits that choose each meta-model's penalty, made within the rows of each fit (the
+        training rows of every outer fold, then all rows), so that the out-of-fold meta
+        predictions never see the penalty chosen on their own rows. None means what
+        scikit-learn's ``RidgeCV``, ``LassoCV`` and ``ElasticNetCV`` do by default: exact
+        leave-one-out for ridge, 5-fold for Lasso and elastic net; but exact leave-one-out
+        needs the factorization that the ``"cg"`` solver avoids, so on that solver ridge is
+        chosen by 5-fold too. With ``solver="auto"`` the ridge rule therefore changes where
+        the solver does (``alpha_selection_`` records the rule used); pass an integer
+        (``KFold``, not shuffled, for every meta-model) for one rule on both solvers.
 
     blend : {"inverse_rmse", "uniform"}, default="inverse_rmse"
         Weights of the meta-models in the final prediction.
@@ -317,12 +515,25 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     solver : {"auto", "direct", "cg"}, default="auto"
         ``"direct"``: one eigendecomposition of the standardised Gram matrix per fit solves
-        ridge for every alpha, and Lasso/elastic net run coordinate descent on that Gram
-        matrix. ``"cg"``: ridge by skcgd's conjugate gradient on the design (never forming
-        the Gram matrix), warm-started along the alpha path; Lasso/elastic net by
-        scikit-learn's coordinate descent on the rows. ``"auto"``: ``"cg"`` for designs wider
-        than 2000 columns, or 1000 when sparse (where the benchmark puts the crossover: the
-        eigendecomposition grows like the cube of the width), else ``"direct"``.
+        ridge for every alpha (and gives its exact leave-one-out errors), and Lasso/elastic
+        net run coordinate descent on that Gram matrix; the rows are visited a block at a
+        time, so no copy of the design is held. ``"cg"``: ridge by skcgd's conjugate gradient
+        on the design (never forming the Gram matrix), warm-started along the alpha path;
+        Lasso/elastic net by scikit-learn's coordinate descent on the rows (each fit's rows
+        are copied). ``"auto"``: ``"cg"`` for designs wider than 4000 columns, or 1400 when
+        sparse, else ``"direct"``; where ``benchmarks/bench_stacking.py --section solvers``
+        puts the crossover of the two as ``"auto"`` runs them (each with its own default
+        ridge selection, see ``inner_cv``): dense, the direct path was faster at every
+        measured width up to 4000; sparse, the two cross near 1400 columns.
+
+    n_jobs : int, default=None
+        Number of joblib workers for the fits of the outer folds and the final fit (each
+        fits every meta-model on its rows). None means 1 unless in a
+        ``joblib.parallel_config`` context; -1 means all processors. Threads are preferred
+        (the design is shared rather than copied into worker processes, and the solvers run
+        in BLAS and Numba kernels that release the GIL); a
+        ``joblib.parallel_config(backend=...)`` context overrides that, e.g. to run on Dask.
+        The result does not depend on ``n_jobs``.
 
     tol : float, default=1e-4
         Tolerance of the iterative solvers: coordinate descent stops when the duality gap is
@@ -356,7 +567,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     condition_number_design_ : float
         The same for the whole meta design (kept columns, meta-features, extra columns); NaN
-        when it is sparse or wider than 2000 columns.
+        when it is sparse or wider than 4000 columns.
 
     meta_coef_ : ndarray of shape (n_meta_models, n_design_features)
         Coefficients of every meta-model on the (unstandardised) design of :meth:`transform`.
@@ -387,6 +598,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     solver_ : str
         The solver used (``"direct"`` or ``"cg"``).
+
+    alpha_selection_ : dict
+        How each meta-model's penalty was chosen: ``"leave-one-out"`` (ridge, ``inner_cv=None``
+        on the direct solver), ``"<k>-fold"`` (unshuffled ``KFold``) or ``"inner_cv"`` (the
+        given splitter).
 
     n_iter_ : int
         Largest number of iterations of a meta-model's final fit at its chosen penalty
@@ -424,8 +640,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     blend weights are :math:`w_m \propto 1 / \mathrm{RMSE}_m` on the out-of-fold meta
     predictions.
 
-    Stage 1 uses all rows (as the seed paper does), so the out-of-fold meta predictions are
-    slightly optimistic about it; they only serve to weight the blend.
+    Stage 3 is nested: every outer fold chooses its penalties by inner cross-validation on
+    its own training rows, so ``meta_oof_predictions_`` (and the blend weights made from
+    them) are honest about the penalty choice. Stage 1 uses all rows (as the seed paper
+    does), so they are slightly optimistic about the de-duplication; which columns survive
+    is decided by correlations and error ranks that one fold's rows barely move.
 
     References
     ----------
@@ -469,6 +688,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         "standardize": ["boolean"],
         "n_predictions": [Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions({"auto", "direct", "cg"})],
+        "n_jobs": [None, Integral],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
@@ -477,7 +697,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
                  meta_features=True, meta_models=_META_MODELS, ridge_alphas=None,
                  lasso_alphas=30, l1_ratio=(0.1, 0.5, 0.7, 0.9, 0.95, 0.99), cv=5,
                  inner_cv=None, blend="inverse_rmse", standardize=True, n_predictions=None,
-                 solver="auto", tol=1e-4, max_iter=10000):
+                 solver="auto", n_jobs=None, tol=1e-4, max_iter=10000):
         self.corr_threshold = corr_threshold
         self.mse_threshold = mse_threshold
         self.var_threshold = var_threshold
@@ -492,6 +712,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.standardize = standardize
         self.n_predictions = n_predictions
         self.solver = solver
+        self.n_jobs = n_jobs
         self.tol = tol
         self.max_iter = max_iter
 
@@ -538,28 +759,22 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_predictions={k} but X has only {n_features} columns.")
         return k
 
-    def _split_columns(self, X):
-        """(dense prediction columns, extra columns or None) of a validated X."""
-        k = self._n_pred(X.shape[1])
-        P = X[:, :k]
-        P = P.toarray() if sp.issparse(P) else P
-        P = np.asarray(P, dtype=np.float64)
-        R = X[:, k:] if k < X.shape[1] else None
-        if R is not None:
-            R = sp.csr_matrix(R, dtype=np.float64) if sp.issparse(R) else np.asarray(
-                R, dtype=np.float64)
-        return P, R
+    def _inner_splitter(self):
+        if self.inner_cv is None:
+            return KFold(_INNER_FOLDS_DEFAULT)
+        if isinstance(self.inner_cv, Integral):
+            return KFold(int(self.inner_cv))
+        return self.inner_cv
 
-    def _design(self, P, R, kept, use_meta):
-        parts = [P[:, kept]]
-        if use_meta:
-            parts.append(meta_features(P[:, kept], self._meta_names))
-        dense = np.hstack(parts) if len(parts) > 1 else parts[0]
-        if R is None:
-            return np.ascontiguousarray(dense)
-        if sp.issparse(R):
-            return sp.hstack([sp.csr_matrix(dense), R], format="csr")
-        return np.ascontiguousarray(np.hstack([dense, R]))
+    def _selection_rules(self, names, loo):
+        """How each meta-model's penalty is chosen (the ``alpha_selection_`` attribute)."""
+        splitter = self._inner_splitter()
+        if isinstance(splitter, KFold) and not splitter.shuffle:
+            inner = f"{splitter.get_n_splits()}-fold"
+        else:
+            inner = "inner_cv"
+        return {name: "leave-one-out" if (name == "ridge" and loo) else inner
+                for name in names}
 
     # ------------------------------------------------------------------ fit
 
@@ -571,7 +786,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Out-of-fold base-model predictions (the first ``n_predictions`` columns), then any
-            extra features.
+            extra features. float32 is not copied to float64 (rows are promoted a block at a
+            time), and a sparse X is never densified beyond its prediction columns.
 
         y : array-like of shape (n_samples,)
             Target values.
@@ -607,81 +823,77 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         ybar = float(sw @ y / N)
         y0 = y - ybar
         target_var = float(sw @ (y0 * y0) / N)
-        P, R = self._split_columns(X)
-        n_pred = P.shape[1]
+        n, n_pred = X.shape[0], self._n_pred(X.shape[1])
 
         # stage 1 ------------------------------------------------------------------------
-        self.column_rmse_ = np.sqrt(sw @ (P - y[:, None]) ** 2 / N)
-        self.kept_columns_, dropped = redundancy_projection(
-            P, P, self.column_rmse_, sw, n_blocks=n_pred, corr_threshold=self.corr_threshold,
-            mse_threshold=self.mse_threshold, var_threshold=self.var_threshold,
-            target_var=target_var)
+        mean, cov, sse = prediction_moments(X, n_pred, y, sw)
+        self.column_rmse_ = np.sqrt(sse / N)
+        self.kept_columns_, dropped = redundancy_from_moments(
+            cov, mean, cov, self.column_rmse_, n_blocks=n_pred,
+            corr_threshold=self.corr_threshold, mse_threshold=self.mse_threshold,
+            var_threshold=self.var_threshold, target_var=target_var)
         pred_names = self._input_names()[:n_pred]
         for record in dropped:
             record["name"] = str(pred_names[record["column"]])
         self.dropped_columns_ = dropped
-        self.condition_number_before_ = condition_number(P, sw)
-        self.condition_number_after_ = condition_number(P[:, self.kept_columns_], sw)
+        kept = self.kept_columns_
+        self.condition_number_before_ = condition_number_of_cov(cov)
+        self.condition_number_after_ = condition_number_of_cov(cov[np.ix_(kept, kept)])
 
         # stage 2 ------------------------------------------------------------------------
         self._meta_names = _meta_feature_names(self.meta_features)
-        self._use_meta = bool(self._meta_names) and self.kept_columns_.size >= 3
-        D = self._design(P, R, self.kept_columns_, self._use_meta)
-        p = D.shape[1]
+        self._use_meta = bool(self._meta_names) and kept.size >= 3
+        design = _MetaDesign(X, n_pred, kept, self._meta_names if self._use_meta else ())
+        design.store_meta_features()
+        p = design.shape[1]
         solver = self.solver
         if solver == "auto":
-            limit = DIRECT_MAX_FEATURES_SPARSE if sp.issparse(D) else DIRECT_MAX_FEATURES
+            limit = (_linear_path.DIRECT_MAX_FEATURES_SPARSE if design.sparse
+                     else _linear_path.DIRECT_MAX_FEATURES)
             solver = "cg" if p > limit else "direct"
         self.solver_ = solver
-        mu, sigma = global_transform(D, sw, self.standardize)
-        Z = sp.csr_matrix(D @ sp.diags(1.0 / sigma)) if sp.issparse(D) else (D - mu) / sigma
-        if not sp.issparse(Z) and p <= DIRECT_MAX_FEATURES:
-            self.condition_number_design_ = condition_number(Z, sw)
-        else:
-            self.condition_number_design_ = np.nan
+        mu, sigma = global_transform(design, sw, self.standardize)
+        design.mu, design.sigma = mu, sigma
 
         # stage 3 ------------------------------------------------------------------------
-        n = X.shape[0]
         outer = _outer_splits(self.cv, n)
         predicted = _check_partition(outer, n, "cv")
+        # exact leave-one-out for ridge needs the factorization of the direct path; the CG
+        # path chooses by K-fold (see inner_cv and alpha_selection_)
         loo = self.inner_cv is None and solver == "direct"
-
-        def inner(rows):
-            if self.inner_cv is None:
-                splitter = KFold(_INNER_FOLDS_DEFAULT)
-            elif isinstance(self.inner_cv, Integral):
-                splitter = KFold(int(self.inner_cv))
-            else:
-                splitter = self.inner_cv
-            n_splits = splitter.get_n_splits() if hasattr(splitter, "get_n_splits") else None
-            if n_splits is not None and n_splits > rows.shape[0]:
-                raise ValueError(f"Cannot run {n_splits}-fold inner cross-validation on "
-                                 f"{rows.shape[0]} rows.")
-            if hasattr(splitter, "split"):
-                splits = splitter.split(np.zeros((rows.shape[0], 1)))
-            else:
-                splits = splitter
-            return [(np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp))
-                    for tr, te in splits]
-
+        self.alpha_selection_ = self._selection_rules(names, loo)
+        kfold = solver == "direct" and any(spec.kind != "ridge" or not loo for spec in specs)
         common = dict(standardize=self.standardize, solver=solver, loo=loo, tol=self.tol,
                       max_iter=self.max_iter, y_scale=np.sqrt(target_var))
-        converged = True
-        oof = np.full((n, len(specs)), np.nan)
-        for train, test in outer:
-            splits = inner(train)
-            for m, spec in enumerate(specs):
-                fitted, ok = fit_linear_cv(spec, Z, y0, sw, train, splits, **common)
-                converged &= ok
-                oof[test, m] = np.asarray(Z[test] @ fitted.coef).ravel() + fitted.intercept
-        oof += ybar
         all_rows = np.arange(n, dtype=np.intp)
-        splits = inner(all_rows)
-        final = []
-        for spec in specs:
-            fitted, ok = fit_linear_cv(spec, Z, y0, sw, all_rows, splits, **common)
-            converged &= ok
-            final.append(fitted)
+        final_cache = None
+        want_cond = not design.sparse and p <= _linear_path.DIRECT_MAX_FEATURES
+        if solver == "direct":
+            # the statistics of all rows serve the final fits and the condition number
+            final_cache = direct_cache(design, y0, sw, all_rows, _inner_splits(
+                self._inner_splitter(), n) if kfold else (), kfold)
+            self.condition_number_design_ = (
+                condition_number_of_stats(final_cache["total"]) if want_cond else np.nan)
+        else:
+            self.condition_number_design_ = (
+                condition_number_of_stats(_linear_path.design_stats(design, y0, sw, all_rows))
+                if want_cond else np.nan)
+        del all_rows
+        # the fits of the outer folds and the final one are independent: one joblib task
+        # each (threads preferred: the design is shared, not copied into worker processes,
+        # and the solvers spend their time in BLAS and Numba kernels that release the GIL)
+        tasks = [(train, test, None) for train, test in outer]
+        tasks.append((None, None, final_cache))
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_meta_models)(specs, design, y0, sw, train, test,
+                                      self._inner_splitter(), kfold, cache, common)
+            for train, test, cache in tasks)
+        converged = all(ok for _, ok, _ in results)
+        oof = np.full((n, len(specs)), np.nan)
+        for (_, test, _), (_, _, pred) in zip(tasks[:-1], results[:-1]):
+            oof[test] = pred
+        oof += ybar
+        final = results[-1][0]
         if not converged:
             warnings.warn(f"The {solver!r} solver did not reach tol={self.tol} within "
                           f"max_iter={self.max_iter} for every penalty; increase max_iter, or "
@@ -710,8 +922,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         rows = predicted & np.all(np.isfinite(oof), axis=1)
         w_rows = sw[rows]
         if w_rows.sum() > 0:
-            self.meta_oof_rmse_ = np.sqrt(w_rows @ (oof[rows] - y[rows, None]) ** 2
-                                          / w_rows.sum())
+            y_rows = y[rows]
+            # one column at a time: no (n_samples, n_meta_models) temporaries
+            self.meta_oof_rmse_ = np.sqrt(np.array(
+                [w_rows @ (oof[rows, m] - y_rows) ** 2 for m in range(len(specs))])
+                / w_rows.sum())
         else:
             self.meta_oof_rmse_ = np.full(len(specs), np.nan)
         self.blend_weights_ = _blend_weights(self.meta_oof_rmse_, self.blend)
@@ -726,6 +941,13 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             return np.asarray(self.feature_names_in_, dtype=object)
         return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
 
+    def _predict_design(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
+                          reset=False)
+        names = self._meta_names if self._use_meta else ()
+        return _MetaDesign(X, self._n_pred(X.shape[1]), self.kept_columns_, names)
+
     def transform(self, X):
         """The meta design: kept prediction columns, meta-features, then any extra columns.
 
@@ -739,12 +961,9 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         Z : {ndarray, sparse matrix} of shape (n_samples, n_design_features)
             Sparse only when the extra columns are.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          reset=False)
-        P, R = self._split_columns(X)
+        design = self._predict_design(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = self._design(P, R, self.kept_columns_, self._use_meta)
+            Z = design.raw(np.arange(design.shape[0]))
         _check_finite_output(Z, "meta design (meta-features)")
         return Z
 
@@ -759,11 +978,12 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            ``transform(X) @ coef_ + intercept_``.
+            ``transform(X) @ coef_ + intercept_``, computed a block of rows at a time.
         """
-        Z = self.transform(X)
+        design = self._predict_design(X)
+        rows = np.arange(design.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            pred = np.asarray(Z @ self.coef_).ravel() + self.intercept_
+            pred = design_matvec(design, rows, self.coef_) + self.intercept_
         _check_finite_output(pred, "prediction")
         return pred
 
@@ -805,7 +1025,9 @@ def _check_magnitudes(X, y, sw):
     with np.errstate(divide="ignore"):
         budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(X.shape[1], 1))
         for name, values in (("X", data), ("y", y)):
-            top = float(np.max(np.abs(values))) if values.size else 0.0
+            # max and min rather than max(abs(.)), which would allocate a copy of X
+            top = (max(abs(float(values.max())), abs(float(values.min())))
+                   if values.size else 0.0)
             if top > 0 and 2.0 * np.log10(top) > budget:
                 raise ValueError(
                     f"{name} has values too large for float64 sums of squares (max |{name}| = "

@@ -15,8 +15,7 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.linear_model import LogisticRegression
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import _safe_indexing, get_tags
@@ -40,6 +39,7 @@ from skcgd.ensemble._meta_learner import (
     meta_features,
     redundancy_projection,
 )
+from skcgd.linear_model import MinimaxLogisticRegression
 from skcgd.utils._validation import check_classification_labels
 
 __all__ = ["RidgeStackingRegressor", "RidgeStackingClassifier"]
@@ -52,11 +52,11 @@ _PROBA_EPS = 1e-6
 def _default_logistic():
     """The ridge-penalised logistic meta-model of :class:`RidgeStackingClassifier`.
 
-    scikit-learn's L2 logistic regression stands in for skcgd's own solver; the switch is
-    ``return MinimaxLogisticRegression(adversary="none", C=1.0)`` (from
-    ``skcgd.linear_model``, imported here to avoid a cycle), the same objective.
+    skcgd's own L2 logistic regression: ``MinimaxLogisticRegression`` without adversary,
+    Newton's method (the objective of scikit-learn's ``LogisticRegression``, binary or
+    multinomial, solved to a relative gradient norm of 1e-6).
     """
-    return LogisticRegression(C=1.0, max_iter=1000)
+    return MinimaxLogisticRegression(adversary="none", C=1.0)
 
 
 # ----------------------------------------------------------------------------- fitting helpers
@@ -277,9 +277,15 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
             classifier), then X itself when ``passthrough``.
         """
         check_is_fitted(self)
-        P = np.hstack([self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
-                       for est, m in zip(self.estimators_, self.stack_method_)])
-        return self._stack(X, P)
+        blocks = [self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
+                  for est, m in zip(self.estimators_, self.stack_method_)]
+        for name, block in zip(self._names, blocks):
+            bad = ~np.all(np.isfinite(block), axis=1)
+            if bad.any():  # (the meta-learner would blame the user's X for them)
+                raise ValueError(f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
+                                 f"on {int(bad.sum())} rows: check the input for NaN, or "
+                                 "values too large in scale for it.")
+        return self._stack(X, np.hstack(blocks))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`.
@@ -346,7 +352,8 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
 
     n_jobs : int, default=None
         Number of joblib workers for the base fits (None means 1 unless in a
-        ``joblib.parallel_config`` context; -1 means all processors).
+        ``joblib.parallel_config`` context; -1 means all processors), also given to the
+        default meta-learner's outer-fold fits.
 
     passthrough : bool, default=False
         Also give the original features to the meta-learner.
@@ -470,8 +477,8 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
             raise ValueError(f"X has {_num_samples(X)} samples but y has {y.shape[0]}.")
         X, y = indexable(X, y)
         rows = self._fit_base(X, y, sample_weight)
-        meta = RegularizedMetaLearner() if self.meta_learner is None else clone(
-            self.meta_learner)
+        meta = (RegularizedMetaLearner(n_jobs=self.n_jobs) if self.meta_learner is None
+                else clone(self.meta_learner))
         if isinstance(meta, RegularizedMetaLearner) and self.passthrough:
             meta.set_params(n_predictions=self.oof_predictions_.shape[1])
         Z = self._stack(X, self.oof_predictions_)
@@ -539,6 +546,49 @@ def _apply_standardizer(D, mu, sd):
     return (D - mu) / sd
 
 
+def _standardized(D, sw, rows):
+    """``D[rows]`` standardised on those rows, and the (mu, sd) that did it."""
+    Dr = D[rows]
+    mu, sd = _standardizer(Dr, sw[rows])
+    return _apply_standardizer(Dr, mu, sd), (mu, sd)
+
+
+def _C_path_losses(template, Cs, D, y, sw, train, test, n_classes):
+    """One inner fold of the choice of C: the weighted log-loss on ``test`` of the model fitted
+    on ``train`` (standardised on ``train``, like a ``StandardScaler`` in a pipeline) for
+    every C (a joblib task).
+
+    A model with a ``warm_start`` parameter walks the grid from the smallest C up, each fit
+    starting from the previous solution (the same solutions to the solver's tolerance, in
+    about half the iterations: the coefficients grow smoothly with C).
+    """
+    Dtr, (mu, sd) = _standardized(D, sw, train)
+    Dte = _apply_standardizer(D[test], mu, sd)
+    Y = np.eye(n_classes)[y[test]]
+    losses = np.empty(len(Cs))
+    warm = "warm_start" in template.get_params()
+    clf = clone(template).set_params(warm_start=True) if warm else None
+    for j in np.argsort(Cs, kind="stable"):
+        clf = (clf if warm else clone(template)).set_params(C=Cs[j])
+        clf = _fit_estimator(clf, Dtr, y[train], sw[train])
+        losses[j] = _log_loss(Y, _aligned_proba(clf, Dte, n_classes), sw[test])
+    return losses
+
+
+def _refit(template, C, D, y, sw, rows, test, n_classes):
+    """Fit on ``rows`` (standardised on them) with the chosen C and predict the ``test`` rows'
+    probabilities (None without ``test``): ``(model, (mu, sd), proba)`` (a joblib task)."""
+    Dr, scaler = _standardized(D, sw, rows)
+    model = clone(template)
+    if C is not None:
+        model.set_params(C=C)
+    model = _fit_estimator(model, Dr, y[rows], sw[rows])
+    if test is None:
+        return model, scaler, None
+    return model, scaler, _aligned_proba(model, _apply_standardizer(D[test], *scaler),
+                                         n_classes)
+
+
 class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
     """The meta stage of :class:`RidgeStackingClassifier` on out-of-fold log-odds (private).
 
@@ -549,7 +599,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, *, n_blocks=1, block_size=1, corr_threshold=0.95, mse_threshold=1e-3,
                  var_threshold=1e-4, meta_features=True, meta_models=None,
                  Cs=(0.01, 0.1, 1.0, 10.0, 100.0), meta_cv=5, inner_cv=3,
-                 blend="inverse_log_loss"):
+                 blend="inverse_log_loss", n_jobs=None):
         self.n_blocks = n_blocks
         self.block_size = block_size
         self.corr_threshold = corr_threshold
@@ -561,6 +611,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         self.meta_cv = meta_cv
         self.inner_cv = inner_cv
         self.blend = blend
+        self.n_jobs = n_jobs
 
     def _models(self):
         if self.meta_models is None:
@@ -596,32 +647,6 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         if sp.issparse(extra):
             return sp.hstack([sp.csr_matrix(dense), extra], format="csr")
         return np.hstack([dense, np.asarray(extra, dtype=np.float64)])
-
-    def _fit_one(self, template, D, y, sw, rows, n_classes, tune=True):
-        """Tune C on ``rows`` by inner CV (if asked and the model has one), refit; (model, C)."""
-        mu, sd = _standardizer(D[rows], sw[rows])
-        Ds = _apply_standardizer(D[rows], mu, sd)
-        yr, swr = y[rows], sw[rows]
-        Cs = list(self.Cs) if tune and "C" in template.get_params() and self.Cs else []
-        best_C = None
-        if len(Cs) > 1:
-            Y = np.eye(n_classes)[yr]
-            losses = np.zeros(len(Cs))
-            splits = _inner_splits(self.inner_cv, yr)
-            for tr, te in splits:
-                for j, C in enumerate(Cs):
-                    clf = _fit_estimator(clone(template).set_params(C=C), Ds[tr], yr[tr],
-                                         swr[tr])
-                    losses[j] += _log_loss(Y[te], _aligned_proba(clf, Ds[te], n_classes),
-                                           swr[te])
-            best_C = Cs[int(np.argmin(losses))]
-        elif len(Cs) == 1:
-            best_C = Cs[0]
-        model = clone(template)
-        if best_C is not None:
-            model.set_params(C=best_C)
-        model = _fit_estimator(model, Ds, yr, swr)
-        return model, best_C, (mu, sd)
 
     def fit(self, X, y, sample_weight=None):
         y = np.asarray(y, dtype=np.intp)
@@ -666,33 +691,60 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         self.condition_number_design_ = (condition_number(D, sw) if not sp.issparse(D)
                                          else np.nan)
 
-        # stage 3: the final fits (C tuned by inner CV on all rows), then the out-of-fold meta
-        # predictions with that C (re-tuning in every outer fold would multiply the logistic
-        # fits by the number of folds, for blend weights only)
-        all_rows = np.arange(n)
-        self.meta_models_ = []
-        self.C_ = {}
-        self._scalers = []
-        for name, template in models:
-            model, C, scaler = self._fit_one(template, D, y, sw, all_rows, n_classes)
-            self.meta_models_.append((name, model))
-            self.C_[name] = None if C is None else float(C)
-            self._scalers.append(scaler)
+        # stage 3, nested: every fit set (the training rows of each outer meta_cv fold, then
+        # all rows) chooses C by inner stratified CV on its own rows only, so the out-of-fold
+        # meta predictions, their log-losses and the blend weights are honest about the
+        # choice of C; the final models are tuned on all rows
         splitter = 5 if self.meta_cv is None else self.meta_cv
         if isinstance(splitter, Integral):
             splitter = StratifiedKFold(int(splitter))
         splits = splitter.split(np.zeros((n, 1)), y) if hasattr(splitter, "split") else splitter
         outer = [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
         predicted = _check_partition(outer, n, "meta_cv")
+        fit_sets = outer + [(np.arange(n, dtype=np.intp), None)]
+        grids = [list(self.Cs) if "C" in template.get_params() and len(self.Cs) else []
+                 for _, template in models]
+        # round 1: every (fit set, meta-model, inner fold) scores the whole C grid
+        tasks = []
+        for f, (rows, _) in enumerate(fit_sets):
+            inner = None
+            for m, (_, template) in enumerate(models):
+                if len(grids[m]) < 2:
+                    continue
+                if inner is None:
+                    inner = _inner_splits(self.inner_cv, y[rows])
+                tasks += [(f, m, rows[tr], rows[te]) for tr, te in inner]
+        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
+        losses = parallel(delayed(_C_path_losses)(models[m][1], grids[m], D, y, sw, tr, te,
+                                                  n_classes) for f, m, tr, te in tasks)
+        total = {}
+        for (f, m, _, _), loss in zip(tasks, losses):
+            total[f, m] = total.get((f, m), 0.0) + loss
+        chosen = {}
+        for f in range(len(fit_sets)):
+            for m in range(len(models)):
+                grid = grids[m]
+                chosen[f, m] = (grid[int(np.argmin(total[f, m]))] if len(grid) > 1
+                                else (grid[0] if grid else None))
+        # round 2: refit every (fit set, meta-model) with its C
+        refits = parallel(delayed(_refit)(models[m][1], chosen[f, m], D, y, sw, rows, test,
+                                          n_classes)
+                          for f, (rows, test) in enumerate(fit_sets) for m in range(len(models)))
+        final = len(fit_sets) - 1
         oof = np.full((n, len(models), n_classes), np.nan)
-        for train, test in outer:
-            for m, (name, template) in enumerate(models):
-                if self.C_[name] is not None:
-                    template = clone(template).set_params(C=self.C_[name])
-                model, _, (mu, sd) = self._fit_one(template, D, y, sw, train, n_classes,
-                                                   tune=False)
-                oof[test, m] = _aligned_proba(model, _apply_standardizer(D[test], mu, sd),
-                                              n_classes)
+        self.meta_models_, self._scalers = [], []
+        for i, (model, scaler, proba) in enumerate(refits):
+            f, m = divmod(i, len(models))
+            if f == final:
+                self.meta_models_.append((models[m][0], model))
+                self._scalers.append(scaler)
+            else:
+                oof[fit_sets[f][1], m] = proba
+        self.C_ = {name: None if chosen[final, m] is None else float(chosen[final, m])
+                   for m, (name, _) in enumerate(models)}
+        self.meta_oof_C_ = {name: np.array([np.nan if chosen[f, m] is None else chosen[f, m]
+                                            for f in range(final)])
+                            for m, (name, _) in enumerate(models)}
         self.meta_oof_proba_ = oof
         rows = predicted
         self.meta_oof_log_loss_ = np.array([_log_loss(Y[rows], oof[rows, m], sw[rows])
@@ -756,9 +808,12 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
        indicators (near-constant models are dropped too);
     2. per class, row-wise statistics of the kept log-odds are appended (by default mean,
        std, median and range);
-    3. each meta-model (default: L2-penalised logistic regression) is fitted on the
-       standardised design with ``C`` chosen from ``Cs`` by inner stratified CV (log-loss),
-       and evaluated out of fold (``meta_cv``, refitting with that ``C``);
+    3. each meta-model (default: skcgd's L2-penalised logistic regression,
+       :class:`~skcgd.linear_model.MinimaxLogisticRegression` with ``adversary="none"``) is
+       fitted on the standardised design with ``C`` chosen from ``Cs`` by inner stratified
+       CV (log-loss), and evaluated out of fold by ``meta_cv``; the choice of ``C`` is
+       nested: every outer fold makes it again on its own training rows, so the out-of-fold
+       log-losses (and the blend weights) are not tuned on the rows they judge;
     4. the meta-models' probabilities are averaged with weights proportional to the inverse
        of their out-of-fold log-loss.
 
@@ -778,7 +833,9 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         shuffled). ``"prefit"`` uses already fitted estimators' in-sample outputs.
 
     n_jobs : int, default=None
-        Number of joblib workers for the base fits.
+        Number of joblib workers for the base fits, and for the meta stage's independent
+        fits (every inner fold's C grid, every refit; threads preferred there, the design
+        being small and shared). The result does not depend on it.
 
     passthrough : bool, default=False
         Also give the original features to the meta stage (they skip stages 1 and 2).
@@ -802,8 +859,11 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         :class:`RegularizedMetaLearner`: True means ``("mean", "std", "median", "range")``.
 
     meta_models : list of (str, classifier), default=None
-        The meta-models of stage 3; None means one L2-penalised logistic regression. Each
-        gets its ``C`` from ``Cs`` by inner CV if it has a ``C`` parameter.
+        The meta-models of stage 3; None means one L2-penalised logistic regression,
+        ``MinimaxLogisticRegression(adversary="none")`` (Newton's method; the objective of
+        scikit-learn's ``LogisticRegression``). Each gets its ``C`` from ``Cs`` by inner CV
+        if it has a ``C`` parameter; one with a ``warm_start`` parameter is warm-started
+        along the grid of ``C`` inside an inner fold.
 
     Cs : tuple of float, default=(0.01, 0.1, 1.0, 10.0, 100.0)
         Inverse penalties tried for each meta-model.
@@ -813,7 +873,9 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         integer means ``StratifiedKFold``.
 
     inner_cv : int or cross-validation generator, default=3
-        Splits choosing ``C``.
+        Splits choosing ``C``, made within the rows of each fit (each outer fold's training
+        rows, then all rows); an integer means ``StratifiedKFold``. Each inner training fold
+        is standardised on its own rows.
 
     blend : {"inverse_log_loss", "uniform"}, default="inverse_log_loss"
         Weights of the meta-models.
@@ -842,8 +904,9 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     meta_learner_ : classifier
         The fitted meta stage. By default it carries ``kept_columns_`` (kept base models),
         ``dropped_columns_``, ``condition_number_before_``, ``condition_number_after_``,
-        ``condition_number_design_``, ``C_`` (per meta-model), ``meta_oof_proba_``,
-        ``meta_oof_log_loss_`` and ``blend_weights_``.
+        ``condition_number_design_``, ``C_`` (per meta-model, chosen on all rows),
+        ``meta_oof_C_`` (per meta-model, the C chosen in every outer fold),
+        ``meta_oof_proba_``, ``meta_oof_log_loss_`` and ``blend_weights_``.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -862,6 +925,12 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     :math:`\operatorname{logit}(\min(\max(p_{ik}, \epsilon), 1 - \epsilon))`,
     :math:`\epsilon = 10^{-6}`. The blended probability is
     :math:`\sum_m w_m P_m(y \mid x)`, :math:`w_m \propto 1 / \mathrm{LogLoss}_m`.
+
+    Cost of the meta stage: with ``meta_cv=5``, ``inner_cv=3`` and 5 values of ``Cs``, the
+    nested choice of ``C`` fits each meta-model ``(5 + 1) * (3 * 5 + 1) = 96`` times (on
+    the small ``n_samples x n_meta_columns`` design); ``n_jobs`` runs them in parallel.
+    Stage 1 uses all rows, so the out-of-fold log-losses are slightly optimistic about the
+    de-duplication only.
 
     References
     ----------
@@ -1009,13 +1078,12 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
                 corr_threshold=self.corr_threshold, mse_threshold=self.mse_threshold,
                 var_threshold=self.var_threshold, meta_features=self.meta_features,
                 meta_models=self.meta_models, Cs=tuple(np.atleast_1d(self.Cs)),
-                meta_cv=self.meta_cv, inner_cv=self.inner_cv, blend=self.blend)
+                meta_cv=self.meta_cv, inner_cv=self.inner_cv, blend=self.blend,
+                n_jobs=self.n_jobs)
             if len(set(self._n_outputs)) != 1:
                 raise ValueError("Every base classifier must give one output per class "
                                  f"(got {self._n_outputs}).")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.meta_learner_ = _fit_estimator(meta, Z, y_enc[rows], sw)
+        self.meta_learner_ = _fit_estimator(meta, Z, y_enc[rows], sw)
         if isinstance(self.meta_learner_, _RegularizedMetaClassifier):
             for record in self.meta_learner_.dropped_columns_:
                 record["name"] = self._names[record["column"]]

@@ -41,6 +41,35 @@ class MixedOperator:
     for positive diagonal steps ``hx`` (m,) and ``hy`` (n,) are solved here by conjugate
     gradient in a Python loop over the two products, or directly through :meth:`system_matrix`.
     Operators with structure override :meth:`solve` with a fused compiled kernel.
+
+    Examples
+    --------
+    A mixed Hessian known only through its products, here ``B = diag(d)``:
+
+    >>> import numpy as np
+    >>> from skcgd.games import MixedOperator
+    >>> class Diagonal(MixedOperator):
+    ...     def __init__(self, d):
+    ...         self.d = np.asarray(d, dtype=float)
+    ...         self.shape = (self.d.size, self.d.size)
+    ...     def matvec(self, v):
+    ...         return self.d * v
+    ...     def rmatvec(self, u):
+    ...         return self.d * u
+    >>> op = Diagonal([1.0, 2.0])
+    >>> op.toarray()
+    array([[1., 0.],
+           [0., 2.]])
+    >>> hx, hy = np.full(2, 0.5), np.full(2, 2.0)
+    >>> op.system_matrix("x", hx, hy)     # I + Hx^1/2 B Hy B^T Hx^1/2
+    array([[2., 0.],
+           [0., 5.]])
+    >>> z, n_iter, converged = op.solve("x", hx, hy, np.array([2.0, 5.0]), np.zeros(2),
+    ...                                 1e-12, 0.0, 10)
+    >>> z, n_iter, converged
+    (array([1., 1.]), 2, True)
+    >>> op.solve_direct("x", hx, hy, np.array([2.0, 5.0]))
+    array([1., 1.])
     """
 
     shape = (0, 0)
@@ -88,18 +117,48 @@ class MixedOperator:
     def solve_direct(self, side, hx, hy, rhs):
         """Solve the CGD system on ``side`` by a Cholesky factorisation of the dense matrix.
 
-        A system that overflowed (steps far too large for the interaction) has no
-        representable solution: the result is then NaN, and the solver's run stops with a
-        :class:`~skcgd.exceptions.DivergenceError` that names the step sizes.
+        A system that overflowed, or whose identity part was rounded away next to a huge,
+        rank-deficient ``eta_x eta_y B B^T`` (steps far too large for the interaction: the
+        factorisation then fails), has no representable solution: the result is then NaN, and
+        the solver's run stops with a :class:`~skcgd.exceptions.DivergenceError` that names
+        the step sizes.
         """
         M = self.system_matrix(side, hx, hy)
         if not (np.isfinite(M).all() and np.isfinite(rhs).all()):
             return np.full(M.shape[0], np.nan)
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(M, lower=True), rhs)
+        try:
+            factor = scipy.linalg.cho_factor(M, lower=True)
+        except np.linalg.LinAlgError:  # SPD in exact arithmetic, not in float64
+            return np.full(M.shape[0], np.nan)
+        return scipy.linalg.cho_solve(factor, rhs)
 
 
 class DenseMixedOperator(MixedOperator):
-    """A constant mixed Hessian given as a dense matrix; CGD solves use the fused CG kernel."""
+    """A constant mixed Hessian given as a dense matrix; CGD solves use the fused CG kernel.
+
+    What the games with a constant interaction (:class:`~skcgd.games.BilinearGame`,
+    :class:`~skcgd.games.QuadraticGame`, :class:`~skcgd.games.GeneralSumQuadraticGame`)
+    return from ``mixed``; return it from a game of your own whose ``B`` is a small dense
+    matrix.
+
+    Parameters
+    ----------
+    B : array-like of shape (m, n)
+        The mixed Hessian :math:`D^2_{xy} f`, stored as a C-contiguous float64 copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import DenseMixedOperator
+    >>> B = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]])
+    >>> op = DenseMixedOperator(B)
+    >>> op.shape, op.matvec(np.ones(3)), op.rmatvec(np.ones(2))
+    ((2, 3), array([3., 2.]), array([1., 3., 1.]))
+    >>> hx, hy = np.full(2, 0.5), np.full(3, 2.0)
+    >>> z, n_iter, converged = op.solve("y", hx, hy, np.ones(3), np.zeros(3), 1e-12, 0.0, 50)
+    >>> bool(np.allclose(op.system_matrix("y", hx, hy) @ z, 1.0)), n_iter, converged
+    (True, 3, True)
+    """
 
     def __init__(self, B):
         self.B = np.ascontiguousarray(B, dtype=np.float64)
@@ -126,10 +185,64 @@ class DenseMixedOperator(MixedOperator):
 
 
 class BaseGame:
-    """Base class of skcgd's games (see the module docstring for the protocol).
+    """Base class of skcgd's games: the protocol the solvers play.
 
     Subclasses set ``n_x``, ``n_y`` and implement ``value``, ``grads``, ``mixed``,
-    ``curvature_x`` and ``curvature_y``. The helpers below derive the rest.
+    ``curvature_x`` and ``curvature_y``. The helpers below derive the rest. For a zero-sum
+    game ``min_x max_y f(x, y)`` (``zero_sum = True``, the default):
+
+    - ``n_x``, ``n_y``: the players' dimensions ``m`` and ``n``;
+    - ``value(x, y)``: ``f(x, y)``;
+    - ``grads(x, y)``: ``(grad_x f, grad_y f)``, computed together;
+    - ``mixed(x, y)``: a :class:`MixedOperator` for ``B = D2_xy f`` (m, n) at the point
+      (``B @ v``, ``B.T @ u`` and the CGD solves);
+    - ``curvature_x(x, y)``, ``curvature_y(x, y)``: upper bounds on ``||D2_xx f||_2`` and
+      ``||D2_yy f||_2`` (``eta="auto"`` steps by their inverses);
+    - ``domain_x``, ``domain_y``: ``"real"`` (default) or ``"simplex"``.
+
+    A general-sum game (``zero_sum = False``; x minimises f, y minimises g) returns pairs:
+    ``value -> (f, g)``, ``grads -> (grad_x f, grad_y g)``, ``mixed -> (D2_xy f, D2_yx g)``
+    as two :class:`MixedOperator` objects of shapes (m, n) and (n, m), and the curvature
+    bounds are those of ``D2_xx f`` and ``D2_yy g``; play it with
+    :class:`~skcgd.solvers.GeneralSumCGD`. :func:`~skcgd.solvers.check_game` reports what a
+    game lacks.
+
+    See Also
+    --------
+    skcgd.solvers.check_game : what a solver checks before playing a game.
+    DenseMixedOperator : the mixed Hessian of a game with a constant dense interaction.
+
+    Examples
+    --------
+    The game :math:`f(x, y) = x^T A y + \\|x\\|^2/2 - \\|y\\|^2/2`, whose equilibrium is 0:
+
+    >>> import numpy as np
+    >>> from skcgd.games import BaseGame, DenseMixedOperator
+    >>> from skcgd.solvers import CGD
+    >>> class Saddle(BaseGame):
+    ...     def __init__(self, A):
+    ...         self.A = np.asarray(A, dtype=float)
+    ...         self.n_x, self.n_y = self.A.shape
+    ...     def value(self, x, y):
+    ...         return float(x @ self.A @ y + (x @ x - y @ y) / 2)
+    ...     def grads(self, x, y):
+    ...         return self.A @ y + x, self.A.T @ x - y
+    ...     def mixed(self, x, y):
+    ...         return DenseMixedOperator(self.A)
+    ...     def curvature_x(self, x, y):
+    ...         return 1.0
+    ...     def curvature_y(self, x, y):
+    ...         return 1.0
+    >>> game = Saddle([[2.0, 0.0], [1.0, 3.0]])
+    >>> game
+    Saddle(n_x=2, n_y=2)
+    >>> game.mixed_matvec(np.zeros(2), np.zeros(2), np.array([1.0, 0.0]))   # B @ v
+    array([2., 1.])
+    >>> result = CGD(eta=0.5, tol=1e-10).run(game, np.ones(2), np.ones(2))
+    >>> result
+    GameSolverResult(n_iter=24, converged=True, error=...)
+    >>> bool(np.allclose(result.x, 0.0)), bool(np.allclose(result.y, 0.0))
+    (True, True)
     """
 
     zero_sum = True

@@ -4,8 +4,10 @@ import numpy as np
 
 from skcgd.games._base import DenseMixedOperator
 from skcgd.games._logistic import (
+    _SMALLEST,
     _check_vector,
     _ReweightedLogisticGame,
+    _soft_mean,
     _weighted_sum_rows,
 )
 
@@ -119,8 +121,9 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         """``(grad_W f, grad_q f)``."""
         q = self._check_q(y)
         gx = self._grad_W(x, self._sample_weights(q))
-        with np.errstate(divide="ignore"):
-            log_q = np.log(q)
+        # a weight that underflowed to 0 (a group far easier than the others) keeps a finite
+        # gradient, as in the per-sample KL game
+        log_q = np.log(np.maximum(q, _SMALLEST))
         gy = self.C * self.N * (self.group_losses(x) - self.tau * (log_q - self.log_prior + 1.0))
         return gx, gy
 
@@ -145,7 +148,6 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
 
     def primal(self, x):
         """:math:`\\max_q f(W, q) = C N \\tau \\log \\sum_g \\pi_g e^{L_g/\\tau} + \\|W\\|^2/2`."""
-        a = self.group_losses(x) / self.tau + self.log_prior
-        amax = a.max()
-        return float(self.C * self.N * self.tau * (amax + np.log(np.exp(a - amax).sum()))
+        prior = self.group_weight / self.N
+        return float(self.C * self.N * _soft_mean(self.group_losses(x), prior, self.tau)
                      + self._penalty(self.coef_matrix(x)))

@@ -26,7 +26,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from skcgd._kernels.logistic import _logistic_loss_deriv
+from skcgd._kernels.logistic import (
+    _logistic_binary_grad_csr,
+    _logistic_binary_grad_dense,
+    _logistic_loss_deriv,
+    _max_abs_bits,
+)
 from skcgd.games._base import BaseGame, MixedOperator
 from skcgd.solvers._cg import RowGramOperator, conjugate_gradient
 
@@ -48,6 +53,7 @@ _SCALE_RANGE = (1e-150, 1e150)
 
 # -- validation ------------------------------------------------------------------------------
 def _check_X(X):
+    """``(X, max |X|)``: X as CSR or C-contiguous float32/float64, checked to be finite."""
     if sp.issparse(X):
         X = X.tocsr() if X.format != "csr" else X
         if X.dtype not in (np.float32, np.float64):
@@ -56,9 +62,7 @@ def _check_X(X):
             X = X.astype(np.float64)
         if not X.has_sorted_indices:
             X = X.sorted_indices()
-        if not np.isfinite(X.data).all():
-            raise ValueError("X contains NaN or infinity.")
-        return X
+        return X, _finite_scale(X)
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}.")
@@ -67,19 +71,34 @@ def _check_X(X):
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     X = np.ascontiguousarray(X)
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity.")
-    return X
+    return X, _finite_scale(X)
+
+
+_SIGN_MASK = {np.dtype(np.float64): (np.uint64, np.uint64(0x7FFF_FFFF_FFFF_FFFF)),
+              np.dtype(np.float32): (np.uint32, np.uint32(0x7FFF_FFFF))}
 
 
 def _max_abs(X):
-    data = X.data if sp.issparse(X) else X
-    if data.size == 0:
-        return 0.0
-    return float(max(data.max(), -data.min()))  # no temporary of the size of X
+    """``max |X|`` in one pass over a float32/float64 X (dense or CSR); NaN or infinity if X
+    holds any (0 if X is empty)."""
+    data = X.data if sp.issparse(X) else np.ascontiguousarray(X).reshape(-1)  # views
+    if data.dtype not in _SIGN_MASK:
+        data = data.astype(np.float64)
+    uint, mask = _SIGN_MASK[data.dtype]
+    top = _max_abs_bits(data.view(uint), mask)
+    value = float(np.array(top, dtype=uint).view(data.dtype))
+    return float("nan") if np.isnan(value) else value
 
 
-def check_problem_scale(X, sample_weight, C):
+def _finite_scale(X):
+    """``max |X|`` of a finite X (one pass); a ValueError if X holds NaN or infinity."""
+    top = _max_abs(X)
+    if not np.isfinite(top):
+        raise ValueError("X contains NaN or infinity.")
+    return top
+
+
+def check_problem_scale(X, sample_weight, C, max_abs=None):
     """Refuse problems whose scale the float64 solvers cannot handle (see ``_SCALE_RANGE``).
 
     Parameters
@@ -90,6 +109,8 @@ def check_problem_scale(X, sample_weight, C):
         Validated non-negative weights.
     C : float
         Inverse regularisation strength.
+    max_abs : float, default=None
+        ``max |X|`` when the caller knows it already (saves a pass over X).
     """
     low, high = _SCALE_RANGE
     weight = C * float(np.sum(sample_weight))
@@ -98,7 +119,7 @@ def check_problem_scale(X, sample_weight, C):
             f"C * sum(sample_weight) = {weight:.3g} is too small (below {low:g}): the data term "
             "vanishes next to the L2 penalty and the solvers lose all precision. Rescale "
             "sample_weight (e.g. sample_weight / sample_weight.mean()) or increase C.")
-    scale = max(1.0, _max_abs(X))
+    scale = max(1.0, _max_abs(X) if max_abs is None else max_abs)
     curvature = weight * scale * scale  # inf, not OverflowError, when it overflows
     if not curvature <= high:
         raise ValueError(
@@ -253,7 +274,9 @@ def _row_gram_dense_single(X, r, fit_intercept):
         stop = min(n, start + rows)
         S = X[start:stop] * r[start:stop, None]  # float64 block (also for a float32 X)
         # S is C-ordered, so S.T is Fortran-ordered: dsyrk(S.T) = S^T S without a copy
-        G = dsyrk(1.0, S.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+        # (BLAS refuses a 0 x 0 output, so a game without features skips it)
+        if p:
+            G = dsyrk(1.0, S.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
         if fit_intercept:
             cross += S.T @ r[start:stop]  # sum_i r_i^2 x_i
     G = np.triu(G) + np.triu(G, 1).T
@@ -334,7 +357,7 @@ class _ReweightedLogisticGame(BaseGame):
 
     def __init__(self, X, y, *, C=1.0, rho=1.0, sample_weight=None, fit_intercept=False,
                  multinomial=False, n_classes=None):
-        self.X = _check_X(X)
+        self.X, max_abs = _check_X(X)
         n, p = self.X.shape
         if n == 0:
             raise ValueError("X has no rows: the game needs at least one sample.")
@@ -345,7 +368,7 @@ class _ReweightedLogisticGame(BaseGame):
             "a game: minimise the primal objective directly.")
         self.tau = 1.0 / self.rho
         self.sample_weight = _check_sample_weight(sample_weight, n)
-        check_problem_scale(self.X, self.sample_weight, self.C)
+        check_problem_scale(self.X, self.sample_weight, self.C, max_abs)
         self.N = float(self.sample_weight.sum())
         self.fit_intercept = bool(fit_intercept)
         self.multinomial = bool(multinomial)
@@ -386,6 +409,31 @@ class _ReweightedLogisticGame(BaseGame):
         _logistic_loss_deriv(Z, self.labels, loss, G)
         self._cache_x, self._cache = x.copy(), (loss, G)
         return loss, G
+
+    def _loss_grad_binary(self, x, c0, c1):
+        """Losses, derivatives and ``sum_i (c0_i + c1_i l_i) g_i xt_i + W``, one pass over X.
+
+        Binary games only (``K == 1``). The weights of a plain or chi-square reweighted
+        primal are affine in the loss, so its gradient needs no second pass over X after the
+        margins; the losses fill the cache of :meth:`_loss`.
+        """
+        x = _check_vector(x, self.n_x, "x")
+        p = self.n_features
+        coef = np.ascontiguousarray(x[:p])
+        b = float(x[p]) if self.fit_intercept else 0.0
+        loss = np.empty(self.n_samples)
+        g = np.empty(self.n_samples)
+        grad = np.empty(self.q)
+        X = self.X
+        if sp.issparse(X):
+            _logistic_binary_grad_csr(X.data, X.indices, X.indptr, p, self.labels, coef, b, c0,
+                                      c1, self.fit_intercept, loss, g, grad)
+        else:
+            _logistic_binary_grad_dense(X, self.labels, coef, b, c0, c1, self.fit_intercept,
+                                        loss, g, grad)
+        self._cache_x, self._cache = x.copy(), (loss, g[:, None])
+        grad[:p] += coef
+        return loss, g[:, None], grad
 
     def _grad_W(self, x, c):
         """``sum_i c_i (g_i kron xt_i) + W`` (intercept not penalised), flattened."""
@@ -762,10 +810,32 @@ class KLLogisticGame(_ReweightedLogisticGame):
     def primal(self, x):
         """:math:`\\max_p f(W, p) = C N \\tau \\log \\sum_i (s_i / N) e^{l_i / \\tau}
         + \\|W\\|^2 / 2`."""
-        a = self._gibbs_logits(x)[self._support]
-        amax = a.max()
-        lse = amax + np.log(np.exp(a - amax).sum())
-        return float(self.C * self.N * self.tau * lse + self._penalty(self.coef_matrix(x)))
+        loss, _ = self._loss(x)
+        sup = self._support
+        prior = self.sample_weight[sup] / self.N
+        return float(self.C * self.N * _soft_mean(loss[sup], prior, self.tau)
+                     + self._penalty(self.coef_matrix(x)))
+
+
+def _soft_mean(loss, prior, tau):
+    r""":math:`\tau \log \sum_i \pi_i e^{l_i / \tau}`, accurate for every temperature.
+
+    Written as :math:`\bar l + \tau \log \sum_i \pi_i e^{(l_i - \bar l)/\tau}` with
+    :math:`\bar l = \sum_i \pi_i l_i`. At a high temperature (small ``rho``) the second term
+    is tiny and the plain log-sum-exp would get it from the cancellation of numbers of the size
+    of :math:`\log \pi_i`, losing digits that a Newton line search needs; ``log1p`` of
+    :math:`\sum_i \pi_i\,\mathrm{expm1}(\cdot)` keeps them.
+    """
+    mean = float(prior @ loss)
+    d = (loss - mean) / tau
+    top = float(d.max())
+    if top <= 30.0:
+        excess = float(np.log1p(prior @ np.expm1(d)))
+    else:
+        with np.errstate(divide="ignore"):
+            a = np.log(prior) + d
+        excess = top + float(np.log(np.exp(a - top).sum()))  # the usual shifted form
+    return mean + tau * excess
 
 
 def _warm_up():
@@ -792,6 +862,8 @@ def _warm_up():
                 x = np.zeros(game.n_x)
                 y = np.full(game.n_y, 1.0 / game.n_y)
                 game.value(x, y)
+                if not multinomial and cls is Chi2LogisticGame:
+                    game._loss_grad_binary(x, game.sample_weight, game.sample_weight)
                 gx, gy = game.grads(x, y)
                 op = game.mixed(x, y)
                 op.rmatvec(op.matvec(gy))

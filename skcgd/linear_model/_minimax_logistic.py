@@ -328,15 +328,17 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         W = x.reshape(game.K, game.q)
         p = X.shape[1]
-        self.coef_ = W[:, :p].copy()
+        # solved in float64; stored in X's dtype, as scikit-learn's linear models do, so that
+        # float32 data gives float32 scores and probabilities
+        self.coef_ = W[:, :p].astype(X.dtype)
         if self.fit_intercept:
             b = W[:, p].copy()
             if multinomial:
                 b -= b.mean()  # the softmax loss only sees differences of intercepts
-            self.intercept_ = b
+            self.intercept_ = b.astype(X.dtype)
         else:
-            self.intercept_ = np.zeros(game.K)
-        self.adversary_weights_ = self._adversary_weights(game, adversary, x)
+            self.intercept_ = np.zeros(game.K, dtype=X.dtype)
+        self.adversary_weights_ = self._adversary_weights(game, adversary, x, group_index)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
         self.history_ = {k: np.asarray(v, dtype=int if k == "cg_iter" else float)
@@ -397,7 +399,8 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             play, y0 = game, game.best_response(x0)
         simplex = adversary in ("kl", "group")
         eta = self._step_sizes(play, adversary, x0, y0)
-        common = dict(eta=eta, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
+        # the estimator prints the progress itself (with the primal objective)
+        common = dict(eta=eta, max_iter=self.max_iter, tol=tol, verbose=0)
         competitive = dict(cg_tol=self.cg_tol, cg_max_iter=self.cg_max_iter)
         if self.solver == "cgd":
             solver = (CompetitiveMirrorDescent if simplex else CGD)(**common, **competitive)
@@ -407,9 +410,16 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             solver = {"gda": GDA, "extragradient": ExtraGradient,
                       "ogda": OptimisticGDA}[self.solver](**common)
         objective = [primal.value(x0)]
+        verbose, name = self.verbose, self.solver
 
         def record(state):
             objective.append(primal.value(state.x))
+            if verbose and state.n_iter % verbose == 0:
+                gx = float(np.linalg.norm(state.grad_x))
+                gy = float(np.linalg.norm(state.grad_y))
+                print(f"[MinimaxLogisticRegression {name}] iter {state.n_iter:5d}  objective "
+                      f"{objective[-1]:.10g}  |grad_x| {gx:.3e}  |grad_y| {gy:.3e}  "
+                      f"CG iterations {state.cg_iter}")
 
         with warnings.catch_warnings():
             # the estimator warns once, with its own advice
@@ -442,7 +452,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             eta_y = 1.0
         return (eta_x, eta_y)
 
-    def _adversary_weights(self, game, adversary, x):
+    def _adversary_weights(self, game, adversary, x, group_index=None):
         if self.adversary == "none":
             return None
         if adversary == "none":  # rho = 0: the limit of the best responses
@@ -452,19 +462,43 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 return game.sample_weight / game.N
         if self.adversary == "group":
             weights = np.zeros(len(self.groups_))
-            if adversary == "none":
-                w = np.bincount(game_groups := self._group_index(game), weights=game.sample_weight)
-                del game_groups
-                weights[self._group_present] = w[: self._group_present.sum()] / w.sum()
+            if adversary == "none":  # rho = 0: the prior pi_g = N_g / N of the present groups
+                present = self._group_present
+                w = np.bincount(group_index, weights=game.sample_weight,
+                                minlength=int(present.sum()))
+                weights[present] = w / w.sum()
             else:
                 weights[self._group_present] = game.best_response(x)
             return weights
         return game.best_response(x)
 
-    def _group_index(self, game):
-        return getattr(game, "groups", np.zeros(game.n_samples, dtype=np.int64))
-
     # -- predict --------------------------------------------------------------------------------
+    def decision_function(self, X):
+        """Scores ``X @ coef_.T + intercept_`` (the log-odds of ``classes_[1]`` if binary).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+
+        Raises
+        ------
+        ValueError
+            If the scores overflow their dtype (X far larger than the data seen in fit): NaN
+            or infinite scores would give NaN probabilities and arbitrary classes.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            scores = super().decision_function(X)
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"The decision function overflows {scores.dtype} for this X: its values are "
+                "too large for the fitted coefficients. Rescale X to the magnitudes seen in "
+                "fit.")
+        return scores
+
     def predict_proba(self, X):
         """Class probabilities.
 

@@ -34,7 +34,7 @@ import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from skcgd.games._logistic import _LogisticMixedOperator, _row_gram
-from skcgd.solvers._cg import RowGramOperator, conjugate_gradient
+from skcgd.solvers._cg import RowGramOperator, _python_cg, conjugate_gradient
 
 __all__ = ["ReweightedPrimal", "newton_solve"]
 
@@ -62,15 +62,35 @@ class ReweightedPrimal:
         # softmax losses do not change when the same number is added to every intercept: a
         # flat direction of the objective. The gradient has no component along it, so adding
         # its projector to the Hessian makes the Newton step unique without moving along it.
+        self._use_fused = K == 1 and adversary in ("none", "chi2")
+        self._fused_x = self._fused_grad = None
         self.flat = None
         if K > 1 and game.fit_intercept:
             e = np.zeros((K, q))
             e[:, -1] = 1.0 / np.sqrt(K)
             self.flat = e.ravel()
 
+    def _fused(self, x):
+        """Binary plain / chi2 primal: losses and gradient in one pass over X, cached.
+
+        The sample weights of these primals, ``C s_i (1 + rho l_i)``, are affine in the loss,
+        so the gradient comes with the margins; a line search that evaluates P at a point
+        then leaves its gradient ready for the next Newton step.
+        """
+        if self._fused_x is not None and np.array_equal(x, self._fused_x):
+            return self._fused_grad
+        g = self.game
+        c0 = g.C * g.sample_weight
+        c1 = c0 * g.rho if self.adversary == "chi2" else np.zeros_like(c0)
+        _, _, grad = g._loss_grad_binary(x, c0, c1)
+        self._fused_x, self._fused_grad = np.array(x, dtype=np.float64), grad
+        return grad
+
     def value(self, x):
         """P(W)."""
         g = self.game
+        if self._use_fused:
+            self._fused(x)  # fills the game's loss cache, keeps the gradient
         if self.adversary == "none":
             loss, _ = g._loss(x)
             return float(g.C * (g.sample_weight @ loss) + g._penalty(g.coef_matrix(x)))
@@ -79,6 +99,7 @@ class ReweightedPrimal:
     def evaluate(self, x):
         """Return ``(P(W), grad P(W), aux)``; ``aux`` feeds the Hessian products."""
         g = self.game
+        fused_grad = self._fused(x) if self._use_fused else None
         loss, G = g._loss(x)
         C, s = g.C, g.sample_weight
         c = None
@@ -103,7 +124,7 @@ class ReweightedPrimal:
             scale = C * g.N / g.tau
             low.append((scale, M * np.sqrt(adv)[None, :]))
             low.append((-scale, (M @ adv)[:, None]))
-        grad = g._grad_W(x, omega)
+        grad = g._grad_W(x, omega) if fused_grad is None else fused_grad
         return self.value(x), grad, (G, omega, c, low, adv)
 
     def _binary_weights(self, G, omega, c):
@@ -217,9 +238,11 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
             # Hessian changes little between steps, so an earlier factor preconditions CG on
             # the new one well (a few one-pass products). Refactor when that stops paying.
             op = primal.hessian_operator(x, aux)
-            d, cg_iter, ok = conjugate_gradient(
-                op, -grad, tol=rtol, max_iter=max(primal.n // 2, 10),
-                M=lambda r: scipy.linalg.cho_solve(factor, r))
+            # an inexact direction is enough (the line search checks it): the recursive
+            # residual is trusted, saving the product that would confirm it
+            d, cg_iter, ok = _python_cg(
+                op.matvec, -grad, np.zeros(primal.n), rtol, 0.0, max(primal.n // 2, 10),
+                precond=lambda r: scipy.linalg.cho_solve(factor, r), confirm=False)
             if not ok or cg_iter > max(8, primal.n // 10):
                 factor = None  # too far from the old Hessian: factor the new one next time
                 if not ok:
@@ -270,4 +293,9 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
         converged = hist["grad_norm"][-1] <= tol
         if callback is not None:
             callback(n_iter, x, F, hist["grad_norm"][-1], cg_iter)
+        if (not converged and n_iter >= 20
+                and hist["grad_norm"][-1] > 0.9 * hist["grad_norm"][-21]):
+            # twenty Newton steps that barely moved the gradient: the objective is flat to
+            # rounding here, more steps will not help (the caller warns)
+            break
     return x, n_iter, converged, hist

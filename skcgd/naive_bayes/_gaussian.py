@@ -52,8 +52,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
     ----------
     var_mode : {"class", "shared"}, default="class"
         ``"class"``: one variance per class and feature. ``"shared"``: one variance per
-        feature, the within-class variance pooled over the classes (weighted by their
-        counts); the classifier is then linear in X.
+        feature, the within-class variance pooled over the classes (weighted by the class
+        priors: their frequencies, unless ``priors`` is given); the classifier is then linear
+        in X.
 
     priors : array-like of shape (n_classes,), default=None
         Prior probabilities of the classes (non-negative, summing to one). If None, the
@@ -120,11 +121,15 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                        - \frac12 \sum_j \frac{(x_j - \mu_{cj})^2}{v_{cj}},
 
     where :math:`v_{cj} = \sigma^2_{cj} + \epsilon` in the ``"class"`` mode and
-    :math:`v_{cj} = v_j = \sum_c (N_c / N) \sigma^2_{cj} + \epsilon` in the ``"shared"``
-    mode (so the quadratic terms in :math:`x` cancel between classes and the posterior is a
-    softmax of :math:`x \cdot w_c + b_c` with :math:`w_{cj} = \mu_{cj} / v_j` and
-    :math:`b_c = \log \pi_c - \frac12 \sum_j \mu_{cj}^2 / v_j`; for two classes ``coef_``
-    and ``intercept_`` hold :math:`w_1 - w_0` and :math:`b_1 - b_0`).
+    :math:`v_{cj} = v_j = \sum_c \pi_c \sigma^2_{cj} + \epsilon` in the ``"shared"``
+    mode, :math:`\pi_c` the class priors (by default :math:`N_c / N`). In the shared mode the
+    quadratic terms in :math:`x` cancel between classes and the posterior is a softmax of
+    :math:`x \cdot w_c + b_c` with :math:`w_{cj} = (\mu_{cj} - m_j) / v_j` and
+    :math:`b_c = \log \pi_c - \frac12 \sum_j (\mu_{cj} - m_j)^2 / v_j - m \cdot w_c`, for
+    :math:`m` the weighted mean of the class means: any :math:`m` gives the same posterior, and
+    this one keeps a feature far from zero compared with its spread, e.g. a constant one, from
+    adding huge, cancelling terms to every class; for two classes ``coef_`` and ``intercept_``
+    hold :math:`w_1 - w_0` and :math:`b_1 - b_0`).
 
     :math:`\epsilon` = ``var_smoothing`` times the largest total variance of a feature over
     all data seen, computed from the class moments (total = within + between classes), so it
@@ -377,16 +382,26 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         grand_mean = count @ mean / total
         # total variance = within-class + between-class (weighted, ddof=0)
         total_var = (m2.sum(axis=0) + count @ (mean - grand_mean) ** 2) / total
-        scale = total_var.max() if total_var.size else 0.0
+        # a spread at the rounding level of the values is no spread: a feature constant on
+        # the rows of positive weight gets a variance of ~(ulp of its mean)^2 from the
+        # rounding of grand_mean, which must not set the scale of epsilon (a 1e-43 epsilon
+        # would make the likelihood of everything else overflow its precision)
+        noise = (4.0 * np.finfo(np.float64).eps
+                 * np.abs(mean[seen]).max(axis=0, initial=0.0)) ** 2
+        scale = total_var[total_var > noise].max(initial=0.0)
         epsilon = self.var_smoothing * (scale if scale > 0 else 1.0)
 
+        prior = self._class_prior if self._class_prior is not None else count / total
+        class_var = np.divide(m2, count[:, None], out=np.zeros_like(m2), where=seen[:, None])
         if self.var_mode == "shared":
-            pooled = m2.sum(axis=0) / total + epsilon
+            # the within-class variance of the mixture with these priors (as in linear
+            # discriminant analysis); with the default empirical priors it is sum(m2) / N.
+            # A class without data yet has no variance to contribute.
+            share = np.where(seen, prior, 0.0)
+            pooled = share @ class_var / share.sum() + epsilon
             var = np.repeat(pooled[None, :], mean.shape[0], axis=0)
         else:
-            var = np.divide(m2, count[:, None], out=np.zeros_like(m2), where=seen[:, None])
-            var += epsilon
-        prior = self._class_prior if self._class_prior is not None else count / total
+            var = class_var + epsilon
         limit = np.finfo(dtype).max
         if not (np.abs(mean).max(initial=0.0) <= limit and var.max(initial=0.0) <= limit):
             # checked before anything is stored: a failed partial_fit leaves the model as it was
@@ -394,6 +409,17 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                 f"Input X contains values too large for {np.dtype(dtype).name}: the class "
                 f"variances ({var.max():.3g}) overflow it. Pass X as float64 "
                 "(X.astype(np.float64)) or rescale it.")
+        smallest = var[seen].min(initial=np.inf)
+        if self.var_smoothing > 0 and not smallest >= np.finfo(dtype).tiny:
+            # every feature's spread is tiny, so is epsilon: a variance below the normal range
+            # of dtype has lost its digits (or is 0) and its reciprocal, the precision used
+            # in prediction, overflows (var_smoothing=0 is refused in predict, by name)
+            raise ValueError(
+                f"Input X contains values too small for {np.dtype(dtype).name}: the smallest "
+                f"class variance ({smallest:.3g}) underflows it (below "
+                f"{np.finfo(dtype).tiny:.3g}). Rescale X (e.g. "
+                "sklearn.preprocessing.StandardScaler)"
+                + (" or pass it as float64." if dtype == np.float32 else "."))
 
         self._class_count, self._class_mean, self._class_m2 = count, mean, m2
         self.class_count_ = count.astype(dtype)
@@ -402,7 +428,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         self.var_ = var.astype(dtype)
         self.epsilon_ = dtype.type(epsilon)
         if self.var_mode == "shared":
-            coef, intercept = self._linear_parameters()
+            coef, intercept = self._linear_parameters(centred=True)
             if coef.shape[0] == 2:
                 coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
             self.coef_ = coef.astype(dtype)
@@ -435,14 +461,25 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         offset[~seen] = -np.inf
         return theta, prec, offset
 
-    def _linear_parameters(self):
-        """Per-class weights and intercepts of the shared-variance model, shape (K, d), (K,)."""
+    def _linear_parameters(self, centred=False):
+        """Per-class weights and intercepts of the shared-variance model, shape (K, d), (K,).
+
+        ``centred=True``: those of the class means minus their weighted mean ``m``, with the
+        intercepts that make ``X @ coef.T + intercept`` differ from the uncentred scores by a
+        term per sample only. A feature far from zero compared with its spread (a constant
+        one, say) then adds no huge, cancelling ``mu^2 / v`` terms to every class's score,
+        which would round away the informative features (or overflow).
+        """
         theta, prec, _ = self._gaussian_parameters()
         seen = self._class_count > 0
         with np.errstate(divide="ignore"):
             log_prior = np.log(np.asarray(self.class_prior_, dtype=np.float64))
-        coef = theta * prec
-        intercept = log_prior - 0.5 * np.einsum("kj,kj->k", theta, coef)
+        centre = np.zeros(theta.shape[1])
+        if centred:
+            centre = self._class_count @ theta / self._class_count.sum()
+        delta = theta - centre
+        coef = delta * prec
+        intercept = log_prior - 0.5 * np.einsum("kj,kj->k", delta, coef) - coef @ centre
         intercept[~seen] = -np.inf
         return coef, intercept
 
@@ -474,7 +511,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         They differ from the joint log-likelihood by a term that depends on the sample only.
         """
-        coef, intercept = self._linear_parameters()
+        coef, intercept = self._linear_parameters(centred=True)
         scores = X @ coef.T.astype(X.dtype)
         if not np.all(np.isfinite(scores)):
             _raise_non_finite(self, X)

@@ -39,6 +39,28 @@ class GameState(NamedTuple):
         Inner linear-solver iterations of the last step (0 for first-order solvers).
     aux : Any
         Solver-specific memory (warm starts, previous gradients, RMS accumulators).
+
+    See Also
+    --------
+    BaseGameSolver : ``init`` returns a state, ``update`` maps a state to the next.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import BilinearGame
+    >>> from skcgd.solvers import CGD
+    >>> game = BilinearGame(np.array([[1.0]]))        # f(x, y) = x * y
+    >>> solver = CGD(eta=0.5)
+    >>> state = solver.init(game, [1.0], [1.0])
+    >>> state.n_iter, round(state.error, 6), state.grad_x, state.grad_y
+    (0, 1.414214, array([1.]), array([1.]))
+    >>> state = solver.update(game, state)
+    >>> state.n_iter, state.x, state.y, state.cg_iter
+    (1, array([0.4]), array([1.2]), 0)
+    >>> state.n_iter = 5
+    Traceback (most recent call last):
+    ...
+    AttributeError: ...
     """
 
     x: np.ndarray
@@ -68,6 +90,21 @@ class GameSolverResult:
         ``"cg_iter"`` (length ``n_iter``, inner CG iterations per step).
     state : GameState
         The final state (to continue with :meth:`BaseGameSolver.update`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import BilinearGame
+    >>> from skcgd.solvers import CGD
+    >>> result = CGD(eta=0.5, tol=1e-8).run(BilinearGame(np.array([[1.0]])), [1.0], [1.0])
+    >>> result
+    GameSolverResult(n_iter=169, converged=True, error=...)
+    >>> sorted(result.history)
+    ['cg_iter', 'grad_norm', 'grad_norm_x', 'grad_norm_y']
+    >>> result.history["grad_norm"][:3]           # sqrt(2) shrinks by 1 / sqrt(1.25) a step
+    array([1.41421356, 1.26491106, 1.13137085])
+    >>> len(result.history["grad_norm"]) == result.n_iter + 1, result.state.n_iter
+    (True, 169)
     """
 
     def __init__(self, x, y, n_iter, converged, history, state):
@@ -96,6 +133,34 @@ def check_game(game, solver_name, required=_REQUIRED, zero_sum=None):
         Attributes the solver uses.
     zero_sum : bool or None
         If not None, the kind of game the solver plays.
+
+    Raises
+    ------
+    TypeError
+        When an attribute in ``required`` is missing, or the game is of the other kind.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.games import BilinearGame, GeneralSumQuadraticGame
+    >>> from skcgd.solvers import check_game
+    >>> check_game(BilinearGame(np.eye(2)), "CGD") is None
+    True
+    >>> class OnlyGradients:
+    ...     n_x = n_y = 1
+    ...     def grads(self, x, y):
+    ...         return y, -x
+    >>> check_game(OnlyGradients(), "CGD")
+    Traceback (most recent call last):
+    ...
+    TypeError: OnlyGradients is not compatible with solver CGD: ... Missing: value, mixed,
+    curvature_x, curvature_y. See skcgd.games.BaseGame for the protocol.
+    >>> game = GeneralSumQuadraticGame(np.eye(1), [[1.0]], np.eye(1), [[0.5]])
+    >>> check_game(game, "CGD", zero_sum=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: CGD plays zero-sum games, but GeneralSumQuadraticGame has zero_sum=False.
+    Use skcgd.solvers.GeneralSumCGD.
     """
     missing = [name for name in required if not hasattr(game, name)]
     if missing:
@@ -129,7 +194,15 @@ def _check_point(v, size, name):
 
 
 class BaseGameSolver:
-    """Base class of the game solvers (not to be used directly).
+    """Base class of the game solvers: subclass it to write a solver (do not instantiate it).
+
+    It owns the loop shared by every solver: :meth:`init` checks the game
+    (:func:`check_game`) and the start point and returns the first :class:`GameState`;
+    :meth:`update` (the one method a subclass implements) returns the state after one step;
+    :meth:`run` loops ``update`` while ``state.error > tol`` and ``state.n_iter < max_iter``,
+    records the history, stops with :class:`~skcgd.exceptions.DivergenceError` on
+    divergence, warns :class:`~skcgd.exceptions.ConvergenceWarning` when out of steps and
+    returns a :class:`GameSolverResult`.
 
     Parameters
     ----------
@@ -146,6 +219,44 @@ class BaseGameSolver:
         exceeds ``divergence_factor`` times its initial value (or an iterate is not finite).
     verbose : int
         Print progress every ``verbose`` steps (0: silent).
+
+    See Also
+    --------
+    CGD, GDA : two of the solvers built on it.
+
+    Notes
+    -----
+    A subclass implements ``update(game, state) -> GameState`` (the error of the new state
+    is the stationarity measure, the gradient norm for players on R^n). Two class
+    attributes say what it plays: ``_required``, the attributes :func:`check_game` asks of
+    a game (by default those of the full protocol of :class:`~skcgd.games.BaseGame`), and
+    ``_zero_sum``: True (the default) for zero-sum games only, False for general-sum games
+    only, None for both.
+
+    Examples
+    --------
+    Alternating gradient descent-ascent: y moves against the x just played.
+
+    >>> import numpy as np
+    >>> from skcgd.games import QuadraticGame
+    >>> from skcgd.solvers import BaseGameSolver, GameState
+    >>> class AlternatingGDA(BaseGameSolver):
+    ...     def update(self, game, state):
+    ...         x = state.x - self.eta * state.grad_x
+    ...         y = state.y + self.eta * game.grads(x, state.y)[1]
+    ...         gx, gy = game.grads(x, y)
+    ...         error = float(np.sqrt(gx @ gx + gy @ gy))
+    ...         return GameState(x, y, state.n_iter + 1, error, gx, gy)
+    >>> game = QuadraticGame(np.eye(2), 2.0 * np.eye(2), np.eye(2), a=[1.0, -1.0])
+    >>> solver = AlternatingGDA(eta=0.2, tol=1e-8)
+    >>> state = solver.update(game, solver.init(game, np.zeros(2), np.zeros(2)))
+    >>> state.n_iter, round(state.error, 4)
+    (1, 1.0119)
+    >>> result = solver.run(game, np.zeros(2), np.zeros(2))
+    >>> result
+    GameSolverResult(n_iter=84, converged=True, error=...)
+    >>> bool(np.allclose(result.x, game.saddle_point()[0], atol=1e-7))
+    True
     """
 
     _required = _REQUIRED

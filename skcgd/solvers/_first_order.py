@@ -17,6 +17,19 @@ def _tangent(game, side, v, g):
 class _FirstOrder(BaseGameSolver):
     _required = _FIRST_ORDER_REQUIRED
 
+    def init(self, game, x0, y0):
+        """Initial state; a player on the simplex must start on it (as in mirror descent)."""
+        state = super().init(game, x0, y0)
+        for side, v, name in (("x", state.x, "x0"), ("y", state.y, "y0")):
+            if (getattr(game, f"domain_{side}", "real") == "simplex"
+                    and not ((v >= 0).all() and (v > 0).any())):
+                # the multiplicative-weights step keeps signs: a negative start is never
+                # repaired, and with max_iter=0 it would be returned as the answer
+                raise ValueError(f"{name} must be non-negative and not all zero for a player "
+                                 "on the simplex; start in the interior (a zero coordinate "
+                                 "stays zero under multiplicative weights).")
+        return state
+
     def _error_parts(self, game, state):
         ex = _tangent(game, "x", state.x, state.grad_x)
         ey = _tangent(game, "y", state.y, state.grad_y)

@@ -1,11 +1,13 @@
 """General-sum competitive gradient descent (the block system, solved by GMRES or LU)."""
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator, gmres
 
+from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver
 
 __all__ = ["GeneralSumCGD"]
@@ -126,7 +128,7 @@ class GeneralSumCGD(BaseGameSolver):
     def update(self, game, state):
         """One general-sum CGD step (see the class docstring)."""
         game = self._wrap(game)
-        eta_x, eta_y, z_prev = state.aux
+        eta_x, eta_y, z_prev, failures = state.aux
         gx, gy = state.grad_x, state.grad_y
         Bf, Cg = game.mixed(state.x, state.y)
         m, n = game.n_x, game.n_y
@@ -135,7 +137,9 @@ class GeneralSumCGD(BaseGameSolver):
         if method == "auto":
             method = "direct" if m + n <= 500 else "gmres"
         if method == "direct":
-            K = np.block([[np.eye(m), eta_x * Bf.toarray()], [eta_y * Cg.toarray(), np.eye(n)]])
+            # eta_x, eta_y may be per-coordinate vectors: they scale the block rows
+            K = np.block([[np.eye(m), np.reshape(eta_x, (-1, 1)) * Bf.toarray()],
+                          [np.reshape(eta_y, (-1, 1)) * Cg.toarray(), np.eye(n)]])
             if np.isfinite(K).all() and np.isfinite(rhs).all():
                 z = scipy.linalg.lu_solve(scipy.linalg.lu_factor(K), rhs)
             else:  # overflowed: the run stops with a DivergenceError naming the step sizes
@@ -152,16 +156,31 @@ class GeneralSumCGD(BaseGameSolver):
             def count(_):
                 counter[0] += 1
 
-            maxiter = self.gmres_max_iter or 10 * (m + n)
-            z, _ = gmres(K, rhs, x0=z_prev, rtol=self.gmres_tol, atol=0.0, restart=min(m + n, 50),
-                         maxiter=maxiter, callback=count, callback_type="pr_norm")
+            # scipy's maxiter counts restart cycles; ours counts inner iterations
+            max_inner = self.gmres_max_iter or 10 * (m + n)
+            restart = min(m + n, 50, max_inner)
+            z, info = gmres(K, rhs, x0=z_prev, rtol=self.gmres_tol, atol=0.0,
+                            restart=restart, maxiter=-(-max_inner // restart), callback=count,
+                            callback_type="pr_norm")
             n_inner = counter[0]
+            failures += info != 0
         return self._new_state(game, state, state.x + z[:m], state.y + z[m:], n_inner,
-                               (eta_x, eta_y, z))
+                               (eta_x, eta_y, z, failures))
 
     def _init_aux(self, game, x, y, gx, gy):
         eta_x, eta_y = self._step_sizes(game, x, y)
-        return (eta_x, eta_y, None)
+        return (eta_x, eta_y, None, 0)
+
+    def _finish(self, game, state):
+        failures = state.aux[3] if state.aux is not None else 0
+        if failures:
+            warnings.warn(
+                f"GeneralSumCGD: GMRES did not reach gmres_tol={self.gmres_tol:g} in {failures} "
+                f"of {state.n_iter} steps; those steps were inexact. Increase gmres_max_iter, or "
+                "use linear_solver='direct' when m + n is small.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
     def run(self, game, x0, y0, callback=None):
         """Play the game; see :meth:`BaseGameSolver.run`."""

@@ -9,24 +9,23 @@ same worker pay nothing. :func:`warm_up_workers` moves that one-time cost out of
 
 * it compiles every kernel in the calling process first, so that workers on the same machine
   (a ``LocalCluster``) only load them from the shared disk cache;
-* it registers a worker plugin that, on every worker (also those that join or restart
-  later), limits Numba to the worker's thread count (Dask, unlike loky, does not set
-  ``NUMBA_NUM_THREADS``) and runs :func:`skcgd.utils.warm_up`.
+* it registers a worker plugin that runs :func:`skcgd.utils.warm_up` on every worker, also
+  on those that join or restart later.
+
+Threads need no setting: skcgd's kernels are serial (its parallelism is joblib's, i.e. Dask's
+tasks), and Dask's nanny already starts workers with ``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1.
 """
 
 __all__ = ["warm_up_workers", "SkcgdWorkerPlugin"]
 
 
-def _worker_setup(nthreads=None):
-    """Limit Numba's threads and load (or compile) every kernel, in the current process."""
+def _worker_setup():
+    """Load (or compile) every kernel in the current process; return the seconds it took."""
     import time
-
-    import numba
 
     from skcgd.utils import warm_up
 
-    if nthreads:
-        numba.set_num_threads(max(1, min(int(nthreads), numba.config.NUMBA_NUM_THREADS)))
     t0 = time.perf_counter()
     warm_up()
     return time.perf_counter() - t0
@@ -39,7 +38,7 @@ except ImportError:  # pragma: no cover - distributed not installed
 
 
 class SkcgdWorkerPlugin(_WorkerPlugin):
-    """Dask worker plugin: Numba threads = worker threads, then :func:`skcgd.utils.warm_up`.
+    """Dask worker plugin that runs :func:`skcgd.utils.warm_up` when a worker starts.
 
     Register it with ``client.register_plugin(SkcgdWorkerPlugin())`` (or call
     :func:`warm_up_workers`). Each worker's copy records the seconds its warm-up took in
@@ -49,7 +48,7 @@ class SkcgdWorkerPlugin(_WorkerPlugin):
     name = "skcgd-warm-up"
 
     def setup(self, worker):
-        self.seconds = _worker_setup(getattr(getattr(worker, "state", None), "nthreads", None))
+        self.seconds = _worker_setup()
 
 
 def warm_up_workers(client):
@@ -71,7 +70,7 @@ def warm_up_workers(client):
 
         import joblib
         from distributed import Client, LocalCluster
-        from skcgd.utils._dask import warm_up_workers
+        from skcgd.utils import warm_up_workers
 
         client = Client(LocalCluster(n_workers=2, threads_per_worker=1))
         warm_up_workers(client)

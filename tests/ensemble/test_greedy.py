@@ -1,5 +1,7 @@
 """GreedyEnsembleSelection against a direct transcription of Caruana et al. (2004)."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -94,6 +96,49 @@ def test_bagging_averages_selections_on_random_subsets():
         w, _ = transcription(P[:, subset], y, 15, 5)
         expected[subset] += w / 8
     assert_allclose(a.weights_, expected)
+
+
+def test_bagging_is_bit_identical_for_any_n_jobs():
+    P, y = library(m=12)
+    fits = [GreedyEnsembleSelection(15, n_bags=6, random_state=0, n_jobs=n_jobs).fit(P, y)
+            for n_jobs in (1, 2)]
+    assert_array_equal(fits[0].weights_, fits[1].weights_)
+    assert_array_equal(fits[0].counts_, fits[1].counts_)
+    assert_array_equal(fits[0].trajectory_, fits[1].trajectory_)
+    # a callable metric goes through the Python path, also per bag
+    mae = [GreedyEnsembleSelection(10, n_bags=4, random_state=1, n_jobs=n_jobs,
+                                   metric=mean_absolute_error).fit(P, y) for n_jobs in (1, 2)]
+    assert_array_equal(mae[0].weights_, mae[1].weights_)
+
+
+def test_float32_is_kept_and_gives_the_selection_of_its_values():
+    P, y = library()
+    P32 = P.astype(np.float32)
+    ges32 = GreedyEnsembleSelection(25).fit(P32, y)
+    ges64 = GreedyEnsembleSelection(25).fit(P32.astype(np.float64), y)
+    assert_array_equal(ges32.indices_, ges64.indices_)
+    assert_allclose(ges32.trajectory_, ges64.trajectory_, rtol=1e-12)
+    assert_allclose(ges32.predict(P32), P32.astype(np.float64) @ ges32.weights_, rtol=1e-12)
+    no_repl = GreedyEnsembleSelection(30, n_init=2, replacement=False).fit(P32, y)
+    weights, _ = transcription(P32.astype(np.float64), y, 30, 2, replacement=False)
+    assert_allclose(no_repl.weights_, weights)
+
+
+@pytest.mark.parametrize("params", [{}, {"n_bags": 3, "random_state": 0},
+                                    {"replacement": False}])
+def test_fit_makes_no_copy_of_the_prediction_matrix(params):
+    # a float64 copy of this float32 matrix would be 2.0x its size; the fit needs O(n) vectors
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=100_000)
+    P = (y[:, None] + rng.normal(size=(100_000, 40))).astype(np.float32)
+    GreedyEnsembleSelection(5, **params).fit(P[:100], y[:100])  # compile outside the count
+    tracemalloc.start()
+    try:
+        GreedyEnsembleSelection(10, **params).fit(P, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.4 * P.nbytes, f"fit allocated {peak / P.nbytes:.2f}x the matrix"
 
 
 def test_sample_weight_equals_repetition():

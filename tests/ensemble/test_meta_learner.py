@@ -4,6 +4,7 @@ Oracles: scikit-learn's RidgeCV (exact leave-one-out), LassoCV and ElasticNetCV 
 paths), hand-computed correlations and inverse-RMSE weights.
 """
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, ElasticNetCV, LassoCV, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skcgd.ensemble import RegularizedMetaLearner
+from skcgd.ensemble import RegularizedMetaLearner, _linear_path
 from skcgd.ensemble._meta_learner import META_FEATURES, meta_features
 
 RTOL_RIDGE = 1e-8  # closed-form ridge against closed-form ridge
@@ -270,6 +271,145 @@ def test_cg_solver_matches_direct(sparse_extra):
     assert list(names[-5:]) == [f"x{j}" for j in range(P.shape[1], P.shape[1] + 5)]
     auto = RegularizedMetaLearner(**{**common, "tol": 1e-4}).fit(X, y)
     assert auto.solver_ == "direct"
+
+
+def test_lasso_penalty_is_chosen_inside_every_outer_fold():
+    # nested: each outer fold's Lasso is LassoCV on that fold's training rows alone
+    P, y, _ = planted_oof(n=300)
+    cv = KFold(4, shuffle=True, random_state=1)
+    alphas = np.logspace(-4, -1, 30)
+    meta = RegularizedMetaLearner(corr_threshold=None, var_threshold=0.0, meta_features=False,
+                                  meta_models=("lasso",), lasso_alphas=alphas,
+                                  standardize=False, inner_cv=3, cv=cv, tol=1e-10,
+                                  max_iter=100000).fit(P, y)
+    chosen = set()
+    for train, test in cv.split(P):
+        ref = LassoCV(alphas=alphas, cv=KFold(3), tol=1e-10, max_iter=100000).fit(
+            P[train], y[train])
+        chosen.add(ref.alpha_)
+        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]),
+                        atol=ATOL_ENET)
+    assert len(chosen) > 1  # the folds did choose for themselves
+
+
+def _ridge_oracles(P, y, alphas, n_folds):
+    loo = RidgeCV(alphas=alphas).fit(P, y)
+    kfold = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(n_folds),
+                         scoring="neg_mean_squared_error").fit(P, y)
+    return loo, kfold.best_estimator_
+
+
+def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
+    # inner_cv=None: exact leave-one-out on the direct side of solver="auto", 5-fold on the
+    # CG side (documented, recorded in alpha_selection_); an integer inner_cv: one rule on
+    # both sides. Oracles: RidgeCV (LOO) and GridSearchCV over Ridge (K-fold).
+    P, y, _ = planted_oof(n=300, scale=10.0)
+    alphas = np.logspace(-2, 4, 25)
+    loo, kfold5 = _ridge_oracles(P, y, alphas, 5)
+    assert loo.alpha_ != kfold5.alpha  # the two rules differ on this problem
+    common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
+                  meta_models=("ridge",), ridge_alphas=alphas, standardize=False, tol=1e-12)
+    direct = RegularizedMetaLearner(**common).fit(P, y)
+    assert direct.solver_ == "direct"
+    assert direct.alpha_selection_ == {"ridge": "leave-one-out"}
+    assert direct.alpha_["ridge"] == pytest.approx(loo.alpha_, rel=1e-12)
+    assert_allclose(direct.coef_, loo.coef_, rtol=RTOL_RIDGE)
+    monkeypatch.setattr(_linear_path, "DIRECT_MAX_FEATURES", P.shape[1] - 1)
+    cg = RegularizedMetaLearner(**common).fit(P, y)
+    assert cg.solver_ == "cg"
+    assert cg.alpha_selection_ == {"ridge": "5-fold"}
+    assert cg.alpha_["ridge"] == pytest.approx(kfold5.alpha, rel=1e-12)
+    assert_allclose(cg.coef_, kfold5.coef_, rtol=1e-7)
+    # an explicit inner_cv: the same rule, hence the same alpha, on both sides of the switch
+    _, kfold3 = _ridge_oracles(P, y, alphas, 3)
+    cg3 = RegularizedMetaLearner(inner_cv=3, **common).fit(P, y)
+    monkeypatch.undo()
+    direct3 = RegularizedMetaLearner(inner_cv=3, **common).fit(P, y)
+    assert (cg3.solver_, direct3.solver_) == ("cg", "direct")
+    assert cg3.alpha_selection_ == direct3.alpha_selection_ == {"ridge": "3-fold"}
+    assert cg3.alpha_ == direct3.alpha_
+    assert direct3.alpha_["ridge"] == pytest.approx(kfold3.alpha, rel=1e-12)
+    assert_allclose(cg3.coef_, direct3.coef_, rtol=1e-7)
+    with pytest.raises(ValueError, match="leave-one-out"):
+        _linear_path.fit_linear_cv(
+            _linear_path.MetaModelSpec("ridge", alphas, alphas.size, 0.0, ()),
+            _linear_path.ArrayDesign(P), y, np.ones(300), np.arange(300), [],
+            standardize=False, solver="cg", loo=True, tol=1e-6, max_iter=10)
+
+
+def _forbid_densifying(monkeypatch, n_pred):
+    """Make toarray/todense fail on any tall sparse matrix wider than the prediction columns
+    (the design or a block of its rows); the p x p Gram matrix and the prediction columns,
+    dense by nature, may still be densified."""
+    def guard(method):
+        def guarded(self, *args, **kwargs):
+            rows, cols = self.shape
+            if rows > cols and cols > n_pred:
+                raise AssertionError(f"densified a sparse {self.shape} design")
+            return method(self, *args, **kwargs)
+        return guarded
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array,
+                sp.coo_array):
+        for name in ("toarray", "todense"):
+            monkeypatch.setattr(cls, name, guard(getattr(cls, name)))
+
+
+@pytest.mark.parametrize("params", [
+    {},                                                # direct path, exact leave-one-out
+    {"inner_cv": 3},                                   # direct path, K-fold statistics
+    {"solver": "cg", "inner_cv": 3, "tol": 1e-10},     # conjugate gradient
+])
+def test_sparse_design_is_never_densified(monkeypatch, params):
+    P, y, _ = planted_oof()
+    rng = np.random.default_rng(5)
+    extra = sp.random(P.shape[0], 40, density=0.05, random_state=rng, format="csr")
+    X = sp.hstack([sp.csr_matrix(P), extra], format="csr")
+    dense = np.hstack([P, extra.toarray()])
+    common = dict(meta_models=("ridge", "lasso"), n_predictions=P.shape[1], **params)
+    ref = RegularizedMetaLearner(**common).fit(dense, y)
+    _forbid_densifying(monkeypatch, P.shape[1])
+    with pytest.raises(AssertionError, match="densified"):
+        extra.toarray()  # the guard is live
+    meta = RegularizedMetaLearner(**common).fit(X, y)
+    assert meta.solver_ == ref.solver_
+    assert meta.alpha_ == pytest.approx(ref.alpha_, rel=1e-6)
+    # the same model as on the dense copy (the sparse design is scaled, not centred)
+    assert_allclose(meta.predict(X), ref.predict(dense), rtol=1e-6, atol=1e-8)
+    assert_allclose(meta.meta_oof_predictions_, ref.meta_oof_predictions_, rtol=1e-6,
+                    atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["direct", "cg"])
+def test_n_jobs_is_bit_identical(solver):
+    P, y, _ = planted_oof()
+    fits = [RegularizedMetaLearner(solver=solver, n_jobs=n_jobs, l1_ratio=(0.5, 0.9),
+                                   cv=KFold(4, shuffle=True, random_state=0)).fit(P, y)
+            for n_jobs in (1, 2)]
+    assert fits[0].alpha_ == fits[1].alpha_
+    for attr in ("meta_oof_predictions_", "meta_coef_", "blend_weights_", "coef_"):
+        assert_array_equal(getattr(fits[0], attr), getattr(fits[1], attr))
+
+
+def test_fit_holds_no_copy_of_the_design(monkeypatch):
+    # float32 predictions: a float64 copy of them would be 2.0x their size, and the
+    # meta-features, centring and per-fold row copies more; the blocked passes need the
+    # meta-features (4 float64 columns), the out-of-fold predictions, O(n) vectors and one
+    # block of rows (made small here, as it is next to the (2e6, 50) matrices of the memory
+    # benchmark)
+    monkeypatch.setattr(_linear_path, "_BLOCK_ENTRIES", 1 << 15)
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=50_000)
+    P = (y[:, None] + rng.uniform(0.2, 1.0, 50) * rng.normal(size=(50_000, 50))).astype(
+        np.float32)
+    RegularizedMetaLearner(lasso_alphas=5, cv=3).fit(P[:500], y[:500])  # compile first
+    tracemalloc.start()
+    try:
+        RegularizedMetaLearner(lasso_alphas=5, cv=3).fit(P, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.0 * P.nbytes, f"fit allocated {peak / P.nbytes:.2f}x the predictions"
 
 
 def test_cg_lasso_path_matches_direct():

@@ -101,11 +101,26 @@ def _coef_matrix(clf):
 
 
 # -- correctness ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no-intercept"])
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-@pytest.mark.parametrize("multiclass", [False, True], ids=["binary", "multinomial"])
-@pytest.mark.parametrize("adversary", ADVERSARIES)
+def _grid_id(adversary, multiclass, sparse, fit_intercept, weighted):
+    return "-".join([adversary, "multinomial" if multiclass else "binary",
+                     "csr" if sparse else "dense", "intercept" if fit_intercept else
+                     "no-intercept", "weighted" if weighted else "unweighted"])
+
+
+GRID_CASES = [(a, m, sp_, i, w) for a in ADVERSARIES for m in (False, True)
+              for sp_ in (False, True) for i in (True, False) for w in (False, True)]
+GRID_IDS = [_grid_id(*case) for case in GRID_CASES]
+
+
+def _assert_close_to_oracle(W, W_ref, what):
+    """coef_ and intercept_ within 1e-5 relative of the oracle: entry by entry, with an absolute
+    floor of 1e-7 times the largest coefficient for entries that are (nearly) zero."""
+    np.testing.assert_allclose(W, W_ref, rtol=1e-5, atol=1e-7 * np.abs(W_ref).max(),
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES,
+                         ids=GRID_IDS)
 def test_matches_lbfgs_on_the_closed_form_primal(adversary, multiclass, sparse, fit_intercept,
                                                  weighted):
     X, y, groups, s = _data(multiclass)
@@ -119,27 +134,34 @@ def test_matches_lbfgs_on_the_closed_form_primal(adversary, multiclass, sparse, 
     assert clf.converged_
     W_ref, f_ref = _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups)
     W = _coef_matrix(clf)
-    scale = np.abs(W_ref).max()
-    np.testing.assert_allclose(W, W_ref, rtol=0, atol=1e-5 * scale)
+    _assert_close_to_oracle(W, W_ref, "newton")
     f = _primal(W.ravel(), X, y, K, fit_intercept, adversary, C, rho, s, groups)[0]
     assert abs(f - f_ref) <= 1e-8 * abs(f_ref)
 
 
-@pytest.mark.parametrize("multiclass", [False, True], ids=["binary", "multinomial"])
-@pytest.mark.parametrize("adversary", ["chi2", "kl", "group"])
-def test_every_solver_reaches_the_same_point(adversary, multiclass):
+@pytest.mark.parametrize("adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES,
+                         ids=GRID_IDS)
+def test_every_solver_reaches_the_same_point(adversary, multiclass, sparse, fit_intercept,
+                                             weighted):
+    # each game solver at its own pace, against the L-BFGS oracle (standardised features and
+    # a small C keep the first-order solvers' step counts modest)
     X, y, groups, s = _data(multiclass, seed=1, n=120)
     X = StandardScaler().fit_transform(X)
-    ref = MinimaxLogisticRegression(adversary, rho=0.5, C=0.05, tol=1e-10).fit(
-        X, y, sample_weight=s, groups=groups)
-    W_ref = _coef_matrix(ref)
+    if not weighted:
+        s = np.ones_like(s)
+    K = 3 if multiclass else 1
+    C, rho = 0.05, 0.5
+    W_ref, f_ref = _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups)
+    Xin = sp.csr_matrix(X) if sparse else X
     for solver in SOLVERS[1:]:
-        clf = MinimaxLogisticRegression(adversary, rho=0.5, C=0.05, solver=solver, tol=1e-9,
-                                        max_iter=20000).fit(X, y, sample_weight=s,
-                                                            groups=groups)
+        clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, solver=solver, tol=1e-10,
+                                        fit_intercept=fit_intercept, max_iter=50000).fit(
+            Xin, y, sample_weight=s, groups=groups)
         assert clf.converged_, solver
-        np.testing.assert_allclose(_coef_matrix(clf), W_ref, rtol=0,
-                                   atol=1e-5 * np.abs(W_ref).max(), err_msg=solver)
+        W = _coef_matrix(clf)
+        _assert_close_to_oracle(W, W_ref, solver)
+        f = _primal(W.ravel(), X, y, K, fit_intercept, adversary, C, rho, s, groups)[0]
+        assert abs(f - f_ref) <= 1e-8 * abs(f_ref), solver
         assert clf.history_["objective"].shape == (clf.n_iter_ + 1,)
 
 
@@ -191,6 +213,23 @@ def test_adversary_weights_are_the_closed_form_best_response(multiclass):
             np.testing.assert_array_equal(clf.groups_, [0, 1])
         np.testing.assert_allclose(clf.adversary_weights_, expected, rtol=1e-9, atol=1e-12)
     assert MinimaxLogisticRegression("none").fit(X, y).adversary_weights_ is None
+
+
+@pytest.mark.parametrize("multiclass", [False, True], ids=["binary", "multinomial"])
+def test_adversary_weights_at_rho_zero_are_the_limits(multiclass):
+    # rho -> 0: no reweighting (chi2 u = 0), the prior on the simplex (kl s / N, group N_g / N)
+    X, y, _, s = _data(multiclass, seed=4)
+    groups = np.repeat(["a", "b", "c"], [50, 60, 40])
+    expected = {"chi2": np.zeros(len(y)), "kl": s / s.sum(),
+                "group": np.array([s[groups == g].sum() for g in "abc"]) / s.sum()}
+    for adversary, weights in expected.items():
+        clf = MinimaxLogisticRegression(adversary, rho=0.0).fit(X, y, sample_weight=s,
+                                                                groups=groups)
+        np.testing.assert_allclose(clf.adversary_weights_, weights, rtol=1e-12, atol=0)
+        # and the best responses at a small rho are close to these limits
+        small = MinimaxLogisticRegression(adversary, rho=1e-6).fit(
+            X, y, sample_weight=s, groups=groups)
+        np.testing.assert_allclose(small.adversary_weights_, weights, rtol=1e-4, atol=1e-5)
 
 
 def test_adversary_reweights_the_hard_samples():
@@ -256,7 +295,10 @@ def test_float32_and_csr_input():
         clf = MinimaxLogisticRegression("chi2", tol=1e-10).fit(Xin, y)
         # float32 data are the float64 data rounded: the solution moves by about that much
         np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
-        assert clf.decision_function(Xin).dtype == np.float64
+        # X's dtype is kept, as in scikit-learn's linear models
+        assert clf.coef_.dtype == clf.intercept_.dtype == Xin.dtype
+        assert clf.decision_function(Xin).dtype == Xin.dtype
+        assert clf.predict_proba(Xin).dtype == Xin.dtype
 
 
 def test_warm_start_follows_a_path():
@@ -277,8 +319,15 @@ def test_verbose_prints_progress(capsys):
     MinimaxLogisticRegression(verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert "objective" in out and "|grad|" in out
-    MinimaxLogisticRegression(solver="cgd", verbose=5, C=0.05).fit(X, y)
-    assert "CG iterations" in capsys.readouterr().out
+    for solver in SOLVERS[1:]:
+        clf = MinimaxLogisticRegression(solver=solver, verbose=5, C=0.05).fit(X, y)
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if solver in ln]
+        # one line every 5 iterations, each with the objective, both gradient norms and CG
+        assert len(lines) == clf.n_iter_ // 5, solver
+        assert all("objective" in ln and "|grad_x|" in ln and "|grad_y|" in ln
+                   and "CG iterations" in ln for ln in lines), solver
+        last = float(lines[-1].split("objective")[1].split()[0])
+        assert last == pytest.approx(clf.history_["objective"][5 * len(lines)], rel=1e-9)
 
 
 # -- bad input and failures ----------------------------------------------------------------------

@@ -216,8 +216,10 @@ def test_class_without_data_gets_zero_probability():
 # ------------------------------------------------------------------ var_mode="shared"
 
 
-def _pooled_joint_log_likelihood(X, y, X_test, sample_weight=None, var_smoothing=1e-9):
-    """The pooled-variance rule written out with numpy, one class at a time."""
+def _pooled_joint_log_likelihood(X, y, X_test, sample_weight=None, var_smoothing=1e-9,
+                                 priors=None):
+    """The pooled-variance rule written out with numpy, one class at a time: the class
+    variances averaged with the class priors (the frequencies unless ``priors`` is given)."""
     w = np.ones(len(y)) if sample_weight is None else sample_weight
     classes = np.unique(y)
     counts = np.array([w[y == c].sum() for c in classes])
@@ -226,8 +228,8 @@ def _pooled_joint_log_likelihood(X, y, X_test, sample_weight=None, var_smoothing
         np.average((X[y == c] - m) ** 2, axis=0, weights=w[y == c]) for c, m in zip(classes, means)
     ])
     total_var = np.average((X - np.average(X, axis=0, weights=w)) ** 2, axis=0, weights=w)
-    pooled = counts @ variances / counts.sum() + var_smoothing * total_var.max()
-    prior = counts / counts.sum()
+    prior = counts / counts.sum() if priors is None else np.asarray(priors, dtype=float)
+    pooled = prior @ variances + var_smoothing * total_var.max()
     jll = np.empty((len(X_test), len(classes)))
     for k in range(len(classes)):
         jll[:, k] = (
@@ -257,13 +259,18 @@ def _load_shared(name):
     return _load(name)
 
 
+@pytest.mark.parametrize("with_priors", [False, True], ids=["empirical-priors", "priors"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("name", SHARED_DATASETS)
-def test_shared_mode_matches_pooled_rule(name, weighted):
+def test_shared_mode_matches_pooled_rule(name, weighted, with_priors):
     X, y = _load_shared(name)
     w = np.random.default_rng(6).uniform(0.2, 2.0, len(y)) if weighted else None
-    clf = GaussianNaiveBayes("shared").fit(X, y, sample_weight=w)
-    jll = _pooled_joint_log_likelihood(X, y, X, sample_weight=w)
+    priors = None
+    if with_priors:  # far from the frequencies, so that weighting by them shows
+        priors = np.arange(1.0, len(np.unique(y)) + 1) ** 2
+        priors /= priors.sum()
+    clf = GaussianNaiveBayes("shared", priors=priors).fit(X, y, sample_weight=w)
+    jll = _pooled_joint_log_likelihood(X, y, X, sample_weight=w, priors=priors)
 
     assert np.all(clf.var_ == clf.var_[:1])  # one variance per feature, shared by classes
     _assert_jll_close(clf.predict_joint_log_proba(X), jll, clf.var_, clf.class_prior_)
@@ -540,7 +547,8 @@ def test_kernel_module_imports_and_warm_up():
             imported.add(node.module)
     assert imported <= {"math", "numpy", "skcgd._numba"}
     _warm_up()
-    names = [name for name in registered_kernels() if name.startswith("skcgd._kernels.naive_bayes")]
+    names = [name for name in registered_kernels(entry_points_only=True)
+             if name.startswith("skcgd._kernels.naive_bayes")]
     assert len(names) == 2
     for name in names:
         assert len(registered_kernels()[name].signatures) >= 2  # float64 and float32

@@ -184,6 +184,29 @@ def test_general_sum_cgd_equals_cgd_on_zero_sum_games():
     np.testing.assert_allclose(a.y, b.y, rtol=1e-10)
 
 
+def test_general_sum_cgd_per_coordinate_steps():
+    # Vector step sizes scale the block rows: both linear solvers and zero-sum CGD take the
+    # same steps (m != n, so a column scaling would not even broadcast).
+    game = _quadratic()
+    eta_x = np.linspace(0.2, 0.6, game.n_x)
+    eta_y = np.linspace(0.3, 0.5, game.n_y)
+    runs = [GeneralSumCGD(eta=(eta_x, eta_y), max_iter=12, tol=0, linear_solver=solver,
+                          gmres_tol=1e-13).run(game, np.ones(6), np.ones(4))
+            for solver in ("direct", "gmres")]
+    ref = CGD(eta=(eta_x, eta_y), max_iter=12, tol=0, linear_solver="cholesky").run(
+        game, np.ones(6), np.ones(4))
+    for res in runs:
+        np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(res.y, ref.y, rtol=1e-9, atol=1e-12)
+
+
+def test_general_sum_gmres_cap_warns():
+    game = _quadratic()
+    with pytest.warns(ConvergenceWarning, match="GMRES did not reach"):
+        GeneralSumCGD(eta=0.5, max_iter=3, tol=0, linear_solver="gmres", gmres_tol=1e-14,
+                      gmres_max_iter=1).run(game, np.ones(6), np.ones(4))
+
+
 def test_general_sum_cgd_reaches_nash():
     rng = np.random.default_rng(7)
     m, n = 5, 3
