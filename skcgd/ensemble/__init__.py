@@ -27,8 +27,11 @@ def _warm_up():
     X = rng.standard_normal((40, 3))
     y = X @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(40)
     P = np.column_stack([y + 0.1 * rng.standard_normal(40) for _ in range(4)])
-    for solver in ("direct", "cg"):
-        RegularizedMetaLearner(solver=solver, cv=3).fit(P, y).predict(P)
+    RegularizedMetaLearner(solver="direct", cv=3).fit(P, y).predict(P)
+    # the CG ridge path is the only compiled part of that solver: Lasso and elastic net (from
+    # scikit-learn, hundreds of small fits) would cost seconds on every warm-up, e.g. in
+    # every Dask worker, and compile nothing
+    RegularizedMetaLearner(solver="cg", cv=3, meta_models=("ridge",)).fit(P, y).predict(P)
     for Pd in (P, P.astype(np.float32)):  # float32 predictions are selected as they are
         GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(Pd, y).predict(Pd)
         GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(Pd, y).predict(Pd)

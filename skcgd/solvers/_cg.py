@@ -243,7 +243,11 @@ def _python_cg(matvec, b, x0, tol, atol, max_iter, precond=None, confirm=True):
         if not pAp > 0.0 or not rz > 0.0:
             return x, it, False
         alpha = rz / pAp
-        x += alpha * p
+        with np.errstate(over="ignore", invalid="ignore"):  # checked on the next line
+            step = x + alpha * p
+        if not np.isfinite(step).all():  # no representable solution: the last finite iterate
+            return x, it, False
+        x = step
         r -= alpha * Ap
         rr = r @ r
         if not np.isfinite(rr):
@@ -254,6 +258,8 @@ def _python_cg(matvec, b, x0, tol, atol, max_iter, precond=None, confirm=True):
             r = b - matvec(x)
             if np.sqrt(r @ r) <= threshold:
                 return x, it, True
+            if not np.isfinite(r @ r):
+                return x, it, False
             z = r if precond is None else precond(r)  # drifted: restart from the true residual
             rz = r @ z
             p = z.copy()

@@ -43,6 +43,18 @@ class SkcgdWorkerPlugin(_WorkerPlugin):
     Register it with ``client.register_plugin(SkcgdWorkerPlugin())`` (or call
     :func:`warm_up_workers`). Each worker's copy records the seconds its warm-up took in
     ``seconds``.
+
+    Examples
+    --------
+    What a worker runs when it starts (here, in this process):
+
+    >>> from skcgd.utils import SkcgdWorkerPlugin
+    >>> plugin = SkcgdWorkerPlugin()
+    >>> plugin.name
+    'skcgd-warm-up'
+    >>> plugin.setup(worker=None)
+    >>> plugin.seconds >= 0
+    True
     """
 
     name = "skcgd-warm-up"
@@ -66,6 +78,16 @@ def warm_up_workers(client):
 
     Examples
     --------
+    With an in-process cluster (one worker thread):
+
+    >>> from distributed import Client, LocalCluster
+    >>> from skcgd.utils import warm_up_workers
+    >>> cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    >>> with cluster, Client(cluster) as client:
+    ...     seconds = warm_up_workers(client)
+    >>> len(seconds), all(value >= 0 for value in seconds.values())
+    (1, True)
+
     In a script (under ``if __name__ == "__main__":``, as Dask starts worker processes)::
 
         import joblib
