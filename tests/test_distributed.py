@@ -22,8 +22,7 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skcgd.linear_model import MinimaxLogisticRegression  # noqa: E402
-from skcgd.utils import all_estimators  # noqa: E402
-from skcgd.utils import SkcgdWorkerPlugin, warm_up_workers  # noqa: E402
+from skcgd.utils import SkcgdWorkerPlugin, all_estimators, warm_up_workers  # noqa: E402
 from skcgd.utils._input_kinds import (  # noqa: E402
     estimator_spec,
     fit_kwargs,

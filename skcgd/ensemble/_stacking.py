@@ -81,11 +81,23 @@ def _fit_and_predict(estimator, X, y, sample_weight, train, test, method):
     """
     if train is None:
         return _fit_estimator(estimator, X, y, sample_weight)
-    X_train = _safe_indexing(X, train)
+    rows = _as_slice(train)  # a contiguous fold is a view of X, not a copy
+    X_train = _safe_indexing(X, train if rows is None else rows)
     sw = None if sample_weight is None else sample_weight[train]
     _fit_estimator(estimator, X_train, _safe_indexing(y, train), sw)
-    out = getattr(estimator, method)(_safe_indexing(X, test))
+    del X_train  # before the test rows are gathered: the two copies are never held at once
+    rows = _as_slice(test)
+    out = getattr(estimator, method)(_safe_indexing(X, test if rows is None else rows))
     return out, getattr(estimator, "classes_", None)
+
+
+def _as_slice(index):
+    """``slice(a, b)`` if ``index`` is the increasing run ``a, a + 1, ..., b - 1``, else None."""
+    index = np.asarray(index)
+    if (index.ndim != 1 or index.size == 0 or index.dtype.kind not in "iu"
+            or index[-1] - index[0] != index.size - 1 or not (np.diff(index) == 1).all()):
+        return None
+    return slice(int(index[0]), int(index[-1]) + 1)
 
 
 class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
