@@ -44,6 +44,34 @@ def test_condition_1e8_matches_numpy(cond):
             assert n_iter > n
 
 
+@pytest.mark.parametrize("cond", [1e4, 1e6, 1e8])
+def test_dense_ill_conditioned_as_accurate_as_lapack(cond):
+    # A dense SPD matrix stored exactly, with a closed-form solution: A = H diag(d) H^T for
+    # the orthogonal Hadamard matrix H / 8 (entries +-1/8) and integer eigenvalues d, whose
+    # entries are sums of integers over 64. At cond = 1e8 no float64 solver can promise 1e-10
+    # (numpy.linalg.solve itself is ~5e-10 off the closed form: forward errors scale like
+    # cond * eps); CG must be as accurate as LAPACK's LU, and 1e-10-accurate up to 1e6.
+    from scipy.linalg import hadamard
+
+    n = 64
+    H = hadamard(n) / 8.0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        d = np.round(np.geomspace(1.0, cond, n))
+        rng.shuffle(d)
+        A = (H * d) @ H.T
+        b = rng.standard_normal(n)
+        exact = H @ ((H.T @ b) / d)
+        x, n_iter, _ = conjugate_gradient(A, b, tol=1e-13, max_iter=20 * n)
+
+        def err(v):
+            return np.linalg.norm(v - exact) / np.linalg.norm(exact)
+
+        lapack = err(np.linalg.solve(A, b))
+        assert err(x) <= max(1e-10 if cond <= 1e6 else 0.0, 10 * lapack)
+        assert n_iter > n  # never capped at the dimension
+
+
 def test_sparse_and_linear_operator_agree_with_dense():
     rng = np.random.default_rng(1)
     n = 80
