@@ -14,12 +14,17 @@ def machine():
         import numpy
         import scipy
         import sklearn
-        versions = (f"numpy {numpy.__version__}, scipy {scipy.__version__}, "
-                    f"scikit-learn {sklearn.__version__}, numba {numba.__version__}")
+
+        versions = (
+            f"numpy {numpy.__version__}, scipy {scipy.__version__}, "
+            f"scikit-learn {sklearn.__version__}, numba {numba.__version__}"
+        )
     except ImportError:  # pragma: no cover
         versions = ""
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {versions}; load average {load:.1f}")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {versions}; load average {load:.1f}"
+    )
 
 
 def round_robin(candidates, repeats):

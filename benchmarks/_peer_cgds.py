@@ -36,6 +36,7 @@ def build(game):
     def f(w, u):
         loss = torch.nn.functional.softplus(-yt * (Xt @ w))
         return ((1 / n + u) * loss).sum() - 0.5 * lam * (u @ u) + 0.5 * alpha * (w @ w)
+
     return f, torch.zeros(d), torch.zeros(n)
 
 
@@ -68,8 +69,12 @@ def solve(game, eta_x, eta_y, max_steps=1000, tol=1e-6):
 
 
 def main():
-    game, eta_x, eta_y, repeats = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), \
-        int(sys.argv[4])
+    game, eta_x, eta_y, repeats = (
+        sys.argv[1],
+        float(sys.argv[2]),
+        float(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     solve(game, eta_x, eta_y, max_steps=3)  # warm-up
     runs = [solve(game, eta_x, eta_y) for _ in range(repeats)]
     out = dict(runs[-1])

@@ -26,21 +26,38 @@ from sklearn.model_selection import train_test_split
 
 # For each model: library, settings text, constructor (receives n_features).
 MODELS = {
-    "mrcpy_cmrc_log": ("MRCpy", "CMRC(loss='log'), Adam, 5000 steps",
-                       lambda d: _mrcpy().CMRC(loss="log", random_state=0)),
-    "mrcpy_mrc_log": ("MRCpy", "MRC(loss='log'), subgradient, 10000 steps",
-                      lambda d: _mrcpy().MRC(loss="log", random_state=0)),
-    "dro_chi2": ("dro", "Chi2DRO(eps=0.1), CLARABEL",
-                 lambda d: _dro("Chi2DRO", d, {"eps": 0.1})),
+    "mrcpy_cmrc_log": (
+        "MRCpy",
+        "CMRC(loss='log'), Adam, 5000 steps",
+        lambda d: _mrcpy().CMRC(loss="log", random_state=0),
+    ),
+    "mrcpy_mrc_log": (
+        "MRCpy",
+        "MRC(loss='log'), subgradient, 10000 steps",
+        lambda d: _mrcpy().MRC(loss="log", random_state=0),
+    ),
+    "dro_chi2": ("dro", "Chi2DRO(eps=0.1), CLARABEL", lambda d: _dro("Chi2DRO", d, {"eps": 0.1})),
     # CLARABEL fails on KLDRO at 15000 rows (SolverError, peers.md): SCS
-    "dro_kl": ("dro", "KLDRO(eps=0.1), SCS",
-               lambda d: _dro("KLDRO", d, {"eps": 0.1}, solver="SCS")),
-    "dro_wasserstein": ("dro", "WassersteinDRO(eps=0.01, p=2), CLARABEL",
-                        lambda d: _dro("WassersteinDRO", d, {"eps": 0.01, "p": 2})),
-    "skwdro_default": ("skwdro", "LogisticRegression(rho=0.01), default solver",
-                       lambda d: _skwdro(rho=1e-2)),
-    "skwdro_pre": ("skwdro", "LogisticRegression(rho=0.01), entropic_torch_pre",
-                   lambda d: _skwdro(rho=1e-2, solver="entropic_torch_pre")),
+    "dro_kl": (
+        "dro",
+        "KLDRO(eps=0.1), SCS",
+        lambda d: _dro("KLDRO", d, {"eps": 0.1}, solver="SCS"),
+    ),
+    "dro_wasserstein": (
+        "dro",
+        "WassersteinDRO(eps=0.01, p=2), CLARABEL",
+        lambda d: _dro("WassersteinDRO", d, {"eps": 0.01, "p": 2}),
+    ),
+    "skwdro_default": (
+        "skwdro",
+        "LogisticRegression(rho=0.01), default solver",
+        lambda d: _skwdro(rho=1e-2),
+    ),
+    "skwdro_pre": (
+        "skwdro",
+        "LogisticRegression(rho=0.01), entropic_torch_pre",
+        lambda d: _skwdro(rho=1e-2, solver="entropic_torch_pre"),
+    ),
 }
 
 
@@ -54,6 +71,7 @@ def _stub_missing(*names):
     """Empty stand-ins for modules that ``import dro`` loads but its linear models never use
     (torchvision, torchattacks, xgboost, lightgbm, ucimlrepo, matplotlib); only for the ones
     that are not installed. Any attribute of a stand-in is a new empty class."""
+
     class _Anything(types.ModuleType):
         def __getattr__(self, attr):
             if attr.startswith("__"):
@@ -83,8 +101,7 @@ def _stub_missing(*names):
 
 
 def _dro(cls, d, config, solver="CLARABEL"):
-    _stub_missing("torchvision", "torchattacks", "xgboost", "lightgbm", "ucimlrepo",
-                  "matplotlib")
+    _stub_missing("torchvision", "torchattacks", "xgboost", "lightgbm", "ucimlrepo", "matplotlib")
     import dro
 
     model = getattr(dro, cls)(input_dim=d, model_type="logistic", solver=solver)
@@ -112,14 +129,21 @@ def main():
     model = make(X.shape[1])
     pm = lib == "dro"  # dro wants labels in {-1, +1} and has no predict_proba
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = {"model": name, "library": f"{lib} {_version(lib)}", "settings": settings,
-           "n_train": len(ytr)}
+    out = {
+        "model": name,
+        "library": f"{lib} {_version(lib)}",
+        "settings": settings,
+        "n_train": len(ytr),
+    }
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         model.fit(Xtr, 2 * ytr - 1 if pm else ytr)
     except Exception as exc:  # a peer that fails is a result too
-        out.update(wall=time.perf_counter() - t0, cpu=time.process_time() - c0,
-                   error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        out.update(
+            wall=time.perf_counter() - t0,
+            cpu=time.process_time() - c0,
+            error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}",
+        )
         print(json.dumps(out))
         return
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -129,8 +153,13 @@ def main():
     else:
         p1 = np.asarray(model.predict_proba(Xte))[:, 1]
     p1 = np.clip(p1, 1e-15, 1 - 1e-15)
-    out.update(wall=wall, cpu=cpu, accuracy=accuracy_score(yte, (p1 > 0.5).astype(int)),
-               log_loss=log_loss(yte, p1, labels=[0, 1]), rss_mb=rss)
+    out.update(
+        wall=wall,
+        cpu=cpu,
+        accuracy=accuracy_score(yte, (p1 > 0.5).astype(int)),
+        log_loss=log_loss(yte, p1, labels=[0, 1]),
+        rss_mb=rss,
+    )
     print(json.dumps(out))
 
 

@@ -47,12 +47,14 @@ def run(n, d, eta, tol, repeats, blas_threads):
         return conjugate_gradient(op, b, tol=tol, max_iter=10_000)
 
     def scipy_cg():
-        op = LinearOperator((d, d), matvec=lambda v: v + c * (X.T @ (D * (X @ v))),
-                            dtype=np.float64)
+        op = LinearOperator(
+            (d, d), matvec=lambda v: v + c * (X.T @ (D * (X @ v))), dtype=np.float64
+        )
         counter = [0]
 
         def count(_):
             counter[0] += 1
+
         x, info = cg(op, b, rtol=tol, atol=0.0, maxiter=10_000, callback=count)
         return x, counter[0], info == 0
 
@@ -66,10 +68,12 @@ def run(n, d, eta, tol, repeats, blas_threads):
     x_direct = res["direct"][2][0]
     err = np.linalg.norm(x_ours - x_direct) / np.linalg.norm(x_direct)
     t_ours, t_sp, t_dir = res["skcgd"][0], res["scipy"][0], res["direct"][0]
-    print(f"X {n}x{d}, c={c:g}, BLAS threads {blas_threads}: CG iterations skcgd {it_ours} / "
-          f"scipy {it_sp}; skcgd {t_ours * 1e3:8.1f} ms, scipy {t_sp * 1e3:8.1f} ms -> "
-          f"speed-up {t_sp / t_ours:4.2f}x; direct {t_dir * 1e3:8.1f} ms "
-          f"({t_sp / t_dir:4.2f}x scipy); rel. error vs direct {err:.1e}")
+    print(
+        f"X {n}x{d}, c={c:g}, BLAS threads {blas_threads}: CG iterations skcgd {it_ours} / "
+        f"scipy {it_sp}; skcgd {t_ours * 1e3:8.1f} ms, scipy {t_sp * 1e3:8.1f} ms -> "
+        f"speed-up {t_sp / t_ours:4.2f}x; direct {t_dir * 1e3:8.1f} ms "
+        f"({t_sp / t_dir:4.2f}x scipy); rel. error vs direct {err:.1e}"
+    )
     return t_sp / t_ours
 
 

@@ -65,8 +65,9 @@ def scenario(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
         client = Client(cluster)
         start = time.perf_counter() - t0
     extra = ""
@@ -77,8 +78,9 @@ def scenario(name):
     t0 = time.perf_counter()
     client.run(lambda: __import__("skcgd.linear_model") and __import__("skcgd.naive_bayes"))
     imports = time.perf_counter() - t0
-    print(f"{name:16s} cluster start {start:5.1f} s, import skcgd on workers "
-          f"{imports:4.1f} s{extra}")
+    print(
+        f"{name:16s} cluster start {start:5.1f} s, import skcgd on workers {imports:4.1f} s{extra}"
+    )
     workers = sorted(client.scheduler_info()["workers"])
     for r in range(N_ROUNDS):
         futures = [client.submit(task, X, y, pure=False, workers=[w]) for w in workers]
@@ -96,5 +98,6 @@ if __name__ == "__main__":
             env = dict(os.environ)
             if name == "cold":
                 env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="skcgd-numba-")
-            subprocess.run([sys.executable, __file__, name], env=env, check=True,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, __file__, name], env=env, check=True, stderr=subprocess.DEVNULL
+            )

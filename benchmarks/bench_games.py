@@ -89,8 +89,13 @@ def primal_lbfgs(repeats):
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        res = scipy.optimize.minimize(fun, np.zeros(D), jac=True, method="L-BFGS-B",
-                                      options={"gtol": 1e-9, "ftol": 1e-15, "maxiter": 1000})
+        res = scipy.optimize.minimize(
+            fun,
+            np.zeros(D),
+            jac=True,
+            method="L-BFGS-B",
+            options={"gtol": 1e-9, "ftol": 1e-15, "maxiter": 1000},
+        )
         times.append(time.perf_counter() - t0)
     return res, statistics.median(times)
 
@@ -98,9 +103,13 @@ def primal_lbfgs(repeats):
 def peer(game, eta_x, eta_y, repeats):
     if not PEER_PYTHON.exists():
         return None
-    out = subprocess.run([str(PEER_PYTHON), str(HERE / "_peer_cgds.py"), game, str(eta_x),
-                          str(eta_y), str(repeats)], capture_output=True, text=True, check=True,
-                         env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [str(PEER_PYTHON), str(HERE / "_peer_cgds.py"), game, str(eta_x), str(eta_y), str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -117,48 +126,99 @@ def main():
         for ls in ("cg", "auto"):
             solver = CGD(eta=100.0, max_iter=1000, tol=1e-6, linear_solver=ls, cg_max_iter=10_000)
             res, wall, cpu = time_skcgd(game, x0, y0, solver, None, args.repeats)
-            rows.append(("bilinear", f"skcgd CGD ({ls})", res.n_iter,
-                         res.history["grad_norm"][-1], int(res.history["cg_iter"].sum()),
-                         wall, cpu))
+            rows.append(
+                (
+                    "bilinear",
+                    f"skcgd CGD ({ls})",
+                    res.n_iter,
+                    res.history["grad_norm"][-1],
+                    int(res.history["cg_iter"].sum()),
+                    wall,
+                    cpu,
+                )
+            )
         bil_refs = rows[:2]
 
         game, x0, y0 = dro_game()
-        solver = CGD(eta=(ALPHA * 2.5, ALPHA * N**2 * 5e-4), max_iter=1000, tol=0,
-                     linear_solver="cg", cg_tol=1e-6)
-        res, wall, cpu = time_skcgd(game, x0, y0, solver,
-                                    lambda s: issue_grad_norm(s) < 1e-6, args.repeats)
-        rows.append(("dro", "skcgd CGD (cg)", res.n_iter, issue_grad_norm(res.state),
-                     int(res.history["cg_iter"].sum()), wall, cpu))
+        solver = CGD(
+            eta=(ALPHA * 2.5, ALPHA * N**2 * 5e-4),
+            max_iter=1000,
+            tol=0,
+            linear_solver="cg",
+            cg_tol=1e-6,
+        )
+        res, wall, cpu = time_skcgd(
+            game, x0, y0, solver, lambda s: issue_grad_norm(s) < 1e-6, args.repeats
+        )
+        rows.append(
+            (
+                "dro",
+                "skcgd CGD (cg)",
+                res.n_iter,
+                issue_grad_norm(res.state),
+                int(res.history["cg_iter"].sum()),
+                wall,
+                cpu,
+            )
+        )
         dro_ref = rows[-1]
         lb, t_lb = primal_lbfgs(args.repeats)
-        rows.append(("dro", "scipy L-BFGS primal", lb.nit, float(np.linalg.norm(lb.jac)),
-                     0, t_lb, float("nan")))
+        rows.append(
+            (
+                "dro",
+                "scipy L-BFGS primal",
+                lb.nit,
+                float(np.linalg.norm(lb.jac)),
+                0,
+                t_lb,
+                float("nan"),
+            )
+        )
 
     peers = {}
     for game_name, ex, ey in (("bilinear", 100.0, 100.0), ("dro", 2.5, 5e-4)):
         r = peer(game_name, ex, ey, args.peer_repeats)
         if r is not None:
             peers[game_name] = r
-            rows.append((game_name, f"cgds BCGD (torch {r['torch']})", r["steps"],
-                         r["grad_norm"], r["cg_iter"], r["wall"], r["cpu"]))
+            rows.append(
+                (
+                    game_name,
+                    f"cgds BCGD (torch {r['torch']})",
+                    r["steps"],
+                    r["grad_norm"],
+                    r["cg_iter"],
+                    r["wall"],
+                    r["cpu"],
+                )
+            )
 
-    print(f"\n{'game':9s} {'method':30s} {'steps':>6s} {'|grad|':>10s} {'CG its':>7s} "
-          f"{'wall':>10s} {'cpu':>10s}")
+    print(
+        f"\n{'game':9s} {'method':30s} {'steps':>6s} {'|grad|':>10s} {'CG its':>7s} "
+        f"{'wall':>10s} {'cpu':>10s}"
+    )
     for g, name, steps, gn, cg_its, wall, cpu in rows:
-        print(f"{g:9s} {name:30s} {steps:6d} {gn:10.2e} {cg_its:7d} {wall * 1e3:8.2f}ms "
-              f"{cpu * 1e3:8.2f}ms")
+        print(
+            f"{g:9s} {name:30s} {steps:6d} {gn:10.2e} {cg_its:7d} {wall * 1e3:8.2f}ms "
+            f"{cpu * 1e3:8.2f}ms"
+        )
     print()
     for g, ref in [("bilinear", r) for r in bil_refs] + [("dro", dro_ref)]:
         if g in peers:
-            print(f"{g}: cgds / {ref[1]} wall time = {peers[g]['wall'] / ref[5]:.0f}x, "
-                  f"cpu = {peers[g]['cpu'] / ref[6]:.0f}x; steps {peers[g]['steps']} vs "
-                  f"{ref[2]}")
+            print(
+                f"{g}: cgds / {ref[1]} wall time = {peers[g]['wall'] / ref[5]:.0f}x, "
+                f"cpu = {peers[g]['cpu'] / ref[6]:.0f}x; steps {peers[g]['steps']} vs "
+                f"{ref[2]}"
+            )
     if "bilinear" in peers:
-        print("  (cgds caps each CG solve at the dimension, 100 here: its inexact steps need "
-              "more of them; skcgd's CG runs to cg_tol, and 'auto' switches to Cholesky once "
-              "CG needs more than half the dimension)")
-    print(f"dro: skcgd CGD / scipy L-BFGS primal wall time = {dro_ref[5] / t_lb:.2f}x "
-          f"(primal value at CGD's w: see tests; L-BFGS f* = {lb.fun:.8f})")
+        print(
+            "  (cgds caps each CG solve at the dimension, 100 here: its inexact steps need "
+            "more of them; skcgd's CG runs to cg_tol, and 'auto' switches to Cholesky once "
+            "CG needs more than half the dimension)"
+        )
+    print(
+        f"dro: skcgd CGD / scipy L-BFGS primal wall time = {dro_ref[5] / t_lb:.2f}x "
+        f"(primal value at CGD's w: see tests; L-BFGS f* = {lb.fun:.8f})"
+    )
     if not peers:
         print("(no peers venv: run bash benchmarks/make_peers_venv.sh for the cgds rows)")
 

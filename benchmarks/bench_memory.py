@@ -26,8 +26,12 @@ N_FEATURES = 50
 GOAL = 2.5
 # extra configurations worth measuring separately (others: the spec's default parameters)
 VARIANTS = {
-    "MinimaxLogisticRegression": [{}, {"adversary": "kl"}, {"adversary": "group"},
-                                  {"solver": "cgd", "max_iter": 20, "tol": 0.0}],
+    "MinimaxLogisticRegression": [
+        {},
+        {"adversary": "kl"},
+        {"adversary": "group"},
+        {"solver": "cgd", "max_iter": 20, "tol": 0.0},
+    ],
     "GaussianNaiveBayes": [{"var_mode": "class"}, {"var_mode": "shared"}],
 }
 
@@ -91,7 +95,7 @@ def main(argv):
     if "--classes" in argv:
         i = argv.index("--classes")
         n_classes = int(argv[i + 1])
-        argv = argv[:i] + argv[i + 2:]
+        argv = argv[:i] + argv[i + 2 :]
     n = int(argv[0]) if argv and argv[0].isdigit() else 2_000_000
     names = [a for a in argv if not a.isdigit()]
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -99,17 +103,31 @@ def main(argv):
 
     from skcgd.utils import all_estimators
 
-    print(f"# fit on X of shape ({n}, {N_FEATURES}) float32, {n_classes} classes for "
-          f"classifiers; {machine()}")
+    print(
+        f"# fit on X of shape ({n}, {N_FEATURES}) float32, {n_classes} classes for "
+        f"classifiers; {machine()}"
+    )
     print(f"{'estimator':60s} {'fit s':>7s} {'extra MB':>9s} {'extra/X':>8s} {'peak/X':>7s}")
     for name, _ in all_estimators():
         if names and not any(s in name for s in names):
             continue
         for params in VARIANTS.get(name, [{}]):
-            label = name + (f"({', '.join(f'{k}={v!r}' for k, v in params.items())})"
-                            if params else "")
-            proc = subprocess.run([sys.executable, __file__, "--child", name, json.dumps(params),
-                                   str(n), str(n_classes)], capture_output=True, text=True)
+            label = name + (
+                f"({', '.join(f'{k}={v!r}' for k, v in params.items())})" if params else ""
+            )
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    name,
+                    json.dumps(params),
+                    str(n),
+                    str(n_classes),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
                 print(f"{label:60s} failed: {tail[0]}")
@@ -118,8 +136,11 @@ def main(argv):
             ratio = r["extra"] / r["X"]
             total = 1.0 + ratio
             flag = "" if total <= GOAL else f"  > {GOAL}x"
-            print(f"{label:60s} {r['seconds']:7.1f} {r['extra'] / 2**20:9.0f} {ratio:8.2f} "
-                  f"{total:7.2f}{flag}", flush=True)
+            print(
+                f"{label:60s} {r['seconds']:7.1f} {r['extra'] / 2**20:9.0f} {ratio:8.2f} "
+                f"{total:7.2f}{flag}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,10 @@ from skcgd.linear_model import MinimaxLogisticRegression
 from skcgd.utils import warm_up
 
 HERE = pathlib.Path(__file__).resolve().parent
-VENVS = {"peers": HERE / ".venv-peers" / "bin" / "python",
-         "mrc": HERE / ".venv-mrc" / "bin" / "python"}
+VENVS = {
+    "peers": HERE / ".venv-peers" / "bin" / "python",
+    "mrc": HERE / ".venv-mrc" / "bin" / "python",
+}
 # (runner model, venv, largest n at which it is run)
 PEERS = [
     ("mrcpy_cmrc_log", "mrc", 200_000),
@@ -132,10 +134,14 @@ def lbfgs(primal, gtol):
         if np.linalg.norm(g) <= gtol:
             raise StopIteration
 
-    res = scipy.optimize.minimize(fun, np.zeros(primal.p + 1), jac=True, method="L-BFGS-B",
-                                  callback=stop,
-                                  options={"gtol": 0.0, "ftol": 0.0, "maxiter": 100_000,
-                                           "maxfun": 1_000_000})
+    res = scipy.optimize.minimize(
+        fun,
+        np.zeros(primal.p + 1),
+        jac=True,
+        method="L-BFGS-B",
+        callback=stop,
+        options={"gtol": 0.0, "ftol": 0.0, "maxiter": 100_000, "maxfun": 1_000_000},
+    )
     return res.x, res.nit
 
 
@@ -159,10 +165,13 @@ def test_scores(w, Xte, yte):
 
 # -- timing ----------------------------------------------------------------------------------
 def thread_settings():
-    n_blas = max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
-                 default=1)
-    return [("1 thread", lambda: threadpool_limits(1)),
-            (f"default ({n_blas} BLAS threads)", contextlib.nullcontext)]
+    n_blas = max(
+        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1
+    )
+    return [
+        ("1 thread", lambda: threadpool_limits(1)),
+        (f"default ({n_blas} BLAS threads)", contextlib.nullcontext),
+    ]
 
 
 def time_candidates(candidates, repeats):
@@ -175,6 +184,7 @@ def time_candidates(candidates, repeats):
             out = fn()
             cpu[name].append(time.process_time() - c0)
             return out
+
         return run
 
     for fn in candidates.values():
@@ -185,20 +195,25 @@ def time_candidates(candidates, repeats):
 
 def fmt_row(name, wall, cpu, iters, value, rel, acc=None, ll=None):
     extra = "" if acc is None else f" {acc:8.4f} {ll:9.4f}"
-    return (f"  {name:34s} {wall * 1e3:9.1f} {cpu * 1e3:9.1f} {iters:6d} {value:20.10f} "
-            f"{rel:9.1e}{extra}")
+    return (
+        f"  {name:34s} {wall * 1e3:9.1f} {cpu * 1e3:9.1f} {iters:6d} {value:20.10f} "
+        f"{rel:9.1e}{extra}"
+    )
 
 
-HEADER = (f"  {'method':34s} {'wall ms':>9s} {'CPU ms':>9s} {'iters':>6s} {'primal P':>20s} "
-          f"{'|g|/|g0|':>9s}")
+HEADER = (
+    f"  {'method':34s} {'wall ms':>9s} {'CPU ms':>9s} {'iters':>6s} {'primal P':>20s} "
+    f"{'|g|/|g0|':>9s}"
+)
 
 
 # -- section 1 -------------------------------------------------------------------------------
 def section_oracle(n, Xtr, Xte, ytr, yte, args, summary):
     C, rho = args.C, args.rho
     primals = {adv: Primal(Xtr, ytr, adv, C, rho) for adv in ("chi2", "kl", "none")}
-    g0 = {adv: float(np.linalg.norm(P(np.zeros(Xtr.shape[1] + 1))[1]))
-          for adv, P in primals.items()}
+    g0 = {
+        adv: float(np.linalg.norm(P(np.zeros(Xtr.shape[1] + 1))[1])) for adv, P in primals.items()
+    }
     n_train = Xtr.shape[0]
     # scikit-learn stops at max|grad P| / (C n) <= tol: divided by sqrt(n_coef) this implies
     # the 2-norm test of the others
@@ -214,14 +229,21 @@ def section_oracle(n, Xtr, Xte, ytr, yte, args, summary):
         "L-BFGS kl primal": lambda: lbfgs(primals["kl"], TOL * g0["kl"]),
         "skcgd rho=0 (newton)": ours("chi2", 0.0),
         "sklearn LogisticRegression(lbfgs)": lambda: LogisticRegression(
-            C=C, tol=sk_tol, max_iter=100_000).fit(Xtr, ytr),
+            C=C, tol=sk_tol, max_iter=100_000
+        ).fit(Xtr, ytr),
         "L-BFGS rho=0 primal": lambda: lbfgs(primals["none"], TOL * g0["none"]),
     }
-    adv_of = {"skcgd chi2 (newton)": "chi2", "L-BFGS chi2 primal": "chi2",
-              "skcgd kl (newton)": "kl", "L-BFGS kl primal": "kl"}
-    print(f"\n== 1. n={n} ({n_train} train x {Xtr.shape[1]}): skcgd vs the L-BFGS oracle and "
-          f"scikit-learn (C={C:g}, rho={rho:g}, tol={TOL:g}, {args.repeats} repeats, "
-          "medians)")
+    adv_of = {
+        "skcgd chi2 (newton)": "chi2",
+        "L-BFGS chi2 primal": "chi2",
+        "skcgd kl (newton)": "kl",
+        "L-BFGS kl primal": "kl",
+    }
+    print(
+        f"\n== 1. n={n} ({n_train} train x {Xtr.shape[1]}): skcgd vs the L-BFGS oracle and "
+        f"scikit-learn (C={C:g}, rho={rho:g}, tol={TOL:g}, {args.repeats} repeats, "
+        "medians)"
+    )
     results = {}
     for label, limit in thread_settings():
         with limit():
@@ -234,13 +256,26 @@ def section_oracle(n, Xtr, Xte, ytr, yte, args, summary):
             w = coef_of(model)
             value, grad = primals[adv](w)
             acc, ll = test_scores(w, Xte, yte)
-            print(fmt_row(name, wall, cpu, n_iter_of(model), value,
-                          np.linalg.norm(grad) / g0[adv], acc, ll))
+            print(
+                fmt_row(
+                    name,
+                    wall,
+                    cpu,
+                    n_iter_of(model),
+                    value,
+                    np.linalg.norm(grad) / g0[adv],
+                    acc,
+                    ll,
+                )
+            )
         r_chi2 = res["skcgd chi2 (newton)"][0] / res["L-BFGS chi2 primal"][0]
         r_kl = res["skcgd kl (newton)"][0] / res["L-BFGS kl primal"][0]
         r_sk = res["skcgd rho=0 (newton)"][0] / res["sklearn LogisticRegression(lbfgs)"][0]
-        for what, ratio, goal in (("chi2 / L-BFGS", r_chi2, 2.0), ("kl / L-BFGS", r_kl, 2.0),
-                                  ("rho=0 / sklearn", r_sk, 1.5)):
+        for what, ratio, goal in (
+            ("chi2 / L-BFGS", r_chi2, 2.0),
+            ("kl / L-BFGS", r_kl, 2.0),
+            ("rho=0 / sklearn", r_sk, 1.5),
+        ):
             verdict = "met" if ratio <= goal else "MISSED"
             print(f"  ratio {what:16s} {ratio:5.2f}x  (goal <= {goal:g}x: {verdict})")
             summary.append(f"n={n} {label}: {what} {ratio:.2f}x (goal {goal:g}x) {verdict}")
@@ -262,8 +297,9 @@ def auto_steps(X, y, adversary, solver, C, rho):
 
 
 def fit_game(X, y, adversary, solver, eta, args, max_iter):
-    model = MinimaxLogisticRegression(adversary, rho=args.rho, C=args.C, solver=solver,
-                                      eta=eta, max_iter=max_iter, tol=TOL)
+    model = MinimaxLogisticRegression(
+        adversary, rho=args.rho, C=args.C, solver=solver, eta=eta, max_iter=max_iter, tol=TOL
+    )
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         # too large a step overflows the multiplicative weights before DivergenceError
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -278,7 +314,7 @@ def primal_rel_grad(primal, model):
 
 
 def status(primal, model):
-    """"yes": the solver's own test and the primal test (with a factor 2 of slack) are met;
+    """ "yes": the solver's own test and the primal test (with a factor 2 of slack) are met;
     "own": only the solver's own test (the game gradient of both players, which a point whose
     adversary lags behind its best response can pass with a larger primal gradient); "NO"."""
     if not model.converged_:
@@ -292,8 +328,10 @@ def scan_steps(Xs, ytr, args):
     grid_x = (0.5, 1.0, 1.5) if args.quick else (0.5, 1.0, 1.5, 2.0, 3.0)
     grid_y = (1.0,) if args.quick else (0.5, 1.0, 1.5)
     best = {}
-    print(f"\n   step scan ({len(grid_x)} x {len(grid_y)} multipliers of the auto step pair, "
-          f"budget {args.budget} steps, 1 thread, one fit each):")
+    print(
+        f"\n   step scan ({len(grid_x)} x {len(grid_y)} multipliers of the auto step pair, "
+        f"budget {args.budget} steps, 1 thread, one fit each):"
+    )
     with threadpool_limits(1):
         for adv in ("chi2", "kl"):
             primal = Primal(Xs, ytr, adv, args.C, args.rho)
@@ -304,8 +342,9 @@ def scan_steps(Xs, ytr, args):
                     for my in grid_y:
                         c0 = time.process_time()  # CPU time: less noisy than wall here
                         try:
-                            model = fit_game(Xs, ytr, adv, solver, (mx * ex, my * ey), args,
-                                             args.budget)
+                            model = fit_game(
+                                Xs, ytr, adv, solver, (mx * ex, my * ey), args, args.budget
+                            )
                             cpu = time.process_time() - c0
                             state, steps = status(primal, model), model.n_iter_
                         except Exception:  # DivergenceError: the step is too large
@@ -315,20 +354,29 @@ def scan_steps(Xs, ytr, args):
                 pick = min(conv) if conv else None
                 best[adv, solver] = (pick[1], pick[2]) if pick else None
                 count = {s: sum(t[3] == s for t in tried) for s in ("yes", "own", "diverged")}
-                text = (f"best ({pick[1]:g}, {pick[2]:g}): {pick[4]} steps, {pick[0]:.3f} CPU s"
-                        if pick else "none reached the tolerance")
-                print(f"     {adv:4s} {solver:13s} converged {count['yes']:2d}/{len(tried)} "
-                      f"(+{count['own']} by their own test only), diverged "
-                      f"{count['diverged']:2d}; {text}")
+                text = (
+                    f"best ({pick[1]:g}, {pick[2]:g}): {pick[4]} steps, {pick[0]:.3f} CPU s"
+                    if pick
+                    else "none reached the tolerance"
+                )
+                print(
+                    f"     {adv:4s} {solver:13s} converged {count['yes']:2d}/{len(tried)} "
+                    f"(+{count['own']} by their own test only), diverged "
+                    f"{count['diverged']:2d}; {text}"
+                )
     return best
 
 
 def section_first_order(n, Xtr, ytr, args, best, summary):
     Xs = StandardScaler().fit_transform(Xtr)
-    print(f"\n== 2. n={n}: our CGD vs GDA / extragradient / OGDA on the standardized data "
-          f"(C={args.C:g}, rho={args.rho:g}, tol={TOL:g}, budget {args.budget} steps)")
-    print("   conv: 'yes' = the solver's own test and |g|/|g0| <= 2 tol; 'own' = only the "
-          "solver's own (game-gradient) test")
+    print(
+        f"\n== 2. n={n}: our CGD vs GDA / extragradient / OGDA on the standardized data "
+        f"(C={args.C:g}, rho={args.rho:g}, tol={TOL:g}, budget {args.budget} steps)"
+    )
+    print(
+        "   conv: 'yes' = the solver's own test and |g|/|g0| <= 2 tol; 'own' = only the "
+        "solver's own (game-gradient) test"
+    )
     if best is None:
         best = scan_steps(Xs, ytr, args)
     else:
@@ -336,20 +384,24 @@ def section_first_order(n, Xtr, ytr, args, best, summary):
     for adv in ("chi2", "kl"):
         primal = Primal(Xs, ytr, adv, args.C, args.rho)
         g0 = float(np.linalg.norm(primal(np.zeros(Xs.shape[1] + 1))[1]))
-        candidates = {"newton": lambda a=adv: fit_game(Xs, ytr, a, "newton", "auto", args,
-                                                        args.budget)}
+        candidates = {
+            "newton": lambda a=adv: fit_game(Xs, ytr, a, "newton", "auto", args, args.budget)
+        }
         mults = {}
         for solver in SOLVERS:
             m = best.get((adv, solver))
             if m is None:
-                print(f"   {adv} {solver}: no step pair converged within {args.budget} steps "
-                      "in the scan; not timed")
+                print(
+                    f"   {adv} {solver}: no step pair converged within {args.budget} steps "
+                    "in the scan; not timed"
+                )
                 continue
             ex, ey = auto_steps(Xs, ytr, adv, solver, args.C, args.rho)
             mults[solver] = (m[0], m[1], ex, ey)
             eta = (m[0] * ex, m[1] * ey)
-            candidates[solver] = (lambda s=solver, e=eta, a=adv:
-                                  fit_game(Xs, ytr, a, s, e, args, args.budget))
+            candidates[solver] = lambda s=solver, e=eta, a=adv: fit_game(
+                Xs, ytr, a, s, e, args, args.budget
+            )
         for label, limit in thread_settings():
             with limit():
                 res = time_candidates(candidates, args.fo_repeats)
@@ -360,13 +412,17 @@ def section_first_order(n, Xtr, ytr, args, best, summary):
                 value, grad = primal(w)
                 m = mults.get(name)
                 mtext = f"({m[0]:g}, {m[1]:g}) x auto ({m[2]:.3g}, {m[3]:.3g})" if m else "-"
-                print(fmt_row(name, wall, cpu, model.n_iter_, value,
-                              np.linalg.norm(grad) / g0)
-                      + f" {status(primal, model):>5s} "
-                        f"{int(model.history_['cg_iter'].sum()):7d}  {mtext}")
+                print(
+                    fmt_row(name, wall, cpu, model.n_iter_, value, np.linalg.norm(grad) / g0)
+                    + f" {status(primal, model):>5s} "
+                    f"{int(model.history_['cg_iter'].sum()):7d}  {mtext}"
+                )
             if "cgd" in res:
-                others = {k: v for k, v in res.items() if k not in ("cgd", "newton")
-                          and status(primal, v[2]) == "yes"}
+                others = {
+                    k: v
+                    for k, v in res.items()
+                    if k not in ("cgd", "newton") and status(primal, v[2]) == "yes"
+                }
                 if others:
                     fastest = min(others, key=lambda k: others[k][0])
                     ratio = res["cgd"][0] / others[fastest][0]
@@ -374,7 +430,8 @@ def section_first_order(n, Xtr, ytr, args, best, summary):
                         f"n={n} {label} {adv}: CGD {res['cgd'][2].n_iter_} steps "
                         f"{res['cgd'][0] * 1e3:.0f} ms; fastest first-order: {fastest} "
                         f"{others[fastest][2].n_iter_} steps {others[fastest][0] * 1e3:.0f} ms; "
-                        f"CGD / {fastest} time {ratio:.2f}x")
+                        f"CGD / {fastest} time {ratio:.2f}x"
+                    )
     return best
 
 
@@ -385,11 +442,18 @@ def run_peer(model, venv, n, timeout):
         return {"model": model, "error": f"venv {python.parent.parent.name} absent"}
     t0 = time.perf_counter()
     try:
-        out = subprocess.run([str(python), str(HERE / "_peer_robust.py"), model, str(n)],
-                             capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(
+            [str(python), str(HERE / "_peer_robust.py"), model, str(n)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired:
-        return {"model": model, "error": f"killed after {timeout:g} s (time limit)",
-                "wall": time.perf_counter() - t0}
+        return {
+            "model": model,
+            "error": f"killed after {timeout:g} s (time limit)",
+            "wall": time.perf_counter() - t0,
+        }
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         tail = (out.stderr.strip().splitlines() or ["no output"])[-1][:120]
@@ -398,17 +462,27 @@ def run_peer(model, venv, n, timeout):
 
 
 def section_peers(n, Xte, yte, oracle_results, args):
-    print(f"\n== 3. n={n}: robust logistic regression, side by side (peers: one fit in their "
-          f"venv, default threads, limit {args.peer_timeout:g} s)")
-    print(f"  {'model':62s} {'fit wall s':>10s} {'fit CPU s':>9s} {'test acc':>8s} "
-          f"{'test loss':>9s} {'RSS MB':>7s}")
+    print(
+        f"\n== 3. n={n}: robust logistic regression, side by side (peers: one fit in their "
+        f"venv, default threads, limit {args.peer_timeout:g} s)"
+    )
+    print(
+        f"  {'model':62s} {'fit wall s':>10s} {'fit CPU s':>9s} {'test acc':>8s} "
+        f"{'test loss':>9s} {'RSS MB':>7s}"
+    )
     for label, res in oracle_results.items():
-        for name in ("skcgd chi2 (newton)", "skcgd kl (newton)", "skcgd rho=0 (newton)",
-                     "sklearn LogisticRegression(lbfgs)"):
+        for name in (
+            "skcgd chi2 (newton)",
+            "skcgd kl (newton)",
+            "skcgd rho=0 (newton)",
+            "sklearn LogisticRegression(lbfgs)",
+        ):
             wall, cpu, model = res[name]
             acc, ll = test_scores(coef_of(model), Xte, yte)
-            print(f"  {name + ', ' + label.split(' (')[0] + ' median':62s} {wall:10.3f} "
-                  f"{cpu:9.3f} {acc:8.4f} {ll:9.4f} {'-':>7s}")
+            print(
+                f"  {name + ', ' + label.split(' (')[0] + ' median':62s} {wall:10.3f} "
+                f"{cpu:9.3f} {acc:8.4f} {ll:9.4f} {'-':>7s}"
+            )
     if args.no_peers:
         print("  (peers skipped: --no-peers)")
         return
@@ -422,8 +496,10 @@ def section_peers(n, Xte, yte, oracle_results, args):
             wall = f"{r['wall']:10.1f}" if "wall" in r else f"{'-':>10s}"
             print(f"  {name[:62]:62s} {wall}  {r['error'][:70]}")
         else:
-            print(f"  {name[:62]:62s} {r['wall']:10.3f} {r['cpu']:9.3f} {r['accuracy']:8.4f} "
-                  f"{r['log_loss']:9.4f} {r['rss_mb']:7.0f}")
+            print(
+                f"  {name[:62]:62s} {r['wall']:10.3f} {r['cpu']:9.3f} {r['accuracy']:8.4f} "
+                f"{r['log_loss']:9.4f} {r['rss_mb']:7.0f}"
+            )
     if n <= 20_000:
         for note in PEER_NOTES[:2]:
             print(f"  note: {note}")
@@ -433,21 +509,27 @@ def section_peers(n, Xte, yte, oracle_results, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="n=4000 only, small step scan, "
-                        "no peers unless --peers")
+    parser.add_argument(
+        "--quick", action="store_true", help="n=4000 only, small step scan, no peers unless --peers"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--rho", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--fo-repeats", type=int, default=3,
-                        help="repeats of the first-order comparison")
-    parser.add_argument("--budget", type=int, default=2000,
-                        help="max game steps for CGD / GDA / EG / OGDA")
+    parser.add_argument(
+        "--fo-repeats", type=int, default=3, help="repeats of the first-order comparison"
+    )
+    parser.add_argument(
+        "--budget", type=int, default=2000, help="max game steps for CGD / GDA / EG / OGDA"
+    )
     parser.add_argument("--peer-timeout", type=float, default=900.0)
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--peers", action="store_true", help="run the peers with --quick")
-    parser.add_argument("--skwdro-default", action="store_true",
-                        help="also run skwdro's default solver (hours; capped)")
+    parser.add_argument(
+        "--skwdro-default",
+        action="store_true",
+        help="also run skwdro's default solver (hours; capped)",
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([4000] if args.quick else [20_000, 200_000])
     if args.quick:

@@ -83,19 +83,35 @@ def child_memory(impl, n, d, n_classes, dtype):
     if not reset:
         peak = max(peak, maxrss_before)
     extra = max(peak - rss_before, 0) * 1024
-    print(json.dumps({
-        "x_bytes": X.nbytes,
-        "peak_over_x": (X.nbytes + extra) / X.nbytes,
-        "traced_extra_over_x": traced_peak / X.nbytes,
-        "method": "VmHWM reset" if reset else "ru_maxrss",
-    }))
+    print(
+        json.dumps(
+            {
+                "x_bytes": X.nbytes,
+                "peak_over_x": (X.nbytes + extra) / X.nbytes,
+                "traced_extra_over_x": traced_peak / X.nbytes,
+                "method": "VmHWM reset" if reset else "ru_maxrss",
+            }
+        )
+    )
 
 
 def measure_memory(impl, n, d, n_classes, dtype):
     out = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--child-memory", impl,
-         "--sizes", f"{n}x{d}", "--classes", str(n_classes), "--dtype", dtype],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--child-memory",
+            impl,
+            "--sizes",
+            f"{n}x{d}",
+            "--classes",
+            str(n_classes),
+            "--dtype",
+            dtype,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -105,12 +121,18 @@ def run_size(n, d, n_classes, dtype, repeats, memory):
     if memory:
         for impl in ("skcgd", "sklearn"):
             mem = measure_memory(impl, n, d, n_classes, dtype)
-            print(f"memory of fit ({impl:>7}): peak RSS = {mem['peak_over_x']:.2f} x X.nbytes "
-                  f"(X included; {mem['method']}), numpy allocations on top of X = "
-                  f"{mem['traced_extra_over_x']:.2f} x X.nbytes")
+            print(
+                f"memory of fit ({impl:>7}): peak RSS = {mem['peak_over_x']:.2f} x X.nbytes "
+                f"(X included; {mem['method']}), numpy allocations on top of X = "
+                f"{mem['traced_extra_over_x']:.2f} x X.nbytes"
+            )
             if impl == "skcgd":
-                _goal("fit peak memory / X.nbytes (skcgd)", mem["peak_over_x"], 1.2,
-                      higher_is_better=False)
+                _goal(
+                    "fit peak memory / X.nbytes (skcgd)",
+                    mem["peak_over_x"],
+                    1.2,
+                    higher_is_better=False,
+                )
 
 
 def _goal(what, value, target, higher_is_better=True):
@@ -125,25 +147,34 @@ def time_size(n, d, n_classes, dtype, repeats):
     from skcgd.naive_bayes import GaussianNaiveBayes
 
     X, y = make_data(n, d, n_classes, dtype=np.dtype(dtype))
-    print(f"\n## X {n} x {d} {dtype} ({X.nbytes / 1e6:.0f} MB), {n_classes} classes, "
-          f"{repeats} interleaved repeats")
+    print(
+        f"\n## X {n} x {d} {dtype} ({X.nbytes / 1e6:.0f} MB), {n_classes} classes, "
+        f"{repeats} interleaved repeats"
+    )
     fitted = {}
 
     def fitter(name, make):
         def fit():
             fitted[name] = make().fit(X, y)
+
         return fit
 
-    fits = round_robin({
-        "sklearn GaussianNB": fitter("sk", GaussianNB),
-        "skcgd class": fitter("class", GaussianNaiveBayes),
-        "skcgd shared": fitter("shared", lambda: GaussianNaiveBayes("shared")),
-    }, repeats)
-    probas = round_robin({
-        "sklearn GaussianNB": lambda: fitted["sk"].predict_proba(X),
-        "skcgd class": lambda: fitted["class"].predict_proba(X),
-        "skcgd shared": lambda: fitted["shared"].predict_proba(X),
-    }, repeats)
+    fits = round_robin(
+        {
+            "sklearn GaussianNB": fitter("sk", GaussianNB),
+            "skcgd class": fitter("class", GaussianNaiveBayes),
+            "skcgd shared": fitter("shared", lambda: GaussianNaiveBayes("shared")),
+        },
+        repeats,
+    )
+    probas = round_robin(
+        {
+            "sklearn GaussianNB": lambda: fitted["sk"].predict_proba(X),
+            "skcgd class": lambda: fitted["class"].predict_proba(X),
+            "skcgd shared": lambda: fitted["shared"].predict_proba(X),
+        },
+        repeats,
+    )
 
     sk, ours = fitted["sk"], fitted["class"]
     theta_err = np.max(np.abs(ours.theta_ - sk.theta_) / (np.abs(sk.theta_) + np.sqrt(sk.var_)))
@@ -157,22 +188,28 @@ def time_size(n, d, n_classes, dtype, repeats):
         ref = res["sklearn GaussianNB"][0]
         for name, (med, best, _) in res.items():
             print(f"{step:<16}{name:<22}{med:>10.3f}{best:>10.3f}{ref / med:>13.1f}x")
-    print(f"agreement (class mode vs sklearn): theta_ rel {theta_err:.1e}, var_ rel "
-          f"{var_err:.1e}, predict_proba max abs {proba_err:.1e}, same argmax {same_pred:.4f}, "
-          f"mean max-proba {p_sk.max(axis=1).mean():.3f}")
+    print(
+        f"agreement (class mode vs sklearn): theta_ rel {theta_err:.1e}, var_ rel "
+        f"{var_err:.1e}, predict_proba max abs {proba_err:.1e}, same argmax {same_pred:.4f}, "
+        f"mean max-proba {p_sk.max(axis=1).mean():.3f}"
+    )
     for mode in ("class", "shared"):
         name = f"skcgd {mode}"
         _goal(f"fit speed-up ({mode})", fits["sklearn GaussianNB"][0] / fits[name][0], 8)
-        _goal(f"predict_proba speed-up ({mode})",
-              probas["sklearn GaussianNB"][0] / probas[name][0], 2)
+        _goal(
+            f"predict_proba speed-up ({mode})", probas["sklearn GaussianNB"][0] / probas[name][0], 2
+        )
     # identical results: the same classes predicted, probabilities equal to rounding
     _goal("share of identical predictions (class)", same_pred, 1.0)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=DEFAULT_SIZES,
-                        help=f"comma-separated NxD shapes (default {DEFAULT_SIZES})")
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help=f"comma-separated NxD shapes (default {DEFAULT_SIZES})",
+    )
     parser.add_argument("--quick", action="store_true", help=f"use --sizes {QUICK_SIZES}")
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
@@ -180,10 +217,12 @@ def main():
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--child-memory", choices=["skcgd", "sklearn"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sizes = [tuple(int(v) for v in s.lower().split("x"))
-             for s in (QUICK_SIZES if args.quick else args.sizes).split(",")]
+    sizes = [
+        tuple(int(v) for v in s.lower().split("x"))
+        for s in (QUICK_SIZES if args.quick else args.sizes).split(",")
+    ]
     if args.child_memory:
-        (n, d), = sizes
+        ((n, d),) = sizes
         child_memory(args.child_memory, n, d, args.classes, args.dtype)
         return
 

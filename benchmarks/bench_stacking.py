@@ -66,9 +66,11 @@ from skcgd.ensemble import GreedyEnsembleSelection, RegularizedMetaLearner, Ridg
 from skcgd.ensemble._meta_learner import meta_features
 from skcgd.utils import warm_up
 
-ORDINALS = {"cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
-            "color": list("JIHGFED"),
-            "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"]}
+ORDINALS = {
+    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
+    "color": list("JIHGFED"),
+    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
+}
 
 
 def load_diamonds():
@@ -99,7 +101,9 @@ def _spline(n_knots=6):
 
 def fast_library():
     return [
-        ("ols", LinearRegression()), ("ridge_0.1", Ridge(0.1)), ("ridge_10", Ridge(10.0)),
+        ("ols", LinearRegression()),
+        ("ridge_0.1", Ridge(0.1)),
+        ("ridge_10", Ridge(10.0)),
         ("lasso", Lasso(1.0, max_iter=5000)),
         ("spline_ridge", make_pipeline(_spline(), Ridge(1.0))),
         ("log_spline_ridge", _log(make_pipeline(_spline(), Ridge(1.0)))),
@@ -108,8 +112,7 @@ def fast_library():
         ("tree6", DecisionTreeRegressor(max_depth=6, random_state=0)),
         ("tree12", DecisionTreeRegressor(max_depth=12, random_state=0)),
         ("extratrees", ExtraTreesRegressor(30, min_samples_leaf=2, random_state=0)),
-        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=100,
-                                                      random_state=0)),
+        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=100, random_state=0)),
         ("hgb", HistGradientBoostingRegressor(max_iter=100, random_state=0)),
         ("log_hgb", _log(HistGradientBoostingRegressor(max_iter=100, random_state=0))),
     ]
@@ -117,33 +120,51 @@ def fast_library():
 
 def full_library():
     return [
-        ("ols", LinearRegression()), ("ridge_0.1", Ridge(0.1)), ("ridge_10", Ridge(10.0)),
-        ("ridge_1000", Ridge(1000.0)), ("lasso", Lasso(alpha=1.0, max_iter=5000)),
+        ("ols", LinearRegression()),
+        ("ridge_0.1", Ridge(0.1)),
+        ("ridge_10", Ridge(10.0)),
+        ("ridge_1000", Ridge(1000.0)),
+        ("lasso", Lasso(alpha=1.0, max_iter=5000)),
         ("enet", _scaled(ElasticNet(alpha=0.1, l1_ratio=0.5))),
         ("huber", _scaled(HuberRegressor(max_iter=500))),
         ("spline_ridge", make_pipeline(_spline(), Ridge(1.0))),
         ("log_spline_ridge", _log(make_pipeline(_spline(), Ridge(1.0)))),
-        ("log_spline2_ridge", _log(make_pipeline(
-            _spline(4), PolynomialFeatures(2, interaction_only=True), Ridge(10.0)))),
-        ("nystroem_ridge", make_pipeline(StandardScaler(), Nystroem(
-            gamma=0.1, n_components=300, random_state=0), Ridge(1.0))),
-        ("knn5", _scaled(KNeighborsRegressor(5))), ("knn25", _scaled(KNeighborsRegressor(25))),
+        (
+            "log_spline2_ridge",
+            _log(
+                make_pipeline(_spline(4), PolynomialFeatures(2, interaction_only=True), Ridge(10.0))
+            ),
+        ),
+        (
+            "nystroem_ridge",
+            make_pipeline(
+                StandardScaler(), Nystroem(gamma=0.1, n_components=300, random_state=0), Ridge(1.0)
+            ),
+        ),
+        ("knn5", _scaled(KNeighborsRegressor(5))),
+        ("knn25", _scaled(KNeighborsRegressor(25))),
         ("log_knn10", _log(_scaled(KNeighborsRegressor(10)))),
         ("tree6", DecisionTreeRegressor(max_depth=6, random_state=0)),
         ("tree14", DecisionTreeRegressor(max_depth=14, random_state=0)),
         ("rf", RandomForestRegressor(60, min_samples_leaf=2, random_state=0)),
         ("extratrees", ExtraTreesRegressor(60, min_samples_leaf=2, random_state=0)),
         ("gbr", GradientBoostingRegressor(n_estimators=150, max_depth=4, random_state=0)),
-        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=200,
-                                                      random_state=0)),
+        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=200, random_state=0)),
         ("hgb", HistGradientBoostingRegressor(max_iter=300, random_state=0)),
         ("log_hgb", _log(HistGradientBoostingRegressor(max_iter=300, random_state=0))),
-        ("mlp", _scaled(MLPRegressor(hidden_layer_sizes=(64, 32), max_iter=200,
-                                     early_stopping=True, random_state=0))),
+        (
+            "mlp",
+            _scaled(
+                MLPRegressor(
+                    hidden_layer_sizes=(64, 32), max_iter=200, early_stopping=True, random_state=0
+                )
+            ),
+        ),
     ]
 
 
 # ----------------------------------------------------------------------------- baselines
+
 
 def numpy_hill_climb(P, y, n_init=5, n_iter=45):
     """Caruana's selection with replacement, vectorised over candidates with numpy."""
@@ -167,16 +188,30 @@ def paper_pipeline_sklearn(P, y, n_folds=5):
     order = np.argsort(np.sqrt(np.mean((P - y[:, None]) ** 2, axis=0)), kind="stable")
     keep = []
     for i in order:  # absolute tau_mse = 0.01, as the paper's code
-        if not any(np.corrcoef(P[:, i], P[:, j])[0, 1] >= 0.95
-                   and np.mean((P[:, i] - P[:, j]) ** 2) <= 0.01 for j in keep):
+        if not any(
+            np.corrcoef(P[:, i], P[:, j])[0, 1] >= 0.95
+            and np.mean((P[:, i] - P[:, j]) ** 2) <= 0.01
+            for j in keep
+        ):
             keep.append(i)
     keep = sorted(j for j in keep if P[:, j].var() >= 0.01)
-    Z = np.hstack([P[:, keep], meta_features(P[:, keep], ("mean", "std", "median", "range",
-                                                         "mean*std", "range*std"))])
-    learners = [RidgeCV(alphas=np.logspace(-3, 5, 50), cv=3),
-                LassoCV(alphas=np.logspace(-5, 1, 30), cv=3, max_iter=10000, precompute=True),
-                ElasticNetCV(alphas=np.logspace(-5, 1, 30), l1_ratio=[.1, .5, .7, .9, .95, .99, 1],
-                             cv=3, max_iter=10000, precompute=True)]
+    Z = np.hstack(
+        [
+            P[:, keep],
+            meta_features(P[:, keep], ("mean", "std", "median", "range", "mean*std", "range*std")),
+        ]
+    )
+    learners = [
+        RidgeCV(alphas=np.logspace(-3, 5, 50), cv=3),
+        LassoCV(alphas=np.logspace(-5, 1, 30), cv=3, max_iter=10000, precompute=True),
+        ElasticNetCV(
+            alphas=np.logspace(-5, 1, 30),
+            l1_ratio=[0.1, 0.5, 0.7, 0.9, 0.95, 0.99, 1],
+            cv=3,
+            max_iter=10000,
+            precompute=True,
+        ),
+    ]
     oofs, models = [], []
     for learner in learners:
         oof = np.zeros(y.shape[0])
@@ -191,16 +226,20 @@ def paper_pipeline_sklearn(P, y, n_folds=5):
 
 def paper_predict(fitted, P):
     keep, models, w = fitted
-    Z = np.hstack([P[:, keep], meta_features(P[:, keep], ("mean", "std", "median", "range",
-                                                         "mean*std", "range*std"))])
+    Z = np.hstack(
+        [
+            P[:, keep],
+            meta_features(P[:, keep], ("mean", "std", "median", "range", "mean*std", "range*std")),
+        ]
+    )
     return sum(wi * m.predict(Z) for wi, m in zip(w, models))
 
 
 # ----------------------------------------------------------------------------- sections
 
+
 def section_meta(P, T, y, yt, names, repeats, with_paper):
-    print("\n## Meta stage on the out-of-fold matrix "
-          f"({P.shape[0]} rows x {P.shape[1]} models)")
+    print(f"\n## Meta stage on the out-of-fold matrix ({P.shape[0]} rows x {P.shape[1]} models)")
     candidates = {
         "RegularizedMetaLearner (4 stages)": lambda: RegularizedMetaLearner().fit(P, y),
         "StackingRegressor final stage (RidgeCV)": lambda: RidgeCV().fit(P, y),
@@ -214,7 +253,10 @@ def section_meta(P, T, y, yt, names, repeats, with_paper):
             t0 = time.perf_counter()
             paper = paper_pipeline_sklearn(P, y)
             timed["paper's pipeline with scikit-learn (once)"] = (
-                time.perf_counter() - t0, time.perf_counter() - t0, paper)
+                time.perf_counter() - t0,
+                time.perf_counter() - t0,
+                paper,
+            )
     base = timed["RegularizedMetaLearner (4 stages)"][0]
     print(f"{'meta-learner':44s} {'median s':>9s} {'best s':>8s} {'/ ours':>7s}")
     for name, (med, best, _) in timed.items():
@@ -223,14 +265,16 @@ def section_meta(P, T, y, yt, names, repeats, with_paper):
     ours = timed["RegularizedMetaLearner (4 stages)"][2]
     rows = {
         "full pipeline (RegularizedMetaLearner)": ours.predict(T),
-        "ridge stacking (sklearn StackingRegressor)":
-            timed["StackingRegressor final stage (RidgeCV)"][2].predict(T),
+        "ridge stacking (sklearn StackingRegressor)": timed[
+            "StackingRegressor final stage (RidgeCV)"
+        ][2].predict(T),
         "greedy ensemble selection": timed["GreedyEnsembleSelection (kernel)"][2].predict(T),
         "simple average": T.mean(axis=1),
     }
     if with_paper:
         rows["paper's pipeline (sklearn, absolute tau)"] = paper_predict(
-            timed["paper's pipeline with scikit-learn (once)"][2], T)
+            timed["paper's pipeline with scikit-learn (once)"][2], T
+        )
     best = int(np.argmin([rmse(P[:, j], y) for j in range(P.shape[1])]))
     rows[f"best single model on OOF ({names[best]})"] = T[:, best]
     print(f"\n{'method':48s} {'test RMSE':>10s} {'/ ridge':>8s}")
@@ -238,36 +282,52 @@ def section_meta(P, T, y, yt, names, repeats, with_paper):
     for name, pred in rows.items():
         print(f"{name:48s} {rmse(pred, yt):10.2f} {rmse(pred, yt) / ridge:8.4f}")
     kept = ", ".join(names[j] for j in ours.kept_columns_)
-    dropped = ", ".join(f"{names[d['column']]}" + (f" (~{names[d['kept_instead']]})"
-                                                   if d["kept_instead"] is not None else "")
-                        for d in ours.dropped_columns_)
+    dropped = ", ".join(
+        f"{names[d['column']]}"
+        + (f" (~{names[d['kept_instead']]})" if d["kept_instead"] is not None else "")
+        for d in ours.dropped_columns_
+    )
     print(f"kept {ours.kept_columns_.size}/{P.shape[1]}: {kept}\ndropped: {dropped}")
-    print(f"alphas {ours.alpha_}, l1_ratio {ours.l1_ratio_}, blend weights "
-          f"{np.round(ours.blend_weights_, 3)}")
+    print(
+        f"alphas {ours.alpha_}, l1_ratio {ours.l1_ratio_}, blend weights "
+        f"{np.round(ours.blend_weights_, 3)}"
+    )
 
 
 ABLATION = [
     ("full pipeline (default)", {}),
     ("- de-duplication", dict(corr_threshold=None)),
     ("- meta-features", dict(meta_features=False)),
-    ("+ paper's interactions (mean*std, range*std)",
-     dict(meta_features=("mean", "std", "median", "range", "mean*std", "range*std"))),
+    (
+        "+ paper's interactions (mean*std, range*std)",
+        dict(meta_features=("mean", "std", "median", "range", "mean*std", "range*std")),
+    ),
     ("ridge only", dict(meta_models=("ridge",))),
     ("lasso only", dict(meta_models=("lasso",))),
     ("elastic net only", dict(meta_models=("elasticnet",))),
     ("uniform blend", dict(blend="uniform")),
     ("paper's absolute tau_mse=0.01", dict(mse_threshold=None)),
     ("tau_mse = 0.01 Var(y)", dict(mse_threshold=1e-2)),
-    ("no stage (ridge on raw OOF, RidgeCV's alphas)",
-     dict(corr_threshold=None, var_threshold=0.0, meta_features=False, meta_models=("ridge",),
-          ridge_alphas=(0.1, 1.0, 10.0), standardize=False)),
+    (
+        "no stage (ridge on raw OOF, RidgeCV's alphas)",
+        dict(
+            corr_threshold=None,
+            var_threshold=0.0,
+            meta_features=False,
+            meta_models=("ridge",),
+            ridge_alphas=(0.1, 1.0, 10.0),
+            standardize=False,
+        ),
+    ),
 ]
 
 
 def section_ablation(P, T, y, yt):
     print("\n## Ablation (each stage on/off; test RMSE, OOF RMSE of the blend, conditioning)")
-    print(f"{'configuration':46s} {'test':>8s} {'OOF':>8s} {'kept':>4s} {'cond before':>11s} "
-          f"{'after':>9s} {'design':>9s} {'fit s':>6s}")
+    print(
+        f"{'configuration':46s} {'test':>8s} {'OOF':>8s} {'kept':>4s} {'cond before':>11s} "
+        f"{'after':>9s} {'design':>9s} {'fit s':>6s}"
+    )
     var_y = np.var(y)
     for name, params in ABLATION:
         if params.get("mse_threshold", 0) is None:
@@ -278,10 +338,12 @@ def section_ablation(P, T, y, yt):
             meta = RegularizedMetaLearner(**params).fit(P, y)
         seconds = time.perf_counter() - t0
         oof = meta.meta_oof_predictions_ @ meta.blend_weights_
-        print(f"{name:46s} {rmse(meta.predict(T), yt):8.2f} {rmse(oof, y):8.2f} "
-              f"{meta.kept_columns_.size:4d} {meta.condition_number_before_:11.3g} "
-              f"{meta.condition_number_after_:9.3g} {meta.condition_number_design_:9.3g} "
-              f"{seconds:6.2f}")
+        print(
+            f"{name:46s} {rmse(meta.predict(T), yt):8.2f} {rmse(oof, y):8.2f} "
+            f"{meta.kept_columns_.size:4d} {meta.condition_number_before_:11.3g} "
+            f"{meta.condition_number_after_:9.3g} {meta.condition_number_design_:9.3g} "
+            f"{seconds:6.2f}"
+        )
 
 
 def _ridge_design(n, p, sparse, seed=0):
@@ -326,16 +388,28 @@ def section_solvers(quick, wide=False):
     multiply both sides alike), one BLAS thread, one run each (about 6 minutes; ``wide``
     times only the dense design at the threshold's width, about 2).
     """
-    print("\n## Ridge path: both sides of solver='auto' as it runs them (ridge meta-model, "
-          "default alphas,\n   tol and inner_cv; outer cv=2; one BLAS thread; seconds, one run)")
-    print("   direct = eigendecomposition per fit + exact leave-one-out (auto's rule there);\n"
-          "   cg = warm-started conjugate gradient + 5-fold (auto's rule there);\n"
-          "   direct 5-fold = the direct solver with the CG side's rule")
+    print(
+        "\n## Ridge path: both sides of solver='auto' as it runs them (ridge meta-model, "
+        "default alphas,\n   tol and inner_cv; outer cv=2; one BLAS thread; seconds, one run)"
+    )
+    print(
+        "   direct = eigendecomposition per fit + exact leave-one-out (auto's rule there);\n"
+        "   cg = warm-started conjugate gradient + 5-fold (auto's rule there);\n"
+        "   direct 5-fold = the direct solver with the CG side's rule"
+    )
     grid = SOLVER_GRID_QUICK if quick else (SOLVER_GRID_WIDE if wide else SOLVER_GRID)
-    print(f"{'design':24s} {'direct s':>9s} {'cg s':>8s} {'cg/direct':>9s} "
-          f"{'direct 5-fold s':>15s} {'cg/(direct 5-fold)':>18s}  alphas (LOO, cg, 5-fold)")
-    common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                  meta_models=("ridge",), cv=2, n_predictions=1)
+    print(
+        f"{'design':24s} {'direct s':>9s} {'cg s':>8s} {'cg/direct':>9s} "
+        f"{'direct 5-fold s':>15s} {'cg/(direct 5-fold)':>18s}  alphas (LOO, cg, 5-fold)"
+    )
+    common = dict(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("ridge",),
+        cv=2,
+        n_predictions=1,
+    )
     for kind, sizes in grid.items():
         for n, p in sizes:
             X, y = _ridge_design(n, p, kind == "sparse")
@@ -345,25 +419,32 @@ def section_solvers(quick, wide=False):
             }
             if p <= _DIRECT_KFOLD_MAX:
                 cands["direct 5-fold"] = lambda: RegularizedMetaLearner(
-                    solver="direct", inner_cv=5, **common).fit(X, y)
+                    solver="direct", inner_cv=5, **common
+                ).fit(X, y)
             with warnings.catch_warnings(), threadpool_limits(1):
                 warnings.simplefilter("ignore")
                 timed = round_robin(cands, 1)
             t = {name: timed[name][0] for name in cands}
             t.setdefault("direct 5-fold", np.nan)
-            alphas = ", ".join(f"{timed[name][2].alpha_['ridge']:.3g}" if name in timed else "-"
-                               for name in ("direct", "cg", "direct 5-fold"))
+            alphas = ", ".join(
+                f"{timed[name][2].alpha_['ridge']:.3g}" if name in timed else "-"
+                for name in ("direct", "cg", "direct 5-fold")
+            )
             label = f"{kind} {n} x {p + 1}"
-            print(f"{label:24s} {t['direct']:9.2f} {t['cg']:8.2f} {t['cg'] / t['direct']:9.2f} "
-                  f"{t['direct 5-fold']:15.2f} {t['cg'] / t['direct 5-fold']:18.2f}  {alphas}",
-                  flush=True)
+            print(
+                f"{label:24s} {t['direct']:9.2f} {t['cg']:8.2f} {t['cg'] / t['direct']:9.2f} "
+                f"{t['direct 5-fold']:15.2f} {t['cg'] / t['direct 5-fold']:18.2f}  {alphas}",
+                flush=True,
+            )
 
 
 def section_n_jobs(Xtr, ytr, repeats):
     print("\n## Full RidgeStackingRegressor fit (14 fast base models, 5 folds): n_jobs=1 vs 2")
-    print("   n_jobs=1 both with the default BLAS/OpenMP threads and limited to one thread (each "
-          "loky\n   worker of n_jobs=2 is limited to 2 // 2 = 1 thread); median of "
-          f"{repeats}, interleaved")
+    print(
+        "   n_jobs=1 both with the default BLAS/OpenMP threads and limited to one thread (each "
+        "loky\n   worker of n_jobs=2 is limited to 2 // 2 = 1 thread); median of "
+        f"{repeats}, interleaved"
+    )
     cv = KFold(5, shuffle=True, random_state=0)
 
     def fit(n_jobs, one_thread=False):
@@ -372,8 +453,11 @@ def section_n_jobs(Xtr, ytr, repeats):
                 return RidgeStackingRegressor(fast_library(), cv=cv, n_jobs=n_jobs).fit(Xtr, ytr)
         return RidgeStackingRegressor(fast_library(), cv=cv, n_jobs=n_jobs).fit(Xtr, ytr)
 
-    cands = {"n_jobs=1": lambda: fit(1), "n_jobs=1, 1 thread": lambda: fit(1, True),
-             "n_jobs=2": lambda: fit(2)}
+    cands = {
+        "n_jobs=1": lambda: fit(1),
+        "n_jobs=1, 1 thread": lambda: fit(1, True),
+        "n_jobs=2": lambda: fit(2),
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         timed = round_robin(cands, repeats)
@@ -386,12 +470,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="subsample, fast library")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--no-paper", action="store_true",
-                        help="skip the paper's pipeline written with scikit-learn estimators")
-    parser.add_argument("--section", choices=["all", "solvers"], default="all",
-                        help="'solvers': only the direct-vs-CG section (no diamonds)")
-    parser.add_argument("--wide", action="store_true",
-                        help="with --section solvers: only the dense design of 4000 columns")
+    parser.add_argument(
+        "--no-paper",
+        action="store_true",
+        help="skip the paper's pipeline written with scikit-learn estimators",
+    )
+    parser.add_argument(
+        "--section",
+        choices=["all", "solvers"],
+        default="all",
+        help="'solvers': only the direct-vs-CG section (no diamonds)",
+    )
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="with --section solvers: only the dense design of 4000 columns",
+    )
     args = parser.parse_args()
     print(machine())
     warm_up()
@@ -411,10 +505,13 @@ def main():
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stack = RidgeStackingRegressor(library, cv=KFold(5, shuffle=True, random_state=0),
-                                       n_jobs=2).fit(Xtr, ytr)
-    print(f"\nbase library: {len(library)} models, {Xtr.shape[0]} train / {Xte.shape[0]} test "
-          f"rows; out-of-fold matrix + refits in {time.perf_counter() - t0:.0f} s (n_jobs=2)")
+        stack = RidgeStackingRegressor(
+            library, cv=KFold(5, shuffle=True, random_state=0), n_jobs=2
+        ).fit(Xtr, ytr)
+    print(
+        f"\nbase library: {len(library)} models, {Xtr.shape[0]} train / {Xte.shape[0]} test "
+        f"rows; out-of-fold matrix + refits in {time.perf_counter() - t0:.0f} s (n_jobs=2)"
+    )
     P, T = stack.oof_predictions_, stack.transform(Xte)
     section_meta(P, T, ytr, yte, names, args.repeats, not args.no_paper)
     section_ablation(P, T, ytr, yte)

@@ -48,9 +48,12 @@ default_role = "literal"  # `x` in a docstring renders as code instead of warnin
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|scipy|sklearn|joblib|dask|distributed|matplotlib|pandas|skops)(\..*)?"),
-    (r"py:.*", r"(array-like|array_like|ndarray|sparse matrix|matrix|callable|object|"
-               r"optional|default|of shape|shape|RandomState|instance|None|True|False|"
-               r"estimator|Any|dtype|scalar)"),
+    (
+        r"py:.*",
+        r"(array-like|array_like|ndarray|sparse matrix|matrix|callable|object|"
+        r"optional|default|of shape|shape|RandomState|instance|None|True|False|"
+        r"estimator|Any|dtype|scalar)",
+    ),
     (r"py:.*", r"(int|float|bool|str|dict|list|tuple|type|iterable|generator|function)"),
     # private modules and classes (base classes shown by :show-inheritance:, helpers named in
     # docstrings) have no page; they render as text
@@ -59,8 +62,11 @@ nitpick_ignore_regex = [
     # fitted attributes that are properties (n_features_in_ of the stacking estimators, as in
     # scikit-learn's): numpydoc links them from the Attributes table, autodoc has no entry
     (r"py:obj", r"skcgd(\.\w+)+\.\w+_"),
-    (r"py:.*", r"(ValueError|TypeError|FloatingPointError|UserWarning|Warning|Exception|"
-               r"RuntimeError|NotImplementedError|NamedTuple|typing\..*)"),
+    (
+        r"py:.*",
+        r"(ValueError|TypeError|FloatingPointError|UserWarning|Warning|Exception|"
+        r"RuntimeError|NotImplementedError|NamedTuple|typing\..*)",
+    ),
 ]
 intersphinx_mapping = {}
 
@@ -109,8 +115,7 @@ sphinx_gallery_conf = {
 
 # matplotlib in the examples: never try to open a window
 os.environ.setdefault("MPLBACKEND", "Agg")
-warnings.filterwarnings("ignore", message="Matplotlib is currently using agg",
-                        category=UserWarning)
+warnings.filterwarnings("ignore", message="Matplotlib is currently using agg", category=UserWarning)
 
 # -- HTML ----------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
@@ -142,4 +147,3 @@ def _write_input_kinds_table(app):
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
     app.connect("builder-inited", _write_input_kinds_table)
-

@@ -42,19 +42,24 @@ def load_dataset(name, seed):
     if name == "group_shift":
         X, y, g = _group_shift(seed, 900, 100)
         Xt, yt, gt = _group_shift(seed + 1, 9000, 1000)
-        text = ("group_shift: synthetic, a 10% minority group whose label follows another "
-                f"feature; {len(y)} training and {len(yt)} test samples, seed {seed}. "
-                "Worst group = the worse of majority and minority.")
+        text = (
+            "group_shift: synthetic, a 10% minority group whose label follows another "
+            f"feature; {len(y)} training and {len(yt)} test samples, seed {seed}. "
+            "Worst group = the worse of majority and minority."
+        )
         return X, Xt, y, yt, g, gt, text
     from sklearn import datasets
     from sklearn.model_selection import train_test_split
 
     X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=seed)
-    text = (f"{name} (scikit-learn, bundled): {X.shape[0]} samples, {X.shape[1]} features, "
-            f"{len(np.unique(y))} classes; stratified 70/30 split, seed {seed}. "
-            "Groups = classes, so worst-group accuracy is the worst per-class accuracy.")
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    text = (
+        f"{name} (scikit-learn, bundled): {X.shape[0]} samples, {X.shape[1]} features, "
+        f"{len(np.unique(y))} classes; stratified 70/30 split, seed {seed}. "
+        "Groups = classes, so worst-group accuracy is the worst per-class accuracy."
+    )
     return X_train, X_test, y_train, y_test, y_train, y_test, text
 
 
@@ -77,12 +82,21 @@ def _models(dataset, seed):
         return make_pipeline(StandardScaler(), estimator)
 
     models = [
-        (f"LogisticRegression (sklearn), C={C:g}", scaled(LogisticRegression(C=C, max_iter=1000)),
-         False),
-        (f'MinimaxLogisticRegression "chi2", rho=0.5, C={C:g}',
-         scaled(MinimaxLogisticRegression("chi2", rho=0.5, C=C)), False),
-        (f'MinimaxLogisticRegression "group", rho={rho_group:g}, C={C:g}',
-         scaled(MinimaxLogisticRegression("group", rho=rho_group, C=C)), True),
+        (
+            f"LogisticRegression (sklearn), C={C:g}",
+            scaled(LogisticRegression(C=C, max_iter=1000)),
+            False,
+        ),
+        (
+            f'MinimaxLogisticRegression "chi2", rho=0.5, C={C:g}',
+            scaled(MinimaxLogisticRegression("chi2", rho=0.5, C=C)),
+            False,
+        ),
+        (
+            f'MinimaxLogisticRegression "group", rho={rho_group:g}, C={C:g}',
+            scaled(MinimaxLogisticRegression("group", rho=rho_group, C=C)),
+            True,
+        ),
         ('GaussianNaiveBayes var_mode="class"', GaussianNaiveBayes("class"), False),
         ('GaussianNaiveBayes var_mode="shared"', GaussianNaiveBayes("shared"), False),
     ]
@@ -135,8 +149,12 @@ def _fit_and_score(model, needs_groups, X, y, g, Xt, yt, gt, classes):
         fit_time = time.perf_counter() - t0
         pred = model.predict(Xt)
         proba = model.predict_proba(Xt)
-    return (float(np.mean(pred == yt)), _worst_group_accuracy(yt, pred, gt),
-            float(log_loss(yt, proba, labels=classes)), fit_time)
+    return (
+        float(np.mean(pred == yt)),
+        _worst_group_accuracy(yt, pred, gt),
+        float(log_loss(yt, proba, labels=classes)),
+        fit_time,
+    )
 
 
 def estimator_table(args, out=None):
@@ -154,10 +172,13 @@ def estimator_table(args, out=None):
 
     X, Xt, y, yt, g, gt, text = load_dataset(args.dataset, args.seed)
     classes = np.unique(y)
-    print(f"skcgd {skcgd.__version__} demo. Dataset {text} BLAS threads: {args.blas_threads}."
-          "\n", file=out)
-    header = (f"{'model':52s} {'accuracy':>8s} {'worst-group':>11s} {'log-loss':>8s} "
-              f"{'fit time':>9s}")
+    print(
+        f"skcgd {skcgd.__version__} demo. Dataset {text} BLAS threads: {args.blas_threads}.\n",
+        file=out,
+    )
+    header = (
+        f"{'model':52s} {'accuracy':>8s} {'worst-group':>11s} {'log-loss':>8s} {'fit time':>9s}"
+    )
     print(header, file=out)
     print("-" * len(header), file=out)
     rows = {}
@@ -167,16 +188,17 @@ def estimator_table(args, out=None):
         for name, model, needs_groups in _models(args.dataset, args.seed):
             rows[name] = _fit_and_score(model, needs_groups, X, y, g, Xt, yt, gt, classes)
             row = rows[name]
-            print(f"{name:52s} {row[0]:8.3f} {row[1]:11.3f} {row[2]:8.3f} {row[3]:8.3f}s",
-                  file=out)
+            print(f"{name:52s} {row[0]:8.3f} {row[1]:11.3f} {row[2]:8.3f} {row[3]:8.3f}s", file=out)
     if not any(name.startswith("RidgeStacking") for name in rows):
         print("(RidgeStackingClassifier: not in this version of skcgd.ensemble)", file=out)
-    print(f"\nFirst-call compilation / cache loading of the Numba kernels (skcgd.utils.warm_up): "
-          f"{compile_time:.1f} s, before the fits above; paid once per environment, later runs "
-          "load the compiled kernels from disk.", file=out)
+    print(
+        f"\nFirst-call compilation / cache loading of the Numba kernels (skcgd.utils.warm_up): "
+        f"{compile_time:.1f} s, before the fits above; paid once per environment, later runs "
+        "load the compiled kernels from disk.",
+        file=out,
+    )
     others = ", ".join(d for d in DATASETS if d != args.dataset)
-    print(f"Other datasets: --dataset {{{others}}}. The game demo: python -m skcgd games",
-          file=out)
+    print(f"Other datasets: --dataset {{{others}}}. The game demo: python -m skcgd games", file=out)
     return rows
 
 
@@ -196,21 +218,29 @@ def _bilinear_demo(args):
     x0, y0 = rng.standard_normal(args.size), rng.standard_normal(args.size)
     game = BilinearGame(A)
     sigma = np.linalg.svd(A, compute_uv=False)
-    print(f"Bilinear game min_x max_y x^T A y, A = N(0, 1/100) of size {args.size}x{args.size} "
-          f"(singular values {sigma[-1]:.2e} .. {sigma[0]:.2f}), seed {args.seed}.")
-    print(f"Stop at gradient norm <= {args.tol:g} or {args.max_iter} steps. The first-order "
-          "methods use a step near their stability limit 1/sigma_max; CGD has none.\n")
+    print(
+        f"Bilinear game min_x max_y x^T A y, A = N(0, 1/100) of size {args.size}x{args.size} "
+        f"(singular values {sigma[-1]:.2e} .. {sigma[0]:.2f}), seed {args.seed}."
+    )
+    print(
+        f"Stop at gradient norm <= {args.tol:g} or {args.max_iter} steps. The first-order "
+        "methods use a step near their stability limit 1/sigma_max; CGD has none.\n"
+    )
     eta_fo = 0.5 / sigma[0]
     solvers = [
         ("CGD", CGD(eta=args.eta, tol=args.tol, max_iter=args.max_iter), args.eta),
         ("GDA", GDA(eta=eta_fo, tol=args.tol, max_iter=args.max_iter), eta_fo),
-        ("ExtraGradient", ExtraGradient(eta=eta_fo, tol=args.tol, max_iter=args.max_iter),
-         eta_fo),
-        ("OptimisticGDA", OptimisticGDA(eta=eta_fo / 2, tol=args.tol, max_iter=args.max_iter),
-         eta_fo / 2),
+        ("ExtraGradient", ExtraGradient(eta=eta_fo, tol=args.tol, max_iter=args.max_iter), eta_fo),
+        (
+            "OptimisticGDA",
+            OptimisticGDA(eta=eta_fo / 2, tol=args.tol, max_iter=args.max_iter),
+            eta_fo / 2,
+        ),
     ]
-    header = (f"{'solver':14s} {'eta':>8s} {'steps':>7s} {'|grad| final':>13s} "
-              f"{'status':>12s} {'time':>9s}")
+    header = (
+        f"{'solver':14s} {'eta':>8s} {'steps':>7s} {'|grad| final':>13s} "
+        f"{'status':>12s} {'time':>9s}"
+    )
     print(header)
     print("-" * len(header))
     for name, solver, eta in solvers:
@@ -225,8 +255,10 @@ def _bilinear_demo(args):
                 steps, final, status = exc.n_iter, np.inf, "diverged"
         elapsed = time.perf_counter() - t0
         print(f"{name:14s} {eta:8.3g} {steps:7d} {final:13.3e} {status:>12s} {elapsed:8.3f}s")
-    print(f"\nFirst-call compilation / cache loading of the kernels: {compile_time:.1f} s "
-          "(paid once per environment; later runs load the compiled kernels from disk).")
+    print(
+        f"\nFirst-call compilation / cache loading of the kernels: {compile_time:.1f} s "
+        "(paid once per environment; later runs load the compiled kernels from disk)."
+    )
     return 0
 
 
@@ -234,22 +266,32 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skcgd",
         description="skcgd demo. Without a command: fit minimax logistic regression, "
-                    "scikit-learn's logistic regression, Gaussian naive Bayes (both variance "
-                    "modes) and ridge stacking on one dataset and print accuracy, worst-group "
-                    "accuracy, log-loss and fit time. 'games': competitive gradient descent "
-                    "against GDA, extragradient and optimistic GDA on a bilinear game.",
+        "scikit-learn's logistic regression, Gaussian naive Bayes (both variance "
+        "modes) and ridge stacking on one dataset and print accuracy, worst-group "
+        "accuracy, log-loss and fit time. 'games': competitive gradient descent "
+        "against GDA, extragradient and optimistic GDA on a bilinear game.",
     )
-    parser.add_argument("--dataset", choices=DATASETS, default="breast_cancer",
-                        help="bundled scikit-learn dataset, or group_shift: a synthetic task "
-                             "with a shifted minority group (default: breast_cancer)")
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="breast_cancer",
+        help="bundled scikit-learn dataset, or group_shift: a synthetic task "
+        "with a shifted minority group (default: breast_cancer)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the split (0)")
-    parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS threads during the fits (1: the datasets are small)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads during the fits (1: the datasets are small)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="{games}")
     games = commands.add_parser(
-        "games", help="CGD against GDA, extragradient and optimistic GDA on a bilinear game",
+        "games",
+        help="CGD against GDA, extragradient and optimistic GDA on a bilinear game",
         description="Play CGD against GDA, extragradient and optimistic GDA on a random "
-                    "bilinear game min_x max_y x^T A y and print a table.")
+        "bilinear game min_x max_y x^T A y and print a table.",
+    )
     games.add_argument("--size", type=int, default=100, help="players' dimension (100)")
     games.add_argument("--eta", type=float, default=100.0, help="CGD step size (100)")
     games.add_argument("--tol", type=float, default=1e-6, help="gradient-norm tolerance")

@@ -92,5 +92,6 @@ def registered_kernels(entry_points_only=False):
     entry_points_only : bool, default=False
         Leave out helpers declared with ``entry=False`` (called only from other kernels).
     """
-    return {name: kernel for name, (kernel, entry) in _KERNELS.items()
-            if entry or not entry_points_only}
+    return {
+        name: kernel for name, (kernel, entry) in _KERNELS.items() if entry or not entry_points_only
+    }

@@ -9,11 +9,19 @@ from skcgd.utils import all_estimators
 # Estimators that cannot be built without arguments: the smallest honest configuration.
 CONSTRUCTORS = {
     "RidgeStackingRegressor": lambda cls: cls(
-        [("est1", DecisionTreeRegressor(max_depth=3, random_state=0)),
-         ("est2", DecisionTreeRegressor(max_depth=3, random_state=1))], cv=3),
+        [
+            ("est1", DecisionTreeRegressor(max_depth=3, random_state=0)),
+            ("est2", DecisionTreeRegressor(max_depth=3, random_state=1)),
+        ],
+        cv=3,
+    ),
     "RidgeStackingClassifier": lambda cls: cls(
-        [("est1", DecisionTreeClassifier(max_depth=3, random_state=0)),
-         ("est2", DecisionTreeClassifier(max_depth=3, random_state=1))], cv=3),
+        [
+            ("est1", DecisionTreeClassifier(max_depth=3, random_state=0)),
+            ("est2", DecisionTreeClassifier(max_depth=3, random_state=1)),
+        ],
+        cv=3,
+    ),
 }
 
 _CV_WEIGHTS = "K-fold splits of repeated rows differ from splits of weighted rows."
@@ -43,15 +51,19 @@ def _variants():
     # the game solvers are first-order in each player's own curvature: on the checks'
     # unscaled data they need thousands of steps, and the checks test the API, not the
     # convergence (tests/linear_model does), so their budget is small
-    return [MinimaxLogisticRegression("none"), MinimaxLogisticRegression("kl"),
-            MinimaxLogisticRegression("chi2", solver="cgd", max_iter=50),
-            MinimaxLogisticRegression("kl", solver="cgd", max_iter=50)]
+    return [
+        MinimaxLogisticRegression("none"),
+        MinimaxLogisticRegression("kl"),
+        MinimaxLogisticRegression("chi2", solver="cgd", max_iter=50),
+        MinimaxLogisticRegression("kl", solver="cgd", max_iter=50),
+    ]
 
 
 def _instances():
     # an estimator that needs arguments and has no entry fails here, loudly, not silently
-    return ([CONSTRUCTORS.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()]
-            + _variants())
+    return [
+        CONSTRUCTORS.get(name, lambda cls: cls())(cls) for name, cls in all_estimators()
+    ] + _variants()
 
 
 def _expected_failed_checks(estimator):

@@ -40,8 +40,13 @@ def client():
     _kernel_task(*make_data("classifier", n_samples=300, n_features=5))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Port 8787 is already in use" and the like
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
     client = distributed.Client(cluster)
     try:
         yield client
@@ -73,8 +78,12 @@ def _kernel_task(X, y):
     MinimaxLogisticRegression(solver="cgd", max_iter=20).fit(X, y)
     GaussianNaiveBayes().fit(X, y).predict_proba(X)
     hits1, misses1 = counts()
-    return {"pid": os.getpid(), "seconds": time.perf_counter() - t0,
-            "loaded": hits1 - hits0, "compiled": misses1 - misses0}
+    return {
+        "pid": os.getpid(),
+        "seconds": time.perf_counter() - t0,
+        "loaded": hits1 - hits0,
+        "compiled": misses1 - misses0,
+    }
 
 
 def _run_on_each_worker(client, n_rounds):
@@ -98,9 +107,11 @@ def test_workers_compile_kernels_at_most_once(client):
     assert all(report["compiled"] == 0 for report in rounds[0]), rounds
     first = [r["seconds"] for r in rounds[0]]
     later = [r["seconds"] for rnd in rounds[1:] for r in rnd]
-    print(f"\nDask worker task: first {np.round(first, 3)} s, later median "
-          f"{np.median(later):.3f} s (loaded from cache in the first: "
-          f"{[r['loaded'] for r in rounds[0]]} kernels)")
+    print(
+        f"\nDask worker task: first {np.round(first, 3)} s, later median "
+        f"{np.median(later):.3f} s (loaded from cache in the first: "
+        f"{[r['loaded'] for r in rounds[0]]} kernels)"
+    )
 
 
 def test_grid_search_on_dask_equals_serial(client):
@@ -152,8 +163,10 @@ def test_warm_up_workers_takes_loading_out_of_the_tasks(client):
     rounds = _run_on_each_worker(client, n_rounds=2)
     for report in rounds[0]:
         assert report["compiled"] == 0 and report["loaded"] == 0, rounds
-    print(f"\nwarm_up_workers: {seconds} s per worker; first task after it "
-          f"{[round(r['seconds'], 3) for r in rounds[0]]} s, later "
-          f"{[round(r['seconds'], 3) for r in rounds[1]]} s "
-          f"({time.perf_counter() - t0:.1f} s for both rounds)")
+    print(
+        f"\nwarm_up_workers: {seconds} s per worker; first task after it "
+        f"{[round(r['seconds'], 3) for r in rounds[0]]} s, later "
+        f"{[round(r['seconds'], 3) for r in rounds[1]]} s "
+        f"({time.perf_counter() - t0:.1f} s for both rounds)"
+    )
     client.unregister_worker_plugin(SkcgdWorkerPlugin.name)

@@ -25,8 +25,15 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("**/plot_*.py"))
-PUBLIC_MODULES = ["skcgd.games", "skcgd.solvers", "skcgd.linear_model", "skcgd.naive_bayes",
-                  "skcgd.ensemble", "skcgd.utils", "skcgd.exceptions"]
+PUBLIC_MODULES = [
+    "skcgd.games",
+    "skcgd.solvers",
+    "skcgd.linear_model",
+    "skcgd.naive_bayes",
+    "skcgd.ensemble",
+    "skcgd.utils",
+    "skcgd.exceptions",
+]
 # one example must run in well under a minute on a two-core machine; this is the hard stop
 TIMEOUT = 120
 
@@ -39,8 +46,7 @@ def _run_script(path, *, code=None, cwd):
         env.setdefault(name, "1")
     args = [sys.executable, "-c", code] if code else [sys.executable, str(path)]
     t0 = time.perf_counter()
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT)
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
     return proc, time.perf_counter() - t0
 
 
@@ -49,7 +55,8 @@ def _run_script(path, *, code=None, cwd):
 def test_example_runs(path, tmp_path):
     proc, seconds = _run_script(path, cwd=tmp_path)
     assert proc.returncode == 0, (
-        f"{path.name} failed after {seconds:.1f} s:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        f"{path.name} failed after {seconds:.1f} s:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     print(f"{path.relative_to(ROOT)}: {seconds:.1f} s")
 
 
@@ -98,7 +105,8 @@ def _public_names():
         for name in module.__all__:
             obj = getattr(module, name)
             if getattr(obj, "__module__", "").startswith("skcgd") or module_name.endswith(
-                    "exceptions"):
+                "exceptions"
+            ):
                 yield module_name, name
 
 
@@ -122,8 +130,9 @@ def test_user_guide_defines_every_label_the_docstrings_use():
         labels |= set(re.findall(r"^\.\. _([\w-]+):", rst.read_text(encoding="utf-8"), re.M))
     used = set()
     for source in (ROOT / "skcgd").glob("**/*.py"):
-        for match in re.finditer(r":ref:`[^`<]*<([\w-]+)>`|:ref:`([\w-]+)`",
-                                 source.read_text(encoding="utf-8")):
+        for match in re.finditer(
+            r":ref:`[^`<]*<([\w-]+)>`|:ref:`([\w-]+)`", source.read_text(encoding="utf-8")
+        ):
             used.add(match.group(1) or match.group(2))
     assert used <= labels, f"labels used in docstrings but not defined in doc/: {used - labels}"
 
@@ -163,12 +172,17 @@ def test_every_estimator_game_and_solver_is_used_by_an_example():
 
     from skcgd.utils import all_estimators
 
-    required = {f"{cls.__module__.split('.')[0]}.{cls.__module__.split('.')[1]}.{name}"
-                for name, cls in all_estimators()}
+    required = {
+        f"{cls.__module__.split('.')[0]}.{cls.__module__.split('.')[1]}.{name}"
+        for name, cls in all_estimators()
+    }
     for module_name in ("skcgd.games", "skcgd.solvers"):
         module = importlib.import_module(module_name)
-        required |= {f"{module_name}.{name}" for name in module.__all__
-                     if inspect.isclass(getattr(module, name))}
+        required |= {
+            f"{module_name}.{name}"
+            for name in module.__all__
+            if inspect.isclass(getattr(module, name))
+        }
     used = set().union(*IMPORTS.values())
     missing = sorted(q for q in required - RETURNED_TYPES if q.rsplit(".", 1)[1] not in used)
     assert not missing, f"no gallery example imports and uses: {missing}"
@@ -179,8 +193,10 @@ def test_every_public_name_has_an_example():
     missing = []
     for module_name, name in _public_names():
         qualified = f"{module_name}.{name}"
-        if not any(name in IMPORTS[path] or re.search(rf"{re.escape(qualified)}\b", text)
-                   for path, text in sources.items()):
+        if not any(
+            name in IMPORTS[path] or re.search(rf"{re.escape(qualified)}\b", text)
+            for path, text in sources.items()
+        ):
             missing.append(qualified)
     assert not missing, f"these API pages would show no example: {missing}"
 
@@ -189,8 +205,12 @@ def test_every_public_name_has_an_example():
 def test_input_kinds_page_includes_the_table_conf_py_generates():
     conf = (ROOT / "doc" / "conf.py").read_text(encoding="utf-8")
     tree = ast.parse(conf)
-    target = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                  and any(getattr(t, "id", None) == "INPUT_KINDS_TABLE" for t in node.targets))
+    target = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(getattr(t, "id", None) == "INPUT_KINDS_TABLE" for t in node.targets)
+    )
     generated = ROOT / "doc" / pathlib.Path(*[ast.literal_eval(a) for a in target.args])
     assert "write_input_kinds_rst" in conf and "_write_input_kinds_table)" in conf
     page = ROOT / "doc" / "user_guide" / "input_kinds.rst"
@@ -250,7 +270,8 @@ def test_input_kinds_table_cells_match_what_the_estimators_do(input_kinds):
         fitted = fit(df)
         assert list(fitted.feature_names_in_) == ["a", "b", "c"], name
         pandas_out = hasattr(fitted, "transform") and isinstance(
-            fitted.set_output(transform="pandas").transform(df), pd.DataFrame)
+            fitted.set_output(transform="pandas").transform(df), pd.DataFrame
+        )
         assert row["pandas"] == ("set_output" if pandas_out else "yes"), (name, row["pandas"])
 
 
@@ -261,8 +282,7 @@ def _run_rst_doctests(path):
     text = path.read_text(encoding="utf-8")
     test = doctest.DocTestParser().get_doctest(text, {}, path.name, str(path), 0)
     out = io.StringIO()
-    runner = doctest.DocTestRunner(
-        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test, out=out.write)
     return runner.summarize(verbose=False), out.getvalue()
 
@@ -270,6 +290,5 @@ def _run_rst_doctests(path):
 def test_persistence_guide_code_runs(tmp_path, monkeypatch):
     pytest.importorskip("skops")
     monkeypatch.chdir(tmp_path)  # the guide writes model.joblib and model.skops
-    (failed, attempted), report = _run_rst_doctests(ROOT / "doc" / "user_guide" /
-                                                    "persistence.rst")
+    (failed, attempted), report = _run_rst_doctests(ROOT / "doc" / "user_guide" / "persistence.rst")
     assert attempted >= 10 and failed == 0, report

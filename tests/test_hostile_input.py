@@ -75,18 +75,27 @@ _EXAMPLES = 300
 _SLOW_EXAMPLES = 3000
 # a fit of these runs dozens of cross-validated fits (0.1-0.4 s on the data here): fewer
 # cases per property, so that the default run stays near a minute
-_COSTLY = {"RegularizedMetaLearner": 150, "RidgeStackingRegressor": 150,
-           "RidgeStackingClassifier": 150}
+_COSTLY = {
+    "RegularizedMetaLearner": 150,
+    "RidgeStackingRegressor": 150,
+    "RidgeStackingClassifier": 150,
+}
 _SLOW_COSTLY = 1000
 # one tiny case running this long is a hang (a cold kernel compile takes ~5-20 s): dump every
 # thread's stack and exit, rather than let CI wait forever
 _HANG_SECONDS = 180
 
 ESTIMATORS = all_estimators()
-_FAST = settings(max_examples=_EXAMPLES, deadline=None, derandomize=True, database=None,
-                 suppress_health_check=list(HealthCheck))
-_SLOW = settings(max_examples=_SLOW_EXAMPLES, deadline=None,
-                 suppress_health_check=list(HealthCheck))
+_FAST = settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+_SLOW = settings(
+    max_examples=_SLOW_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
+)
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -135,40 +144,67 @@ LIMITS = {
     # the games refuse C * sum(s) * max|X|^2 > 1e150 (skcgd.games._logistic._SCALE_RANGE):
     # with at most 24 rows of weight <= 20, |X| <= 1e70 is inside, 1e100 is not; float32 X
     # is read in float64, so all of float32's range is inside
-    "MinimaxLogisticRegression": Limits(max_abs=1e70, max_abs32=_F32_MAX, huge=1e100,
-                                        tiny_weight=1e-200),
+    "MinimaxLogisticRegression": Limits(
+        max_abs=1e70, max_abs32=_F32_MAX, huge=1e100, tiny_weight=1e-200
+    ),
     # the moments are float64 sums of squares: |X| <= 1e150 stays finite, spread values of
     # 1e200 overflow; float32 keeps the variances in float32: (2 * 1e18)^2 < 3.4e38 < 1e60.
     # The variances (at least var_smoothing = 1e-9 times the largest) must stay in the
     # normal range of the dtype: a spread of 1e-140 (float64) or 1e-12 (float32) somewhere
-    "GaussianNaiveBayes": Limits(max_abs=1e150, max_abs32=1e18, huge=1e200, huge32=1e30,
-                                 min_spread=(1e-140, 1e-12)),
+    "GaussianNaiveBayes": Limits(
+        max_abs=1e150, max_abs32=1e18, huge=1e200, huge32=1e30, min_spread=(1e-140, 1e-12)
+    ),
     # weighted sums of squares of X and y in float64 (_check_magnitudes refuses |.| above
     # ~1e148 for these sizes); cv=3 outer folds, and the "cg" variant's 5 inner folds need
     # 5 training rows: 9 rows
-    "RegularizedMetaLearner": Limits(max_abs=1e140, max_abs32=_F32_MAX, max_abs_y=1e140,
-                                     min_rows=9, huge=1e160, huge_y=1e160, too_few=2),
+    "RegularizedMetaLearner": Limits(
+        max_abs=1e140,
+        max_abs32=_F32_MAX,
+        max_abs_y=1e140,
+        min_rows=9,
+        huge=1e160,
+        huge_y=1e160,
+        too_few=2,
+    ),
     # squared errors of the predictions in float64, refused above ~1e148 as by the
     # RegularizedMetaLearner (absolute errors: no limit of its own)
-    "GreedyEnsembleSelection": Limits(max_abs=1e145, max_abs32=_F32_MAX, max_abs_y=1e145,
-                                      min_rows=1, huge=1e200, huge_y=1e200,
-                                      unbounded=lambda params: params.get("metric") == "mae"),
+    "GreedyEnsembleSelection": Limits(
+        max_abs=1e145,
+        max_abs32=_F32_MAX,
+        max_abs_y=1e145,
+        min_rows=1,
+        huge=1e200,
+        huge_y=1e200,
+        unbounded=lambda params: params.get("metric") == "mae",
+    ),
     # base models Ridge and Lasso (scikit-learn's) see X; their out-of-fold predictions go on
     # to the RegularizedMetaLearner (its limits, ~1e148), and exceed |y| by orders of
     # magnitude when Ridge extrapolates to a row of another scale: |y| <= 1e100. Ridge's Gram
     # matrices limit |X| to well below 1e150; it keeps float32 X's dtype, so X^T y must stay
     # in float32 (|X| 1e10, |y| 1e15); its sparse solver predicts NaN from |X| ~ 1e15
     # (float32) or 1e100, or |X| 1e10 with |y| 1e140 (the stack then names it): CSR X 1e50
-    "RidgeStackingRegressor": Limits(max_abs=1e100, max_abs32=1e10, max_abs_y=1e100,
-                                     max_abs_y32=1e15, min_rows=9, huge_y=1e160, too_few=2,
-                                     sparse_scale=(1e50, 1e50)),
+    "RidgeStackingRegressor": Limits(
+        max_abs=1e100,
+        max_abs32=1e10,
+        max_abs_y=1e100,
+        max_abs_y32=1e15,
+        min_rows=9,
+        huge_y=1e160,
+        too_few=2,
+        sparse_scale=(1e50, 1e50),
+    ),
     # base models MinimaxLogisticRegression and GaussianNaiveBayes (their limits, on 2/3 of
     # the rows); 3 stratified folds, then 2 meta folds and 2 inner folds on the out-of-fold
     # log-odds: 6 rows per class, 4 of them weighted, so that every training fold keeps
     # each class
-    "RidgeStackingClassifier": Limits(max_abs=1e70, max_abs32=1e18, min_per_class=6,
-                                      min_weighted_per_class=4, too_few=2,
-                                      min_spread=(1e-140, 1e-12)),
+    "RidgeStackingClassifier": Limits(
+        max_abs=1e70,
+        max_abs32=1e18,
+        min_per_class=6,
+        min_weighted_per_class=4,
+        too_few=2,
+        min_spread=(1e-140, 1e-12),
+    ),
 }
 _DEFAULT_LIMITS = Limits(min_rows=10, min_per_class=6, min_weighted_per_class=6)
 
@@ -256,8 +292,11 @@ def _columns(draw, rng, n, d, dtype, lim, signal):
         scales = (1.0, 1e-3, 1e3, 1e-150, 1e-300, 1e-310, 5e-324, top, top / 7)
     X = np.zeros((n, d))
     for j in range(d):
-        kind = draw(st.sampled_from(["random", "random", "random", "constant", "zero",
-                                     "duplicate", "binary"]))
+        kind = draw(
+            st.sampled_from(
+                ["random", "random", "random", "constant", "zero", "duplicate", "binary"]
+            )
+        )
         scale = draw(st.sampled_from(scales))
         if dtype == "int64":
             scale = 1000.0
@@ -285,8 +324,9 @@ def _has_spread(X, w, lim):
         return True
     low = lim.min_spread[X.dtype == np.float32]
     Xr = np.asarray(X, dtype=float)[w > 0] if w is not None else np.asarray(X, dtype=float)
-    return Xr.shape[0] < 2 or bool(Xr.std(axis=0).max(initial=0.0) >= low
-                                   and np.ptp(Xr, axis=0).max(initial=0.0) >= low)
+    return Xr.shape[0] < 2 or bool(
+        Xr.std(axis=0).max(initial=0.0) >= low and np.ptp(Xr, axis=0).max(initial=0.0) >= low
+    )
 
 
 def _ensure_spread(X, w, dtype, lim):
@@ -377,9 +417,12 @@ def valid_case(draw, cls, spec, index):
     event(f"X layout: {layout}")
     if layout == "csr" and lim.sparse_scale is not None:
         top, top_y = lim.sparse_scale
-        lim = lim._replace(max_abs=min(lim.max_abs, top), max_abs32=min(lim.max_abs32, top),
-                           max_abs_y=min(lim.max_abs_y, top_y),
-                           max_abs_y32=min(lim.max_abs_y32 or lim.max_abs_y, top_y))
+        lim = lim._replace(
+            max_abs=min(lim.max_abs, top),
+            max_abs32=min(lim.max_abs32, top),
+            max_abs_y=min(lim.max_abs_y, top_y),
+            max_abs_y32=min(lim.max_abs_y32 or lim.max_abs_y, top_y),
+        )
     if spec.task == "classifier":
         centres = rng.uniform(-1, 1, y_index.max() + 1)
         signal = centres[y_index]
@@ -412,8 +455,17 @@ def valid_case(draw, cls, spec, index):
 # -- one planted problem -----------------------------------------------------------------------
 def _problems(cls, spec, params, sparse_ok, method):
     lim = _limits(cls)
-    out = ["nan", "inf", "no_samples", "no_features", "X_1d", "X_3d", "X_str", "X_complex",
-           "y_length"]
+    out = [
+        "nan",
+        "inf",
+        "no_samples",
+        "no_features",
+        "X_1d",
+        "X_3d",
+        "X_str",
+        "X_complex",
+        "y_length",
+    ]
     if spec.task == "classifier":
         out += ["y_nan", "y_none", "y_mixed", "y_continuous"]
         # partial_fit takes batches of one class (all classes are declared up front)
@@ -479,14 +531,19 @@ def _plant(draw, case, problem, spec, lim):
         X = X[:, :0]
     elif problem == "too_few":
         if spec.task == "classifier":  # two rows per class, 3 folds
-            keep = np.concatenate([np.flatnonzero(_y_index(case) == c)[:lim.too_few]
-                                   for c in np.unique(_y_index(case))])
+            keep = np.concatenate(
+                [
+                    np.flatnonzero(_y_index(case) == c)[: lim.too_few]
+                    for c in np.unique(_y_index(case))
+                ]
+            )
         else:
             keep = np.arange(lim.too_few)
         keep = np.sort(keep)
         X, y = X[keep], y[keep]
-        kwargs = {k: (np.ones(keep.size) if k == "sample_weight" else v[keep])
-                  for k, v in kwargs.items()}
+        kwargs = {
+            k: (np.ones(keep.size) if k == "sample_weight" else v[keep]) for k, v in kwargs.items()
+        }
     if sparse and problem not in ("X_1d", "X_3d", "X_str", "X_complex"):
         X = sp.csr_matrix(X)
     if problem == "X_1d":
@@ -505,8 +562,11 @@ def _plant(draw, case, problem, spec, lim):
     elif problem == "one_class":
         y = np.full(n, y[0], dtype=np.asarray(y).dtype)
     elif problem == "y_nan":
-        y = np.asarray(y, dtype=float) if spec.task != "classifier" else (
-            np.asarray(_y_index(case), dtype=float))
+        y = (
+            np.asarray(y, dtype=float)
+            if spec.task != "classifier"
+            else (np.asarray(_y_index(case), dtype=float))
+        )
         y[i] = draw(st.sampled_from([np.nan, np.inf])) if spec.task != "classifier" else np.nan
     elif problem == "y_none":
         y = np.asarray(y).astype(object)
@@ -546,8 +606,11 @@ def _plant(draw, case, problem, spec, lim):
     elif problem == "groups_length":
         kwargs["groups"] = np.concatenate([kwargs["groups"], kwargs["groups"][:1]])
     elif problem == "groups_nan":
-        g = np.asarray(kwargs["groups"], dtype=float) if np.asarray(
-            kwargs["groups"]).dtype.kind in "iuf" else np.arange(n) % 2.0
+        g = (
+            np.asarray(kwargs["groups"], dtype=float)
+            if np.asarray(kwargs["groups"]).dtype.kind in "iuf"
+            else np.arange(n) % 2.0
+        )
         g[i] = np.nan
         kwargs["groups"] = g
     return case._replace(X=X, y=y, kwargs=kwargs, problem=problem)
@@ -602,7 +665,8 @@ def _check_message(exc, problem, estimator):
     allowed = _KEYWORDS[problem]
     assert any(word in message for word in allowed), (
         f"{estimator!r} raised {type(exc).__name__}: {exc!s}\nbut the planted problem is "
-        f"{problem!r}: the message must name it (one of {allowed}).")
+        f"{problem!r}: the message must name it (one of {allowed})."
+    )
 
 
 def _fit(estimator, case, method, spec):
@@ -619,9 +683,14 @@ def _fit(estimator, case, method, spec):
         if w is not None and not (w[:half].sum() > 0 and w[half:].sum() > 0):
             half = 0  # a batch of zero weight is refused, as a fit is: one batch then
         lim = _limits(type(estimator))
-        if case.problem is None and half and not all(
+        if (
+            case.problem is None
+            and half
+            and not all(
                 _has_spread(case.X[part], None if w is None else w[part], lim)
-                for part in (slice(None, half), slice(half, None))):
+                for part in (slice(None, half), slice(half, None))
+            )
+        ):
             half = 0  # nor can a batch be below min_spread
         if case.problem is None and half and n - half:
             # two batches; the first may lack classes (declared in classes=)
@@ -658,7 +727,8 @@ def _run_valid(cls, spec, case, method):
                 f"{estimator!r} failed on valid input ({type(exc).__name__}: {exc}); "
                 f"X {getattr(case.X, 'dtype', '?')} {getattr(case.X, 'shape', '?')} "
                 f"max|X| {_max_abs(case.X):.3g}, y {np.asarray(case.y)[:6]!r}..., "
-                f"fit kwargs {sorted(case.kwargs)}") from exc
+                f"fit kwargs {sorted(case.kwargs)}"
+            ) from exc
 
 
 def _run_invalid(cls, spec, case, method):
@@ -670,8 +740,10 @@ def _run_invalid(cls, spec, case, method):
         except (ValueError, TypeError) as exc:
             _check_message(exc, case.problem, estimator)
             return
-        raise AssertionError(f"{estimator!r}.{method} accepted the planted problem "
-                             f"{case.problem!r}; fitted {estimator!r}")
+        raise AssertionError(
+            f"{estimator!r}.{method} accepted the planted problem "
+            f"{case.problem!r}; fitted {estimator!r}"
+        )
 
 
 def _max_abs(X):
@@ -696,8 +768,7 @@ def _property(cls, method, valid, run_settings):
     per_variant = max(run_settings.max_examples // n_variants, 10)
     seen = Counter()
     for index in range(n_variants):
-        strategy = (valid_case(cls, spec, index) if valid
-                    else invalid_case(cls, spec, index, method))
+        strategy = valid_case(cls, spec, index) if valid else invalid_case(cls, spec, index, method)
 
         @settings(run_settings, max_examples=per_variant)
         @given(case=strategy)
@@ -706,8 +777,10 @@ def _property(cls, method, valid, run_settings):
             seen[case.variant] += 1
 
         run()
-    print(f"{cls.__name__}.{method} ({'valid' if valid else 'invalid'}): "
-          f"{sum(seen.values())} cases, per variant {dict(sorted(seen.items()))}")  # (-s)
+    print(
+        f"{cls.__name__}.{method} ({'valid' if valid else 'invalid'}): "
+        f"{sum(seen.values())} cases, per variant {dict(sorted(seen.items()))}"
+    )  # (-s)
     # every variant ran its cases to the end (for the valid ones: a fitted model with finite
     # outputs), not a strategy that stopped drawing distinct cases
     assert all(seen[i] >= 0.8 * per_variant for i in range(n_variants)), dict(seen)
@@ -778,8 +851,24 @@ def hostile_predict_case(draw, n_features):
         problems.add("n_features")
     if n == 0:
         problems.add("no_samples")
-    scale = draw(st.sampled_from((1.0, 1e-3, 1e3, 1e4, 1e-300, 5e-324, 1e-310, 1e38, 1e150,
-                                  1e300, _F32_MAX, np.finfo(np.float64).max / 2)))
+    scale = draw(
+        st.sampled_from(
+            (
+                1.0,
+                1e-3,
+                1e3,
+                1e4,
+                1e-300,
+                5e-324,
+                1e-310,
+                1e38,
+                1e150,
+                1e300,
+                _F32_MAX,
+                np.finfo(np.float64).max / 2,
+            )
+        )
+    )
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     base = draw(arrays(np.float64, (n, d), elements=st.floats(-1, 1, width=64)))
     with np.errstate(all="ignore"):
@@ -819,6 +908,7 @@ def test_hostile_predict(name, cls):
                 message = str(exc).lower()
                 allowed = [w for p in problems for w in _PREDICT_KEYWORDS[p]]
                 assert problems and any(w in message for w in allowed), (
-                    f"{estimator!r} raised {exc!r}; planted {sorted(problems)}")
+                    f"{estimator!r} raised {exc!r}; planted {sorted(problems)}"
+                )
 
     run()

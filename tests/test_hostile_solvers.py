@@ -50,10 +50,16 @@ from skcgd.solvers import (
 _EXAMPLES = 300
 _SLOW_EXAMPLES = 3000
 _HANG_SECONDS = 180
-_FAST = settings(max_examples=_EXAMPLES, deadline=None, derandomize=True, database=None,
-                 suppress_health_check=list(HealthCheck))
-_SLOW = settings(max_examples=_SLOW_EXAMPLES, deadline=None,
-                 suppress_health_check=list(HealthCheck))
+_FAST = settings(
+    max_examples=_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+_SLOW = settings(
+    max_examples=_SLOW_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 _KEYWORDS = {
     "nan": ("nan",),
@@ -85,7 +91,8 @@ def _check_message(exc, problems):
     allowed = [word for p in problems for word in _KEYWORDS[p]]
     assert problems and any(word in message for word in allowed), (
         f"{type(exc).__name__}: {exc}\nplanted problems: {sorted(problems)} (expected one of "
-        f"{allowed} in the message)")
+        f"{allowed} in the message)"
+    )
 
 
 # -- logistic losses and softmax at extreme margins ----------------------------------------------
@@ -113,9 +120,14 @@ def test_softmax_loss_finite_at_extreme_logits(scale):
 
 
 @_FAST
-@given(Z=arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 4)),
-                elements=st.floats(-1e300, 1e300)),
-       seed=st.integers(0, 2**16))
+@given(
+    Z=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 6), st.integers(1, 4)),
+        elements=st.floats(-1e300, 1e300),
+    ),
+    seed=st.integers(0, 2**16),
+)
 def test_logistic_kernel_finite_for_any_finite_margins(Z, seed):
     n, K = Z.shape
     rng = np.random.default_rng(seed)
@@ -222,17 +234,18 @@ def _cg_property(case):
             operator = _operator(kind, A, factor)
             x, n_iter, converged = conjugate_gradient(operator, b, x0=x0, tol=1e-8, max_iter=60)
         except (ValueError, TypeError) as exc:
-            _check_message(exc, problems | {"shape"} if kind in ("linop", "callable") else
-                           problems)
+            _check_message(exc, problems | {"shape"} if kind in ("linop", "callable") else problems)
             return
         assert not problems or kind in ("linop", "callable"), (
-            f"conjugate_gradient accepted {sorted(problems)}")
+            f"conjugate_gradient accepted {sorted(problems)}"
+        )
         assert np.isfinite(x).all(), f"CG returned non-finite x={x} (converged={converged})"
         if converged and np.isfinite(A).all():
             # (an operator given as a function cannot be checked for NaN/inf entries)
             r = np.linalg.norm(_apply(operator, kind, A, x) - b)
             assert r <= 1e-8 * np.linalg.norm(b) * (1 + 1e-6) + 1e-300, (
-                f"CG claims convergence with residual {r:.3g} (||b|| {np.linalg.norm(b):.3g})")
+                f"CG claims convergence with residual {r:.3g} (||b|| {np.linalg.norm(b):.3g})"
+            )
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -334,21 +347,26 @@ def game_case(draw, solver_cls):
     try:
         with np.errstate(all="ignore"):
             if kind.startswith("bilinear"):
-                game = BilinearGame(_matrix(draw, (m, n), problems, matrix_problem),
-                                    simplex=kind == "bilinear_simplex")
+                game = BilinearGame(
+                    _matrix(draw, (m, n), problems, matrix_problem),
+                    simplex=kind == "bilinear_simplex",
+                )
             elif kind == "quadratic":
                 if planted == "psd":
                     problems.add("psd")
                     P = -np.eye(m)
                 else:
                     P = _psd(draw, m, problems, matrix_problem)
-                game = QuadraticGame(P, _matrix(draw, (m, n), problems, None),
-                                     _psd(draw, n, problems, None))
+                game = QuadraticGame(
+                    P, _matrix(draw, (m, n), problems, None), _psd(draw, n, problems, None)
+                )
             elif kind == "general_sum":
-                game = GeneralSumQuadraticGame(_psd(draw, m, problems, matrix_problem),
-                                               _matrix(draw, (m, n), problems, None),
-                                               _psd(draw, n, problems, None),
-                                               _matrix(draw, (n, m), problems, None))
+                game = GeneralSumQuadraticGame(
+                    _psd(draw, m, problems, matrix_problem),
+                    _matrix(draw, (m, n), problems, None),
+                    _psd(draw, n, problems, None),
+                    _matrix(draw, (n, m), problems, None),
+                )
             else:
                 X = _matrix(draw, (n + 2, m), problems, matrix_problem)
                 if draw(st.booleans()):
@@ -358,10 +376,12 @@ def game_case(draw, solver_cls):
                 if planted == "labels":
                     y = y - 7 if multinomial else y + 5  # not encoded
                     problems.add("labels")
-                kwargs = dict(C=draw(st.sampled_from([1.0, 1e-8, 1e8])),
-                              rho=draw(st.sampled_from([1.0, 1e-6, 1e6])),
-                              fit_intercept=planted != "empty" and (m == 0 or draw(st.booleans())),
-                              multinomial=multinomial)
+                kwargs = dict(
+                    C=draw(st.sampled_from([1.0, 1e-8, 1e8])),
+                    rho=draw(st.sampled_from([1.0, 1e-6, 1e6])),
+                    fit_intercept=planted != "empty" and (m == 0 or draw(st.booleans())),
+                    multinomial=multinomial,
+                )
                 if planted == "weights":
                     kwargs["sample_weight"] = -np.ones(n + 2)
                     problems.add("weights")
@@ -399,8 +419,11 @@ def game_case(draw, solver_cls):
     def point(size, simplex):
         if simplex:
             v = draw(st.sampled_from(["uniform", "random"]))
-            v = (np.full(size, 1.0 / max(size, 1)) if v == "uniform" else
-                 np.random.default_rng(draw(st.integers(0, 2**16))).dirichlet(np.ones(size)))
+            v = (
+                np.full(size, 1.0 / max(size, 1))
+                if v == "uniform"
+                else np.random.default_rng(draw(st.integers(0, 2**16))).dirichlet(np.ones(size))
+            )
         else:
             v = draw(arrays(np.float64, size, elements=st.floats(-1, 1)))
         return v
@@ -456,7 +479,8 @@ def _game_property(case):
             return "diverged"
     assert not problems - {"empty"}, f"{solver!r} accepted {sorted(problems)}"
     assert np.isfinite(result.x).all() and np.isfinite(result.y).all(), (
-        f"{solver!r} returned non-finite iterates on {game!r}")
+        f"{solver!r} returned non-finite iterates on {game!r}"
+    )
     assert np.isfinite(game.value(result.x, result.y)).all()
     return "solved"
 

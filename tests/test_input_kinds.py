@@ -118,8 +118,9 @@ def _forbid_densify(monkeypatch, size):
 
             def guarded(self, *args, _original=original, **kwargs):
                 if self.shape[0] * self.shape[1] >= size:
-                    raise AssertionError(f"a sparse matrix of shape {self.shape} (the size of "
-                                         "X) was densified")
+                    raise AssertionError(
+                        f"a sparse matrix of shape {self.shape} (the size of X) was densified"
+                    )
                 return _original(self, *args, **kwargs)
 
             monkeypatch.setattr(klass, method, guarded)
@@ -145,9 +146,12 @@ def test_csr_is_never_densified(cls, params, monkeypatch):
     else:  # documented in the spec: what is densified, and why
         fitted = _fit(cls, params, Xs, y)
         sparse = prediction_outputs(fitted, Xs)
-    _assert_same_outputs({k: v for k, v in sparse.items() if k != "transform"},
-                         {k: v for k, v in dense.items() if k != "transform"},
-                         rtol=1e-5, atol=1e-6)  # two solver paths, tol=1e-6
+    _assert_same_outputs(
+        {k: v for k, v in sparse.items() if k != "transform"},
+        {k: v for k, v in dense.items() if k != "transform"},
+        rtol=1e-5,
+        atol=1e-6,
+    )  # two solver paths, tol=1e-6
 
 
 # The float32 contract: which estimators keep float32 X's dtype in every float output (and
@@ -156,11 +160,11 @@ def test_csr_is_never_densified(cls, params, monkeypatch):
 # same fits): a change either way must be made here, deliberately. A new estimator fails
 # test_float32 until it is listed.
 FLOAT32_KEPT = {
-    "GaussianNaiveBayes": True,          # moments in float64, attributes and outputs float32
-    "MinimaxLogisticRegression": True,   # solved in float64, coef_/intercept_ stored float32
-    "GreedyEnsembleSelection": False,    # float32 X is read as is, predictions are float64
+    "GaussianNaiveBayes": True,  # moments in float64, attributes and outputs float32
+    "MinimaxLogisticRegression": True,  # solved in float64, coef_/intercept_ stored float32
+    "GreedyEnsembleSelection": False,  # float32 X is read as is, predictions are float64
     "RegularizedMetaLearner": False,
-    "RidgeStackingClassifier": False,    # out-of-fold columns are float64
+    "RidgeStackingClassifier": False,  # out-of-fold columns are float64
     "RidgeStackingRegressor": False,
 }
 
@@ -168,7 +172,8 @@ FLOAT32_KEPT = {
 @pytest.mark.parametrize("cls, params", CASES)
 def test_float32(cls, params, table):
     assert cls.__name__ in FLOAT32_KEPT, (
-        f"{cls.__name__} is not in FLOAT32_KEPT: say whether it keeps float32")
+        f"{cls.__name__} is not in FLOAT32_KEPT: say whether it keeps float32"
+    )
     kept = FLOAT32_KEPT[cls.__name__]
     spec = estimator_spec(cls)
     X, y = make_data(spec.task, n_samples=48, n_features=4, n_classes=3)
@@ -182,7 +187,8 @@ def test_float32(cls, params, table):
         if value.dtype.kind == "f":
             assert value.dtype == (np.float32 if kept else np.float64), (
                 f"{cls.__name__}.{name} gave {value.dtype} for float32 X; the contract "
-                f"(FLOAT32_KEPT) says {'float32' if kept else 'float64'}")
+                f"(FLOAT32_KEPT) says {'float32' if kept else 'float64'}"
+            )
     if kept:
         for attr in ("coef_", "intercept_", "theta_", "var_"):
             if hasattr(fitted, attr):
@@ -191,8 +197,7 @@ def test_float32(cls, params, table):
     # (kept in float32 or read in float64), so the model matches that of the rounded data
     for name in out:
         if out[name].dtype.kind == "f" and name != "transform":
-            np.testing.assert_allclose(out[name], ref[name], rtol=2e-4, atol=2e-4,
-                                       err_msg=name)
+            np.testing.assert_allclose(out[name], ref[name], rtol=2e-4, atol=2e-4, err_msg=name)
     # and the documentation's table says the same
     kinds = {r["estimator"].rsplit(".", 1)[1]: r for r in table}
     assert kinds[cls.__name__]["float32"] == ("kept" if kept else "float64")
@@ -210,8 +215,9 @@ def test_pandas_feature_names_and_set_output(cls, params):
     np.testing.assert_array_equal(fitted.feature_names_in_, columns)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # "X does not have valid feature names"
-        _assert_same_outputs(prediction_outputs(fitted, df),
-                             prediction_outputs(_fit(cls, params, X, y), X))
+        _assert_same_outputs(
+            prediction_outputs(fitted, df), prediction_outputs(_fit(cls, params, X, y), X)
+        )
     with pytest.raises(ValueError, match="(?i)feature names"):
         prediction_outputs(fitted, df[columns[::-1]])
     if hasattr(fitted, "transform") and hasattr(fitted, "set_output"):
@@ -221,8 +227,10 @@ def test_pandas_feature_names_and_set_output(cls, params):
         np.testing.assert_array_equal(out.index, df.index)
 
 
-@pytest.mark.parametrize("cls, params", [c for c in CASES if is_classifier(
-    estimator_spec(c.values[0]).build(c.values[0]))])
+@pytest.mark.parametrize(
+    "cls, params",
+    [c for c in CASES if is_classifier(estimator_spec(c.values[0]).build(c.values[0]))],
+)
 def test_string_and_categorical_class_labels(cls, params):
     pd = pytest.importorskip("pandas")
     spec = estimator_spec(cls)
@@ -234,8 +242,9 @@ def test_string_and_categorical_class_labels(cls, params):
         assert list(fitted.classes_) == list(names)
         np.testing.assert_array_equal(fitted.predict(X), names[ref.predict(X)])
         if hasattr(fitted, "predict_proba"):
-            np.testing.assert_allclose(fitted.predict_proba(X), ref.predict_proba(X),
-                                       rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                fitted.predict_proba(X), ref.predict_proba(X), rtol=1e-10, atol=1e-12
+            )
 
 
 # Zero sample weights against dropping those rows. Exact (to rounding, or to a solver's
@@ -273,9 +282,11 @@ def _zero_weight_tolerance(name, params):
         meta = params.get("meta_learner", params)
         get = meta.get_params() if hasattr(meta, "get_params") else meta
         if get.get("solver") == "cg":
-            return ("LeaveOneOut on the 'cg' path costs a coordinate-descent path per row "
-                    "(seconds here); its default inner 5-fold CV cuts each training set by "
-                    "row position, so it picks other penalties when rows are dropped")
+            return (
+                "LeaveOneOut on the 'cg' path costs a coordinate-descent path per row "
+                "(seconds here); its default inner 5-fold CV cuts each training set by "
+                "row position, so it picks other penalties when rows are dropped"
+            )
         return 1e-9, 1e-12
     if name == "RidgeStackingClassifier":
         # the meta model (scikit-learn's lbfgs LogisticRegression, tol=1e-4) stops where its
@@ -300,14 +311,26 @@ def test_sample_weights_with_zeros(cls, params):
     name = cls.__name__
     tolerance = _zero_weight_tolerance(name, params)
     exact = isinstance(tolerance, tuple)  # (if not, the reason why not)
-    fitted = _fit(cls, _with_fold_labels(name, params, fold) if exact else params, X, y,
-                  sample_weight=w, **kwargs)
+    fitted = _fit(
+        cls,
+        _with_fold_labels(name, params, fold) if exact else params,
+        X,
+        y,
+        sample_weight=w,
+        **kwargs,
+    )
     zero = prediction_outputs(fitted, X)
     for key, out in zero.items():
         assert out.dtype.kind not in "f" or np.isfinite(out).all(), key
     if not exact:
         return
-    dropped = _fit(cls, _with_fold_labels(name, params, fold[keep]), X[keep], y[keep],
-                   sample_weight=w[keep], **{k: v[keep] for k, v in kwargs.items()})
+    dropped = _fit(
+        cls,
+        _with_fold_labels(name, params, fold[keep]),
+        X[keep],
+        y[keep],
+        sample_weight=w[keep],
+        **{k: v[keep] for k, v in kwargs.items()},
+    )
     rtol, atol = tolerance
     _assert_same_outputs(zero, prediction_outputs(dropped, X), rtol=rtol, atol=atol)

@@ -29,8 +29,13 @@ def test_default_demo_prints_the_estimator_table(capsys):
     assert "breast_cancer" in out and "compilation" in out
     rows = _table(out)
     names = " ".join(rows)
-    for model in ("LogisticRegression", 'MinimaxLogisticRegression "chi2"',
-                  'MinimaxLogisticRegression "group"', 'var_mode="class"', 'var_mode="shared"'):
+    for model in (
+        "LogisticRegression",
+        'MinimaxLogisticRegression "chi2"',
+        'MinimaxLogisticRegression "group"',
+        'var_mode="class"',
+        'var_mode="shared"',
+    ):
         assert model in names
     for accuracy, worst, loss, seconds in rows.values():
         assert 0.8 <= worst <= accuracy <= 1.0
@@ -68,9 +73,19 @@ def test_bad_options_are_refused(capsys):
 
 def test_module_runs_from_the_command_line():
     env = dict(os.environ)
-    help_text = subprocess.run([sys.executable, "-m", "skcgd", "--help"], capture_output=True,
-                               text=True, check=True, env=env).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "skcgd", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
     assert "--dataset" in help_text and "games" in help_text
-    out = subprocess.run([sys.executable, "-m", "skcgd", "--dataset", "wine", "--seed", "1"],
-                         capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "skcgd", "--dataset", "wine", "--seed", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
     assert "wine" in out and len(_table(out)) >= 5

@@ -26,8 +26,13 @@ def test_environment_switch_turns_the_cache_off():
         import skcgd._kernels.cg as cg
         print(type(cg._cg_solve._cache).__name__)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**__import__("os").environ, "SKCGD_NUMBA_CACHE": "0"}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "SKCGD_NUMBA_CACHE": "0"},
+        check=True,
+    )
     assert out.stdout.strip() == "NullCache"
 
 
@@ -36,9 +41,13 @@ def test_fallback_when_no_cache_location(monkeypatch):
 
     def njit_without_locator(*args, **options):
         if options.get("cache"):
+
             def fail(func):
-                raise RuntimeError(f"cannot cache function {func.__name__!r}: no locator "
-                                   "available for file '/read-only/module.py'")
+                raise RuntimeError(
+                    f"cannot cache function {func.__name__!r}: no locator "
+                    "available for file '/read-only/module.py'"
+                )
+
             return fail
         return real_njit(**options)
 
@@ -54,7 +63,8 @@ def test_fallback_when_no_cache_location(monkeypatch):
         kernel = wrapper.njit_kernel(twice)
     assert kernel(21) == 42
     # other errors are not swallowed
-    monkeypatch.setattr(wrapper.numba, "njit",
-                        lambda *a, **o: (_ for _ in ()).throw(RuntimeError("unrelated")))
+    monkeypatch.setattr(
+        wrapper.numba, "njit", lambda *a, **o: (_ for _ in ()).throw(RuntimeError("unrelated"))
+    )
     with pytest.raises(RuntimeError, match="unrelated"):
         wrapper.njit_kernel(twice)

@@ -75,8 +75,7 @@ def test_float32_models_round_trip(cls, params):
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer)
     buffer.seek(0)
-    _assert_identical(prediction_outputs(joblib.load(buffer), X),
-                      prediction_outputs(estimator, X))
+    _assert_identical(prediction_outputs(joblib.load(buffer), X), prediction_outputs(estimator, X))
 
 
 @pytest.mark.parametrize("cls, params", CASES)
@@ -90,7 +89,8 @@ def test_skops_round_trip_trusts_only_skcgd_types(cls, params, tmp_path):
     assert not foreign, (
         f"{cls.__name__} needs non-skcgd types trusted to load with skops: {foreign}. Store "
         "fitted state as arrays, numbers, strings, lists, tuples or dicts of them (or "
-        "estimators skops trusts).")
+        "estimators skops trusts)."
+    )
     assert f"{cls.__module__}.{cls.__name__}" in untrusted
     loaded = sio.load(path, trusted=untrusted)
     _assert_identical(prediction_outputs(loaded, X), prediction_outputs(estimator, X))

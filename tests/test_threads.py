@@ -81,20 +81,30 @@ def test_same_random_state_same_model(cls, params):
 
 def test_same_model_in_a_fresh_process():
     # another process, another hash seed (set and dict orders), the same bits
-    code = ("import json, sys; sys.path.insert(0, {root!r}); "
-            "from tests.test_threads import _all_fingerprints; "
-            "print(json.dumps(_all_fingerprints()))")
+    code = (
+        "import json, sys; sys.path.insert(0, {root!r}); "
+        "from tests.test_threads import _all_fingerprints; "
+        "print(json.dumps(_all_fingerprints()))"
+    )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    result = subprocess.run([sys.executable, "-c", code.format(root=root)], env=env,
-                            capture_output=True, text=True, timeout=600, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code.format(root=root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     theirs = json.loads(result.stdout.strip().splitlines()[-1])
     assert theirs == _all_fingerprints()
 
 
 @pytest.mark.parametrize(
-    "cls", [c for _, c in ESTIMATORS if "n_jobs" in inspect.signature(c).parameters],
-    ids=[n for n, c in ESTIMATORS if "n_jobs" in inspect.signature(c).parameters])
+    "cls",
+    [c for _, c in ESTIMATORS if "n_jobs" in inspect.signature(c).parameters],
+    ids=[n for n, c in ESTIMATORS if "n_jobs" in inspect.signature(c).parameters],
+)
 def test_same_model_for_every_n_jobs(cls):
     import joblib
     from threadpoolctl import threadpool_limits
@@ -120,10 +130,14 @@ def test_grid_search_n_jobs_gives_the_same_results():
     results = []
     for n_jobs in (1, 2):
         with threadpool_limits(limits=1):  # (see test_same_model_for_every_n_jobs)
-            search = GridSearchCV(MinimaxLogisticRegression(), grid, cv=3,
-                                  n_jobs=n_jobs).fit(X, y)
-        results.append((search.cv_results_["mean_test_score"], search.best_params_,
-                        search.best_estimator_.coef_))
+            search = GridSearchCV(MinimaxLogisticRegression(), grid, cv=3, n_jobs=n_jobs).fit(X, y)
+        results.append(
+            (
+                search.cv_results_["mean_test_score"],
+                search.best_params_,
+                search.best_estimator_.coef_,
+            )
+        )
     np.testing.assert_array_equal(results[0][0], results[1][0])
     assert results[0][1] == results[1][1]
     np.testing.assert_array_equal(results[0][2], results[1][2])

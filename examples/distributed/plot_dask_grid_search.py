@@ -48,16 +48,23 @@ from skcgd.utils import warm_up, warm_up_workers
 
 HAVE_DASK = all(importlib.util.find_spec(name) is not None for name in ("dask", "distributed"))
 
-X, y = make_classification(n_samples=6000, n_features=30, n_informative=10, flip_y=0.1,
-                           random_state=0)
-param_grid = {"minimaxlogisticregression__rho": [0.0, 0.25, 0.5, 1.0, 2.0],
-              "minimaxlogisticregression__C": [0.01, 1.0]}
+X, y = make_classification(
+    n_samples=6000, n_features=30, n_informative=10, flip_y=0.1, random_state=0
+)
+param_grid = {
+    "minimaxlogisticregression__rho": [0.0, 0.25, 0.5, 1.0, 2.0],
+    "minimaxlogisticregression__C": [0.01, 1.0],
+}
 
 
 def timed_search(n_jobs):
     """Fit the grid search (5 folds x 10 candidates) and return it with its wall time."""
-    search = GridSearchCV(make_pipeline(StandardScaler(), MinimaxLogisticRegression("chi2")),
-                          param_grid, cv=5, n_jobs=n_jobs)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), MinimaxLogisticRegression("chi2")),
+        param_grid,
+        cv=5,
+        n_jobs=n_jobs,
+    )
     t0 = time.perf_counter()
     search.fit(X, y)
     return search, time.perf_counter() - t0
@@ -84,19 +91,31 @@ if __name__ == "__main__":
 # set of Dask tasks.
 
 if __name__ == "__main__" and not HAVE_DASK:
-    print("dask and distributed are not installed: skipping the Dask part of this example.\n"
-          'Install them with  pip install "skcgd[dist]"  to run it.')
+    print(
+        "dask and distributed are not installed: skipping the Dask part of this example.\n"
+        'Install them with  pip install "skcgd[dist]"  to run it.'
+    )
 
 if __name__ == "__main__" and HAVE_DASK:
     from distributed import Client, LocalCluster
 
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            env={"NUMBA_NUM_THREADS": "1"},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         seconds["dask cluster start"] = time.perf_counter() - t0
-        print("workers' NUMBA_NUM_THREADS:",
-              sorted(client.run(lambda: __import__("os").environ["NUMBA_NUM_THREADS"]).values()))
+        print(
+            "workers' NUMBA_NUM_THREADS:",
+            sorted(client.run(lambda: __import__("os").environ["NUMBA_NUM_THREADS"]).values()),
+        )
         # load the compiled kernels in every worker now (SkcgdWorkerPlugin does it for workers
         # that join later), so that the tasks below do not pay for it
         t0 = time.perf_counter()
@@ -105,10 +124,13 @@ if __name__ == "__main__" and HAVE_DASK:
         with joblib.parallel_backend("dask"):
             _, seconds["dask, first call"] = timed_search(n_jobs=-1)
             on_dask, seconds["dask"] = timed_search(n_jobs=-1)
-    print("same best parameters as the sequential search:",
-          on_dask.best_params_ == reference.best_params_)
-    np.testing.assert_allclose(on_dask.cv_results_["mean_test_score"],
-                               reference.cv_results_["mean_test_score"], rtol=1e-10)
+    print(
+        "same best parameters as the sequential search:",
+        on_dask.best_params_ == reference.best_params_,
+    )
+    np.testing.assert_allclose(
+        on_dask.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"], rtol=1e-10
+    )
 
 # %%
 # Wall times
@@ -119,16 +141,19 @@ if __name__ == "__main__" and HAVE_DASK:
 # :class:`~skcgd.utils.SkcgdWorkerPlugin` on the cluster.
 
 if __name__ == "__main__":
-    np.testing.assert_allclose(loky.cv_results_["mean_test_score"],
-                               reference.cv_results_["mean_test_score"], rtol=1e-10)
+    np.testing.assert_allclose(
+        loky.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"], rtol=1e-10
+    )
     for name, value in seconds.items():
         print(f"{name:20s} {value:6.2f} s")
     names = [name for name in seconds if name != "warm_up"]
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1))
     colors = ["C7" if "first" in n or "start" in n or "warm" in n else "C0" for n in names]
     ax.barh(names[::-1], [seconds[n] for n in names][::-1], color=colors[::-1])
-    ax.set(xlabel="wall time (s)",
-           title="GridSearchCV, 50 fits of MinimaxLogisticRegression (grey: one-off costs)")
+    ax.set(
+        xlabel="wall time (s)",
+        title="GridSearchCV, 50 fits of MinimaxLogisticRegression (grey: one-off costs)",
+    )
     fig.tight_layout()
 
 # %%

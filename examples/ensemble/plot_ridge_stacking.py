@@ -75,9 +75,11 @@ def rmse(pred, target):
 # same on every scale of the target).
 
 for record in meta.dropped_columns_:
-    print(f"dropped {record['name']:12s} ({record['reason']}): twin of "
-          f"{names[record['kept_instead']]}, correlation {record['correlation']:.5f}, "
-          f"mean squared difference {record['relative_msd']:.1e} Var(y)")
+    print(
+        f"dropped {record['name']:12s} ({record['reason']}): twin of "
+        f"{names[record['kept_instead']]}, correlation {record['correlation']:.5f}, "
+        f"mean squared difference {record['relative_msd']:.1e} Var(y)"
+    )
 
 corr = np.corrcoef(P.T)
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1.2, 1]})
@@ -85,8 +87,11 @@ im = ax0.imshow(corr, vmin=0.5, vmax=1.0, cmap="viridis")
 ax0.set_xticks(range(len(names)), names, rotation=90)
 ax0.set_yticks(range(len(names)), names)
 for record in meta.dropped_columns_:
-    ax0.add_patch(plt.Rectangle((record["column"] - 0.5, -0.5), 1, len(names), fill=False,
-                                edgecolor="red", linewidth=2))
+    ax0.add_patch(
+        plt.Rectangle(
+            (record["column"] - 0.5, -0.5), 1, len(names), fill=False, edgecolor="red", linewidth=2
+        )
+    )
 ax0.set_title("correlation of out-of-fold predictions\n(red: dropped as duplicates)")
 fig.colorbar(im, ax=ax0, fraction=0.046)
 colors = ["tab:red" if j not in meta.kept_columns_ else "tab:blue" for j in range(len(names))]
@@ -107,8 +112,11 @@ fig.tight_layout()
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 labels = ["all predictions", "kept predictions", "kept + meta-features"]
-values = [meta.condition_number_before_, meta.condition_number_after_,
-          meta.condition_number_design_]
+values = [
+    meta.condition_number_before_,
+    meta.condition_number_after_,
+    meta.condition_number_design_,
+]
 ax.bar(labels, values, color=["tab:gray", "tab:blue", "tab:orange"])
 ax.set_yscale("log")
 ax.set_ylabel("condition number")
@@ -128,8 +136,9 @@ fig.tight_layout()
 
 Z_test = meta.transform(T)
 per_model = Z_test @ meta.meta_coef_.T + meta.meta_intercept_
-print("alphas chosen:", {k: round(v, 4) for k, v in meta.alpha_.items()},
-      "l1_ratio:", meta.l1_ratio_)
+print(
+    "alphas chosen:", {k: round(v, 4) for k, v in meta.alpha_.items()}, "l1_ratio:", meta.l1_ratio_
+)
 weights = {m: round(float(w), 3) for m, w in zip(meta.meta_models_, meta.blend_weights_)}
 print("blend weights:", weights)
 
@@ -179,9 +188,11 @@ settings = {
 }
 for name, params in settings.items():
     variant = RegularizedMetaLearner(**params).fit(P, y_train)
-    print(f"{name:22s} {len(variant.kept_columns_):2d} columns kept, out-of-fold RMSE "
-          f"{variant.meta_oof_rmse_.min():.4f} (best meta-model), test RMSE "
-          f"{rmse(variant.predict(T), y_test):.4f}")
+    print(
+        f"{name:22s} {len(variant.kept_columns_):2d} columns kept, out-of-fold RMSE "
+        f"{variant.meta_oof_rmse_.min():.4f} (best meta-model), test RMSE "
+        f"{rmse(variant.predict(T), y_test):.4f}"
+    )
 
 # %%
 # The settings differ in the third decimal. With 2000 rows the penalised meta-models cope

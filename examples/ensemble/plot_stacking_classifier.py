@@ -28,8 +28,7 @@ from skcgd.ensemble import RidgeStackingClassifier
 from skcgd.naive_bayes import GaussianNaiveBayes
 
 X, y = load_breast_cancer(return_X_y=True)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0,
-                                                    stratify=y)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
 base = [
     ("logistic", make_pipeline(StandardScaler(), LogisticRegression(C=0.1))),
     ("nb_class", GaussianNaiveBayes("class")),

@@ -40,8 +40,7 @@ from skcgd.solvers import (
     conjugate_gradient,
 )
 
-SOLVERS = {"CGD": CGD, "GDA": GDA, "extragradient": ExtraGradient,
-           "optimistic GDA": OptimisticGDA}
+SOLVERS = {"CGD": CGD, "GDA": GDA, "extragradient": ExtraGradient, "optimistic GDA": OptimisticGDA}
 COLORS = {"CGD": "C0", "GDA": "C3", "extragradient": "C2", "optimistic GDA": "C1"}
 
 
@@ -61,9 +60,10 @@ def trajectory(solver, game, x0, y0):
 
 alphas = [1.0, 3.0, 6.0]
 paths = {
-    alpha: {name: trajectory(cls(eta=0.2, max_iter=50, tol=0), BilinearGame([[alpha]]),
-                             [0.5], [0.5])
-            for name, cls in SOLVERS.items()}
+    alpha: {
+        name: trajectory(cls(eta=0.2, max_iter=50, tol=0), BilinearGame([[alpha]]), [0.5], [0.5])
+        for name, cls in SOLVERS.items()
+    }
     for alpha in alphas
 }
 
@@ -79,8 +79,14 @@ ax = axes[0]
 for name, path in paths[3.0].items():
     ax.plot(path[:, 0], path[:, 1], ".-", color=COLORS[name], label=name, lw=1, ms=3)
 ax.plot(0, 0, "k*", ms=12)
-ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="x", ylabel="y", aspect="equal",
-       title=r"trajectories, $f = 3xy$, $\eta = 0.2$")
+ax.set(
+    xlim=(-1, 1),
+    ylim=(-1, 1),
+    xlabel="x",
+    ylabel="y",
+    aspect="equal",
+    title=r"trajectories, $f = 3xy$, $\eta = 0.2$",
+)
 ax.legend(loc="lower left", fontsize=8)
 for ax, alpha in zip(axes[1:], alphas):
     for name, path in paths[alpha].items():
@@ -134,8 +140,10 @@ for name, solver in runs.items():
     if caught:
         status += " (ConvergenceWarning)"
     grad_norms[name] = np.array(norms)
-    print(f"{name:15s} eta={solver.eta:<7.3g} steps={len(norms) - 1:5d}  "
-          f"final |grad|={norms[-1]:.2e}  {status}")
+    print(
+        f"{name:15s} eta={solver.eta:<7.3g} steps={len(norms) - 1:5d}  "
+        f"final |grad|={norms[-1]:.2e}  {status}"
+    )
 
 # %%
 # Extragradient and optimistic GDA ran out of steps (a
@@ -163,13 +171,14 @@ for name, norms in grad_norms.items():
     ax2.semilogy(products[name], norms, color=COLORS[name], label=name)
 for ax in (ax1, ax2):
     ax.axhline(1e-6, color="k", lw=0.5, ls="--")
-ax1.set(xlabel="step", ylabel=r"$\|\nabla f\|$", title="gradient norm per step",
-        ylim=(1e-7, 1e6))
+ax1.set(xlabel="step", ylabel=r"$\|\nabla f\|$", title="gradient norm per step", ylim=(1e-7, 1e6))
 ax2.set(xlabel="products with A or A^T", title="... per matrix-vector product")
 ax1.legend()
 fig.tight_layout()
-print(f"CGD: {cg_iters.sum()} CG iterations in {len(cg_iters)} steps "
-      f"({cg_iters.mean():.0f} per step), {products['CGD'][-1]} products with A")
+print(
+    f"CGD: {cg_iters.sum()} CG iterations in {len(cg_iters)} steps "
+    f"({cg_iters.mean():.0f} per step), {products['CGD'][-1]} products with A"
+)
 
 # %%
 # The inner solve on its own
@@ -183,8 +192,7 @@ print(f"CGD: {cg_iters.sum()} CG iterations in {len(cg_iters)} steps "
 rhs = rng.standard_normal(100)
 print(f"{'eta':>6s} {'condition number':>17s} {'sqrt':>7s} {'CG iterations':>14s}")
 for eta in [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]:
-    _, n_iter, converged = conjugate_gradient(CGDOperator(A, eta_x=eta, eta_y=eta), rhs,
-                                              tol=1e-6)
+    _, n_iter, converged = conjugate_gradient(CGDOperator(A, eta_x=eta, eta_y=eta), rhs, tol=1e-6)
     kappa = 1 + eta**2 * sigma[0] ** 2
     print(f"{eta:6g} {kappa:17.3g} {np.sqrt(kappa):7.1f} {n_iter:14d}")
 
@@ -200,12 +208,17 @@ for eta in [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]:
 
 rps = BilinearGame([[0, -1, 1], [1, 0, -1], [-1, 1, 0]], simplex=True)
 gaps = {}
-for name, solver in (("CompetitiveMirrorDescent", CompetitiveMirrorDescent(eta=1.0, tol=0,
-                                                                            max_iter=300)),
-                     ("GDA (multiplicative weights)", GDA(eta=1.0, tol=0, max_iter=300))):
+for name, solver in (
+    ("CompetitiveMirrorDescent", CompetitiveMirrorDescent(eta=1.0, tol=0, max_iter=300)),
+    ("GDA (multiplicative weights)", GDA(eta=1.0, tol=0, max_iter=300)),
+):
     gap = [rps.duality_gap([0.5, 0.3, 0.2], [0.2, 0.5, 0.3])]
-    solver.run(rps, [0.5, 0.3, 0.2], [0.2, 0.5, 0.3],
-               callback=lambda state: gap.append(rps.duality_gap(state.x, state.y)) and False)
+    solver.run(
+        rps,
+        [0.5, 0.3, 0.2],
+        [0.2, 0.5, 0.3],
+        callback=lambda state: gap.append(rps.duality_gap(state.x, state.y)) and False,
+    )
     gaps[name] = gap
 
 fig, ax = plt.subplots(figsize=(6, 3.5))

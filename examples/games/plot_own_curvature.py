@@ -31,8 +31,7 @@ from skcgd.exceptions import ConvergenceWarning, DivergenceError
 from skcgd.games import BilinearGame, QuadraticGame
 from skcgd.solvers import CGD, GDA, ExtraGradient, OptimisticGDA
 
-SOLVERS = {"CGD": CGD, "GDA": GDA, "extragradient": ExtraGradient,
-           "optimistic GDA": OptimisticGDA}
+SOLVERS = {"CGD": CGD, "GDA": GDA, "extragradient": ExtraGradient, "optimistic GDA": OptimisticGDA}
 COLORS = {"CGD": "C0", "GDA": "C3", "extragradient": "C2", "optimistic GDA": "C1"}
 
 
@@ -40,8 +39,12 @@ def distances(solver, game, x0=0.5, y0=0.5):
     """Distance to the saddle point (the origin) after every step, until a divergence."""
     out = [np.hypot(x0, y0)]
     try:
-        solver.run(game, [x0], [y0],
-                   callback=lambda state: out.append(np.hypot(state.x[0], state.y[0])) and False)
+        solver.run(
+            game,
+            [x0],
+            [y0],
+            callback=lambda state: out.append(np.hypot(state.x[0], state.y[0])) and False,
+        )
     except DivergenceError:
         out.append(np.inf)
     return np.array(out)
@@ -56,8 +59,13 @@ for row, (title, make) in zip(axes, games.items()):
     for ax, a in zip(row, [1.0, 3.0, 6.0]):
         for name, cls in SOLVERS.items():
             d = distances(cls(eta=0.2, max_iter=100, tol=0), make(a))
-            ax.semilogy(d, color=COLORS[name], label=name, lw=2 if name == "CGD" else 1.2,
-                        ls="--" if name == "GDA" else "-")
+            ax.semilogy(
+                d,
+                color=COLORS[name],
+                label=name,
+                lw=2 if name == "CGD" else 1.2,
+                ls="--" if name == "GDA" else "-",
+            )
         ax.set_title(f"{title}, a = {a:g}", fontsize=10)
         ax.set_ylim(1e-25, 1e15)
 for ax in axes[1]:
@@ -106,8 +114,11 @@ for name, cls in SOLVERS.items():
     for i, c in enumerate(c_grid):
         for j, b in enumerate(b_grid):
             try:
-                outcome[name][i, j] = 2 if solver.run(QuadraticGame([[c]], [[b]], [[c]]),
-                                                      [0.5], [0.5]).converged else 1
+                outcome[name][i, j] = (
+                    2
+                    if solver.run(QuadraticGame([[c]], [[b]], [[c]]), [0.5], [0.5]).converged
+                    else 1
+                )
             except DivergenceError:
                 outcome[name][i, j] = 0
 
@@ -120,8 +131,9 @@ for ax, (name, grid) in zip(axes, outcome.items()):
     ax.set(title=name, xlabel=r"interaction $\eta\,b$")
 axes[0].set_ylabel(r"own curvature $\eta\,c$")
 handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(k)) for k in range(3)]
-fig.legend(handles, ["diverged", "not converged in 300 steps", "converged"],
-           loc="lower center", ncol=3)
+fig.legend(
+    handles, ["diverged", "not converged in 300 steps", "converged"], loc="lower center", ncol=3
+)
 fig.tight_layout(rect=(0, 0.1, 1, 1))
 
 for name, grid in outcome.items():

@@ -175,23 +175,30 @@ etas = [0.025, 0.1, 0.4]
 acgd_etas = [0.05, 0.2, 0.5]
 runs = {}
 for eta, acgd_eta in zip(etas, acgd_etas):
-    runs["CGD", eta] = play(CGD(eta=eta, tol=1e-8, max_iter=BUDGET, linear_solver="cg",
-                                cg_tol=1e-8), BUDGET)
-    runs["ACGD", acgd_eta] = play(ACGD(eta=acgd_eta, tol=1e-8, max_iter=BUDGET,
-                                       linear_solver="cg", cg_tol=1e-8), BUDGET)
-    runs["optimistic GDA", eta] = play(OptimisticGDA(eta=eta, tol=1e-8, max_iter=BUDGET),
-                                       BUDGET)
+    runs["CGD", eta] = play(
+        CGD(eta=eta, tol=1e-8, max_iter=BUDGET, linear_solver="cg", cg_tol=1e-8), BUDGET
+    )
+    runs["ACGD", acgd_eta] = play(
+        ACGD(eta=acgd_eta, tol=1e-8, max_iter=BUDGET, linear_solver="cg", cg_tol=1e-8), BUDGET
+    )
+    runs["optimistic GDA", eta] = play(OptimisticGDA(eta=eta, tol=1e-8, max_iter=BUDGET), BUDGET)
 for (name, eta), (work, residual, seconds) in runs.items():
-    print(f"{name:15s} eta={eta:<6g} final residual {residual[-1]:9.3g} after {work[-1]:6d} "
-          f"units of work ({seconds:.1f} s)")
+    print(
+        f"{name:15s} eta={eta:<6g} final residual {residual[-1]:9.3g} after {work[-1]:6d} "
+        f"units of work ({seconds:.1f} s)"
+    )
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
 for ax, name in zip(axes, ["CGD", "ACGD", "optimistic GDA"]):
     runs_of = [(eta, run) for (solver, eta), run in runs.items() if solver == name]
     for k, (eta, (work, residual, _)) in enumerate(runs_of):
         finite = np.isfinite(residual)
-        ax.semilogy(work[finite], residual[finite], color=plt.cm.viridis(k / len(runs_of)),
-                    label=rf"$\eta = {eta:g}$" + ("" if finite.all() else " (diverged)"))
+        ax.semilogy(
+            work[finite],
+            residual[finite],
+            color=plt.cm.viridis(k / len(runs_of)),
+            label=rf"$\eta = {eta:g}$" + ("" if finite.all() else " (diverged)"),
+        )
     ax.set(title=name, xlabel="work (gradient evaluations)", ylim=(1e-9, 1e4))
     ax.legend()
 axes[0].set_ylabel("distance from equilibrium")
@@ -253,8 +260,10 @@ class AsymmetricStakes(BaseGame):
         return float(f), float(g)
 
     def grads(self, x, y):
-        return (self.eps * x + self.A @ y + self.a,
-                self.eps * y - self.gamma * self.A.T @ x + self.b)
+        return (
+            self.eps * x + self.A @ y + self.a,
+            self.eps * y - self.gamma * self.A.T @ x + self.b,
+        )
 
     def mixed(self, x, y):
         return self._mixed
@@ -280,8 +289,10 @@ stakes = AsymmetricStakes(A, gamma, eps, a, b)
 
 builtin = GeneralSumQuadraticGame(eps * np.eye(k), A, eps * np.eye(k), -gamma * A.T, a, b)
 x, y = rng.standard_normal(k), rng.standard_normal(k)
-print("same gradients:", all(np.allclose(mine, theirs) for mine, theirs
-                             in zip(stakes.grads(x, y), builtin.grads(x, y))))
+print(
+    "same gradients:",
+    all(np.allclose(mine, theirs) for mine, theirs in zip(stakes.grads(x, y), builtin.grads(x, y))),
+)
 x_nash, y_nash = builtin.nash_equilibrium()
 
 # %%
@@ -321,8 +332,9 @@ def distance_to_nash(solver):
     distance = [np.hypot(np.linalg.norm(x0 - x_nash), np.linalg.norm(y0 - y_nash))]
 
     def record(state):
-        distance.append(np.hypot(np.linalg.norm(state.x - x_nash),
-                                 np.linalg.norm(state.y - y_nash)))
+        distance.append(
+            np.hypot(np.linalg.norm(state.x - x_nash), np.linalg.norm(state.y - y_nash))
+        )
 
     try:
         with warnings.catch_warnings():
@@ -338,23 +350,29 @@ gd_limit = float(np.min(2 * eps / (eps**2 + gamma * sigma**2)))
 print(f"simultaneous GD is stable for eta < {gd_limit:.4f}")
 curves = {}
 for eta in (0.005, 0.02, 0.1):
-    curves["simultaneous GD", eta] = distance_to_nash(SimultaneousGD(eta=eta, max_iter=STEPS,
-                                                                     tol=0))
+    curves["simultaneous GD", eta] = distance_to_nash(
+        SimultaneousGD(eta=eta, max_iter=STEPS, tol=0)
+    )
 for eta in (0.3, 1.0, 5.0):
-    curves["GeneralSumCGD", eta] = distance_to_nash(GeneralSumCGD(eta=eta, max_iter=STEPS,
-                                                                  tol=1e-10))
+    curves["GeneralSumCGD", eta] = distance_to_nash(
+        GeneralSumCGD(eta=eta, max_iter=STEPS, tol=1e-10)
+    )
 for (name, eta), distance in curves.items():
-    print(f"{name:16s} eta={eta:<6g} distance {distance[-1]:9.3g} after "
-          f"{len(distance) - 1:3d} steps")
+    print(
+        f"{name:16s} eta={eta:<6g} distance {distance[-1]:9.3g} after {len(distance) - 1:3d} steps"
+    )
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, name in zip(axes, ("simultaneous GD", "GeneralSumCGD")):
     runs_of = [(eta, d) for (solver, eta), d in curves.items() if solver == name]
     for j, (eta, distance) in enumerate(runs_of):
         finite = np.isfinite(distance)
-        ax.semilogy(np.flatnonzero(finite), distance[finite],
-                    color=plt.cm.viridis(j / len(runs_of)),
-                    label=rf"$\eta = {eta:g}$" + ("" if finite.all() else " (diverged)"))
+        ax.semilogy(
+            np.flatnonzero(finite),
+            distance[finite],
+            color=plt.cm.viridis(j / len(runs_of)),
+            label=rf"$\eta = {eta:g}$" + ("" if finite.all() else " (diverged)"),
+        )
     ax.set(title=name, xlabel="step", ylim=(1e-10, 1e7))
     ax.legend()
 axes[0].set_ylabel("distance from the Nash equilibrium")

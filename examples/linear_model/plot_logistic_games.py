@@ -64,9 +64,11 @@ u_star = chi2.best_response(w_star)
 gw, gu = chi2.grads(w_star, u_star)
 zero = np.zeros(chi2.n_x)
 scale = np.linalg.norm(chi2.grads(zero, chi2.best_response(zero))[0])  # at w = 0
-print(f"at the estimator's solution: |grad_w f| = {np.linalg.norm(gw) / scale:.1e} (relative "
-      f"to w = 0), |grad_u f| = {np.linalg.norm(gu):.1e}; adversary weights equal: "
-      f"{np.allclose(u_star, estimator.adversary_weights_)}")
+print(
+    f"at the estimator's solution: |grad_w f| = {np.linalg.norm(gw) / scale:.1e} (relative "
+    f"to w = 0), |grad_u f| = {np.linalg.norm(gu):.1e}; adversary weights equal: "
+    f"{np.allclose(u_star, estimator.adversary_weights_)}"
+)
 
 # %%
 # Playing it with :class:`~skcgd.solvers.CGD` and with gradient descent-ascent
@@ -81,25 +83,36 @@ for r in rhos:
     game = Chi2LogisticGame(X, 2 * y - 1, C=C, rho=r, fit_intercept=True)
     w0 = np.zeros(game.n_x)
     u0 = game.best_response(w0)
-    for solver in (CGD(eta="auto", tol=1e-8, max_iter=3000),
-                   GDA(eta="auto", tol=1e-8, max_iter=3000)):
+    for solver in (
+        CGD(eta="auto", tol=1e-8, max_iter=3000),
+        GDA(eta="auto", tol=1e-8, max_iter=3000),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = solver.run(game, w0, u0)
         steps[solver.name].append(result.n_iter if result.converged else np.nan)
         histories[solver.name, r] = result.history["grad_norm"]
         if r == rho:  # the estimator's game
-            print(f"{solver.name} at rho={r:g}: {result.n_iter} steps, distance to the "
-                  f"estimator's coefficients {np.abs(result.x - w_star).max():.1e}")
-print("steps per rho:", {name: [int(k) if k == k else None for k in n_steps]
-                         for name, n_steps in steps.items()})
+            print(
+                f"{solver.name} at rho={r:g}: {result.n_iter} steps, distance to the "
+                f"estimator's coefficients {np.abs(result.x - w_star).max():.1e}"
+            )
+print(
+    "steps per rho:",
+    {name: [int(k) if k == k else None for k in n_steps] for name, n_steps in steps.items()},
+)
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3.8))
 for name, style in (("CGD", "o-"), ("GDA", "s--")):
     ax0.plot(rhos, steps[name], style, label=name)
     ax1.semilogy(histories[name, 10.0], style[1:], label=f"{name}, rho=10")
-ax0.set(xscale="log", yscale="log", xlabel="rho", ylabel="steps to tol=1e-8",
-        title="steps to the saddle point (missing: not within 3000)")
+ax0.set(
+    xscale="log",
+    yscale="log",
+    xlabel="rho",
+    ylabel="steps to tol=1e-8",
+    title="steps to the saddle point (missing: not within 3000)",
+)
 ax0.legend()
 ax1.set(xlabel="step", ylabel="gradient norm (both players)", title="rho = 10")
 ax1.legend()
@@ -153,12 +166,15 @@ du = eta_u * (state.grad_y + r * (Xt @ dw))
 
 next_state = solver.update(chi2, state)
 print(f"conjugate gradient: {cg_iter} iterations for {system.shape[0]} unknowns")
-print(f"step by hand vs. CGD.update: |dw| differs by "
-      f"{np.abs(dw - (next_state.x - state.x)).max():.1e}, |du| by "
-      f"{np.abs(du - (next_state.y - state.y)).max():.1e}")
+print(
+    f"step by hand vs. CGD.update: |dw| differs by "
+    f"{np.abs(dw - (next_state.x - state.x)).max():.1e}, |du| by "
+    f"{np.abs(du - (next_state.y - state.y)).max():.1e}"
+)
 dense = chi2.mixed(state.x, state.y).system_matrix("x", np.full(chi2.n_x, eta_w), eta_u)
-print("RowGramOperator equals the game's dense system matrix:",
-      np.allclose(system.toarray(), dense))
+print(
+    "RowGramOperator equals the game's dense system matrix:", np.allclose(system.toarray(), dense)
+)
 
 # %%
 # The simplex adversaries
@@ -188,9 +204,11 @@ for adversary, game in games.items():
         warnings.simplefilter("ignore", ConvergenceWarning)
         result = CompetitiveMirrorDescent(eta=eta, tol=1e-8, max_iter=500).run(game, w0, p0)
     fitted[adversary] = model
-    print(f"{adversary:5s}: CompetitiveMirrorDescent took {result.n_iter} steps; distance to "
-          f"the estimator's coefficients {np.abs(result.x - w_star).max():.1e}, to its "
-          f"adversary weights {np.abs(result.y - model.adversary_weights_).max():.1e}")
+    print(
+        f"{adversary:5s}: CompetitiveMirrorDescent took {result.n_iter} steps; distance to "
+        f"the estimator's coefficients {np.abs(result.x - w_star).max():.1e}, to its "
+        f"adversary weights {np.abs(result.y - model.adversary_weights_).max():.1e}"
+    )
 
 # %%
 # What the adversaries chose: the ``"kl"`` weights, scaled by :math:`N`, against each
@@ -201,18 +219,33 @@ kl = fitted["kl"]
 losses = np.logaddexp(0.0, -y_pm * kl.decision_function(X))
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3.8))
 grid = np.linspace(losses.min(), losses.max(), 50)
-ax0.plot(grid, np.exp(rho * grid) / np.mean(np.exp(rho * losses)), "k-", lw=3, alpha=0.3,
-         label=r"$e^{l/\tau} / \mathrm{mean}_j\, e^{l_j/\tau}$")
+ax0.plot(
+    grid,
+    np.exp(rho * grid) / np.mean(np.exp(rho * losses)),
+    "k-",
+    lw=3,
+    alpha=0.3,
+    label=r"$e^{l/\tau} / \mathrm{mean}_j\, e^{l_j/\tau}$",
+)
 ax0.scatter(losses, len(X) * kl.adversary_weights_, s=8, c=groups, cmap="coolwarm")
-ax0.set(yscale="log", xlabel="sample loss $l_i$", ylabel="$N p_i$",
-        title='"kl": weight per sample (red: minority group)')
+ax0.set(
+    yscale="log",
+    xlabel="sample loss $l_i$",
+    ylabel="$N p_i$",
+    title='"kl": weight per sample (red: minority group)',
+)
 ax0.legend()
 shares = np.bincount(groups) / len(groups)
 ax1.bar(np.arange(2) - 0.2, shares, width=0.4, label="share of the data")
-ax1.bar(np.arange(2) + 0.2, fitted["group"].adversary_weights_, width=0.4,
-        label="adversary's weight")
-ax1.set(xticks=[0, 1], xticklabels=["majority", "minority (noisy)"], ylim=(0, 1),
-        title='"group": weight per group')
+ax1.bar(
+    np.arange(2) + 0.2, fitted["group"].adversary_weights_, width=0.4, label="adversary's weight"
+)
+ax1.set(
+    xticks=[0, 1],
+    xticklabels=["majority", "minority (noisy)"],
+    ylim=(0, 1),
+    title='"group": weight per group',
+)
 ax1.legend()
 fig.tight_layout()
 

@@ -33,8 +33,9 @@ from sklearn.metrics import accuracy_score, log_loss
 from skcgd.linear_model import MinimaxLogisticRegression
 
 rng = np.random.default_rng(0)
-X2, y2 = make_blobs(n_samples=300, centers=[[-1.2, -0.6], [1.2, 0.6]], cluster_std=1.0,
-                    random_state=0)
+X2, y2 = make_blobs(
+    n_samples=300, centers=[[-1.2, -0.6], [1.2, 0.6]], cluster_std=1.0, random_state=0
+)
 flipped = rng.random(len(y2)) < 0.2
 y2_noisy = np.where(flipped, 1 - y2, y2)
 chi2 = MinimaxLogisticRegression("chi2", rho=0.5).fit(X2, y2_noisy)
@@ -43,22 +44,44 @@ weights = 1 + chi2.adversary_weights_
 fig, ax = plt.subplots(figsize=(7, 5))
 for label, marker in ((0, "o"), (1, "s")):
     keep = y2_noisy == label
-    points = ax.scatter(X2[keep, 0], X2[keep, 1], c=weights[keep], cmap="viridis",
-                        vmin=1, vmax=weights.max(), marker=marker, s=28,
-                        label=f"training label {label}")
-ax.scatter(X2[flipped, 0], X2[flipped, 1], s=70, facecolors="none", edgecolors="C3", lw=1.2,
-           label="flipped label")
+    points = ax.scatter(
+        X2[keep, 0],
+        X2[keep, 1],
+        c=weights[keep],
+        cmap="viridis",
+        vmin=1,
+        vmax=weights.max(),
+        marker=marker,
+        s=28,
+        label=f"training label {label}",
+    )
+ax.scatter(
+    X2[flipped, 0],
+    X2[flipped, 1],
+    s=70,
+    facecolors="none",
+    edgecolors="C3",
+    lw=1.2,
+    label="flipped label",
+)
 xlim, ylim = ax.get_xlim(), ax.get_ylim()
 xx = np.linspace(*xlim, 2)
 w, b = chi2.coef_[0], chi2.intercept_[0]
 ax.plot(xx, -(w[0] * xx + b) / w[1], "k-", lw=1, label="decision boundary")
-ax.set(xlim=xlim, ylim=ylim, xlabel="feature 0", ylabel="feature 1",
-       title='adversary\'s weights, MinimaxLogisticRegression("chi2", rho=0.5)')
+ax.set(
+    xlim=xlim,
+    ylim=ylim,
+    xlabel="feature 0",
+    ylabel="feature 1",
+    title='adversary\'s weights, MinimaxLogisticRegression("chi2", rho=0.5)',
+)
 fig.colorbar(points, ax=ax, label="sample weight $1 + u_i$")
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
-print(f"mean weight: flipped samples {weights[flipped].mean():.2f}, "
-      f"others {weights[~flipped].mean():.2f}")
+print(
+    f"mean weight: flipped samples {weights[flipped].mean():.2f}, "
+    f"others {weights[~flipped].mean():.2f}"
+)
 
 # %%
 # The flipped samples sit on the wrong side of the boundary and carry most of the extra
@@ -86,8 +109,10 @@ models = {
 print(f"{'model':28s} {'clean accuracy':>15s} {'log-loss':>9s}")
 for name, model in models.items():
     model.fit(X_train, y_train)
-    print(f"{name:28s} {model.score(X_test, y_test):15.3f} "
-          f"{log_loss(y_test, model.predict_proba(X_test)):9.3f}")
+    print(
+        f"{name:28s} {model.score(X_test, y_test):15.3f} "
+        f"{log_loss(y_test, model.predict_proba(X_test)):9.3f}"
+    )
 
 # %%
 # Accuracy on clean labels is unchanged (0.852 for logistic regression, 0.857 and 0.855 with
@@ -119,23 +144,31 @@ def minority_task(seed, n_major=900, n_minor=100):
 def report(model, X, y, g):
     pred = model.predict(X)
     per_group = [accuracy_score(y[g == k], pred[g == k]) for k in (0, 1)]
-    return {"accuracy": accuracy_score(y, pred), "majority": per_group[0],
-            "minority": per_group[1], "worst group": min(per_group),
-            "log-loss": log_loss(y, model.predict_proba(X))}
+    return {
+        "accuracy": accuracy_score(y, pred),
+        "majority": per_group[0],
+        "minority": per_group[1],
+        "worst group": min(per_group),
+        "log-loss": log_loss(y, model.predict_proba(X)),
+    }
 
 
 X_train, y_train, g_train = minority_task(0)
 X_test, y_test, g_test = minority_task(1, n_major=9000, n_minor=1000)
 plain = LogisticRegression(C=0.1).fit(X_train, y_train)
-robust = MinimaxLogisticRegression("group", rho=20.0, C=0.1).fit(X_train, y_train,
-                                                                groups=g_train)
-rows = {"LogisticRegression(C=0.1)": report(plain, X_test, y_test, g_test),
-        'Minimax, "group", rho=20, C=0.1': report(robust, X_test, y_test, g_test)}
+robust = MinimaxLogisticRegression("group", rho=20.0, C=0.1).fit(X_train, y_train, groups=g_train)
+rows = {
+    "LogisticRegression(C=0.1)": report(plain, X_test, y_test, g_test),
+    'Minimax, "group", rho=20, C=0.1': report(robust, X_test, y_test, g_test),
+}
 print(f"{'model':32s}" + "".join(f"{k:>12s}" for k in next(iter(rows.values()))))
 for name, row in rows.items():
     print(f"{name:32s}" + "".join(f"{v:12.3f}" for v in row.values()))
-print("adversary's group weights (majority, minority):", np.round(robust.adversary_weights_, 3),
-      "against the groups' shares (0.9, 0.1)")
+print(
+    "adversary's group weights (majority, minority):",
+    np.round(robust.adversary_weights_, 3),
+    "against the groups' shares (0.9, 0.1)",
+)
 
 # %%
 # Worst-group accuracy rises from about 0.70 to 0.78 at equal overall accuracy: the adversary
@@ -144,20 +177,26 @@ print("adversary's group weights (majority, minority):", np.round(robust.adversa
 # decision boundaries (the group indicator shifts and tilts the boundary for the minority).
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True, sharey=True)
-for ax, k, title in zip(axes, (0, 1), ("majority: label follows feature 0",
-                                       "minority: label follows feature 1")):
+for ax, k, title in zip(
+    axes, (0, 1), ("majority: label follows feature 0", "minority: label follows feature 1")
+):
     sel = g_train == k
-    ax.scatter(X_train[sel, 0], X_train[sel, 1], c=y_train[sel], cmap="coolwarm", s=10,
-               alpha=0.7)
+    ax.scatter(X_train[sel, 0], X_train[sel, 1], c=y_train[sel], cmap="coolwarm", s=10, alpha=0.7)
     xx = np.linspace(-3, 3, 2)
-    for model, style, name in ((plain, "k--", "LogisticRegression"),
-                               (robust, "k-", 'Minimax "group"')):
+    for model, style, name in (
+        (plain, "k--", "LogisticRegression"),
+        (robust, "k-", 'Minimax "group"'),
+    ):
         w, b = model.coef_[0], model.intercept_[0]
         # decision function in the plane of this group: the indicator columns are k and k * x1
         w0, w1, b_k = w[0], w[1] + k * w[3], b + k * w[2]
         ax.plot(xx, -(w0 * xx + b_k) / w1, style, label=name)
-    ax.set(title=f"{title}, weight {robust.adversary_weights_[k]:.2f}", xlabel="feature 0",
-           xlim=(-3, 3), ylim=(-3, 3))
+    ax.set(
+        title=f"{title}, weight {robust.adversary_weights_[k]:.2f}",
+        xlabel="feature 0",
+        xlim=(-3, 3),
+        ylim=(-3, 3),
+    )
 axes[0].set_ylabel("feature 1")
 axes[1].legend(loc="lower right")
 fig.tight_layout()
@@ -172,8 +211,7 @@ fig.tight_layout()
 rhos = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
 sweep = []
 for rho in rhos:
-    model = MinimaxLogisticRegression("group", rho=rho, C=0.1).fit(X_train, y_train,
-                                                                   groups=g_train)
+    model = MinimaxLogisticRegression("group", rho=rho, C=0.1).fit(X_train, y_train, groups=g_train)
     row = report(model, X_test, y_test, g_test)
     row["minority weight"] = model.adversary_weights_[1] if rho > 0 else 0.1
     sweep.append(row)
@@ -186,8 +224,13 @@ ax1.set(xscale="log", xlabel="rho (+0.1)", ylabel="test accuracy", title="accura
 ax1.legend()
 ax2.plot(x_axis, [row["minority weight"] for row in sweep], "o-", color="C2")
 ax2.axhline(0.1, color="k", lw=0.5, ls=":")
-ax2.set(xscale="log", xlabel="rho (+0.1)", ylabel="adversary's weight on the minority",
-        title="the adversary's strategy", ylim=(0, 1))
+ax2.set(
+    xscale="log",
+    xlabel="rho (+0.1)",
+    ylabel="adversary's weight on the minority",
+    title="the adversary's strategy",
+    ylim=(0, 1),
+)
 fig.tight_layout()
 
 # %%

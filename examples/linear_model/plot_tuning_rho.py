@@ -71,15 +71,22 @@ with sklearn.config_context(enable_metadata_routing=True):
         "accuracy": "accuracy",
         "worst_group": make_scorer(worst_group_accuracy).set_score_request(groups=True),
     }
-    search = GridSearchCV(model, param_grid, scoring=scoring, refit="worst_group",
-                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    search = GridSearchCV(
+        model,
+        param_grid,
+        scoring=scoring,
+        refit="worst_group",
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+    )
     search.fit(X, y, groups=groups)
     y_pred = search.predict(X_test)
 
 print("best parameters:", search.best_params_)
-print(f"cross-validated worst-group accuracy {search.best_score_:.3f}; on the test set "
-      f"{worst_group_accuracy(y_test, y_pred, groups_test):.3f} "
-      f"(overall accuracy {np.mean(y_pred == y_test):.3f})")
+print(
+    f"cross-validated worst-group accuracy {search.best_score_:.3f}; on the test set "
+    f"{worst_group_accuracy(y_test, y_pred, groups_test):.3f} "
+    f"(overall accuracy {np.mean(y_pred == y_test):.3f})"
+)
 
 # %%
 # Without routing, ``groups`` would go to the splitter only, and a ``"group"`` adversary
@@ -92,15 +99,30 @@ print(f"cross-validated worst-group accuracy {search.best_score_:.3f}; on the te
 rhos = param_grid["minimaxlogisticregression__rho"]
 Cs = param_grid["minimaxlogisticregression__C"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for ax, key, title in zip(axes, ("accuracy", "worst_group"),
-                          ("mean CV accuracy", "mean CV worst-group accuracy")):
+for ax, key, title in zip(
+    axes, ("accuracy", "worst_group"), ("mean CV accuracy", "mean CV worst-group accuracy")
+):
     scores = search.cv_results_[f"mean_test_{key}"].reshape(len(rhos), len(Cs)).T
     image = ax.imshow(scores, cmap="viridis", aspect="auto", origin="lower")
     for (i, j), value in np.ndenumerate(scores):
-        ax.text(j, i, f"{value:.3f}", ha="center", va="center",
-                color="w" if value < scores.mean() else "k", fontsize=9)
-    ax.set(xticks=range(len(rhos)), xticklabels=rhos, yticks=range(len(Cs)), yticklabels=Cs,
-           xlabel="rho", ylabel="C", title=title)
+        ax.text(
+            j,
+            i,
+            f"{value:.3f}",
+            ha="center",
+            va="center",
+            color="w" if value < scores.mean() else "k",
+            fontsize=9,
+        )
+    ax.set(
+        xticks=range(len(rhos)),
+        xticklabels=rhos,
+        yticks=range(len(Cs)),
+        yticklabels=Cs,
+        xlabel="rho",
+        ylabel="C",
+        title=title,
+    )
     fig.colorbar(image, ax=ax)
 fig.tight_layout()
 
@@ -118,34 +140,40 @@ X_std = StandardScaler().fit_transform(X)
 path_rhos = np.geomspace(0.1, 100, 13)
 iterations, minority_weight = {}, []
 for solver in ("newton", "cgd"):
-    warm = MinimaxLogisticRegression("group", C=0.1, solver=solver, warm_start=True,
-                                     max_iter=5000)
+    warm = MinimaxLogisticRegression("group", C=0.1, solver=solver, warm_start=True, max_iter=5000)
     cold_iter, warm_iter = [], []
     for rho in path_rhos:
         warm.set_params(rho=rho).fit(X_std, y, groups=groups)
         warm_iter.append(warm.n_iter_)
-        cold = MinimaxLogisticRegression("group", C=0.1, rho=rho, solver=solver,
-                                         max_iter=5000).fit(X_std, y, groups=groups)
+        cold = MinimaxLogisticRegression("group", C=0.1, rho=rho, solver=solver, max_iter=5000).fit(
+            X_std, y, groups=groups
+        )
         cold_iter.append(cold.n_iter_)
         if solver == "newton":
             minority_weight.append(warm.adversary_weights_[1])
             # both starts reach the same solution
             np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-4, atol=1e-6)
     iterations[solver] = (np.array(cold_iter), np.array(warm_iter))
-    print(f"{solver:6s}: {sum(cold_iter):5d} iterations from scratch, {sum(warm_iter):5d} "
-          "along the warm-started path")
+    print(
+        f"{solver:6s}: {sum(cold_iter):5d} iterations from scratch, {sum(warm_iter):5d} "
+        "along the warm-started path"
+    )
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
 for ax, (solver, (cold_iter, warm_iter)) in zip(axes, iterations.items()):
     ax.plot(path_rhos, cold_iter, "o--", label="cold start")
     ax.plot(path_rhos, warm_iter, "o-", label="warm start")
-    ax.set(xscale="log", xlabel="rho", ylabel="n_iter_", title=f'solver="{solver}"',
-           ylim=(0, None))
+    ax.set(xscale="log", xlabel="rho", ylabel="n_iter_", title=f'solver="{solver}"', ylim=(0, None))
     ax.legend()
 axes[2].plot(path_rhos, minority_weight, "o-", color="C2")
 axes[2].axhline(0.1, color="k", lw=0.5, ls=":")
-axes[2].set(xscale="log", xlabel="rho", ylabel="weight", ylim=(0, 0.5),
-            title="the adversary's weight on the minority")
+axes[2].set(
+    xscale="log",
+    xlabel="rho",
+    ylabel="weight",
+    ylim=(0, 0.5),
+    title="the adversary's weight on the minority",
+)
 fig.tight_layout()
 
 # %%

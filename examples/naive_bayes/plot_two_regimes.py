@@ -38,8 +38,9 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 def seed_mixture(n_samples, n_features, n_classes, rng):
     y = rng.integers(0, n_classes, n_samples)
     means = np.array([-1.0] + [2.0 ** (k - 1) for k in range(1, n_classes)])
-    std = np.sqrt(np.r_[np.full(n_features // 2, float(n_features)),
-                        np.ones(n_features - n_features // 2)])
+    std = np.sqrt(
+        np.r_[np.full(n_features // 2, float(n_features)), np.ones(n_features - n_features // 2)]
+    )
     X = means[y][:, None] + rng.standard_normal((n_samples, n_features)) * std
     if n_classes > 2:
         shift = 2.0 ** (n_classes - 3)
@@ -143,8 +144,12 @@ for seed in range(n_seeds):
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, err in errors.items():
     ax.plot(grid, err, marker="o", ms=3, label=name)
-ax.set(xscale="log", xlabel="training samples m", ylabel="test error",
-       title="correlated feature pairs: naive Bayes is misspecified")
+ax.set(
+    xscale="log",
+    xlabel="training samples m",
+    ylabel="test error",
+    title="correlated feature pairs: naive Bayes is misspecified",
+)
 ax.legend(fontsize=8)
 fig.tight_layout()
 

@@ -93,9 +93,10 @@ X_clf, y_clf = X[:300], y[:300]
 y_reg = rng.standard_normal(300)
 X_reg = y_reg[:, None] + rng.uniform(0.2, 1.0, 4) * rng.standard_normal((300, 4))
 base_models = {
-    "RidgeStackingClassifier": [("minimax", make_pipeline(StandardScaler(),
-                                                          MinimaxLogisticRegression())),
-                                ("nb", GaussianNaiveBayes())],
+    "RidgeStackingClassifier": [
+        ("minimax", make_pipeline(StandardScaler(), MinimaxLogisticRegression())),
+        ("nb", GaussianNaiveBayes()),
+    ],
     "RidgeStackingRegressor": [("ridge", Ridge(1.0)), ("ridge_strong", Ridge(100.0))],
 }
 
@@ -109,8 +110,7 @@ for name, cls in all_estimators():
     assert all(t.startswith("skcgd.") for t in unknown), unknown
     restored = sio.loads(data, trusted=unknown)
     method = "predict_proba" if hasattr(estimator, "predict_proba") else "predict"
-    identical = np.array_equal(getattr(restored, method)(X_fit),
-                               getattr(estimator, method)(X_fit))
+    identical = np.array_equal(getattr(restored, method)(X_fit), getattr(estimator, method)(X_fit))
     short = ", ".join(t.rsplit(".", 1)[1] for t in unknown)
     print(f"{name:26s} {str(identical):>9s}  {short}")
 

@@ -210,8 +210,9 @@ def _apply_operator(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept
 
 
 @njit_kernel
-def _cg_solve(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, b, x0, tol, atol,
-              max_iter):
+def _cg_solve(
+    kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, b, x0, tol, atol, max_iter
+):
     """Solve A x = b by conjugate gradient for an SPD operator (see :func:`_apply_operator`).
 
     Stops when ||b - A x|| <= max(tol ||b||, atol), checked on the true residual.

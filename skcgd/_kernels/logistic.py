@@ -167,8 +167,9 @@ def _logistic_binary_grad_dense(X, y, coef, b, c0, c1, intercept, loss, G, grad)
 
 
 @njit_kernel(fastmath=_FAST)
-def _logistic_binary_grad_csr(data, indices, indptr, p, y, coef, b, c0, c1, intercept, loss,
-                              G, grad):
+def _logistic_binary_grad_csr(
+    data, indices, indptr, p, y, coef, b, c0, c1, intercept, loss, G, grad
+):
     """CSR twin of :func:`_logistic_binary_grad_dense` (``p`` columns)."""
     n = indptr.shape[0] - 1
     for j in range(grad.shape[0]):

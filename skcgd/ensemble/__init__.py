@@ -35,10 +35,15 @@ def _warm_up():
     for Pd in (P, P.astype(np.float32)):  # float32 predictions are selected as they are
         GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(Pd, y).predict(Pd)
         GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(Pd, y).predict(Pd)
-    regressors = [("lr", LinearRegression()), ("ridge", Ridge(1.0)),
-                  ("tree", DecisionTreeRegressor(max_depth=2, random_state=0))]
+    regressors = [
+        ("lr", LinearRegression()),
+        ("ridge", Ridge(1.0)),
+        ("tree", DecisionTreeRegressor(max_depth=2, random_state=0)),
+    ]
     RidgeStackingRegressor(regressors, cv=3).fit(X, y).predict(X)
     labels = (y > np.median(y)).astype(int)
-    classifiers = [("lr", LogisticRegression()),
-                   ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))]
+    classifiers = [
+        ("lr", LogisticRegression()),
+        ("tree", DecisionTreeClassifier(max_depth=2, random_state=0)),
+    ]
     RidgeStackingClassifier(classifiers, cv=3, meta_cv=3).fit(X, labels).predict(X)

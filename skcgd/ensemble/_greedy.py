@@ -173,8 +173,18 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, ensemble_size=50, *, n_init=5, replacement=True, n_bags=None,
-                 bag_fraction=0.5, metric="rmse", random_state=None, n_jobs=None):
+    def __init__(
+        self,
+        ensemble_size=50,
+        *,
+        n_init=5,
+        replacement=True,
+        n_bags=None,
+        bag_fraction=0.5,
+        metric="rmse",
+        random_state=None,
+        n_jobs=None,
+    ):
         self.ensemble_size = ensemble_size
         self.n_init = n_init
         self.replacement = replacement
@@ -206,8 +216,7 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         """
         # float32 is not promoted (a float64 copy of the matrix would triple the fit's
         # memory); the kernels accumulate in float64
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
-                             order="C")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, order="C")
         y = np.asarray(y, dtype=np.float64)
         has_weights = sample_weight is not None
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -235,14 +244,15 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
             allowed[rng.choice(m, size=size, replace=False)] = True
             bags.append(allowed)
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._select)(X, y, sw, allowed, has_weights) for allowed in bags)
+            delayed(self._select)(X, y, sw, allowed, has_weights) for allowed in bags
+        )
         weights = np.zeros(m)
         counts = np.zeros(m, dtype=np.int64)
         trajectories = np.full((self.n_bags, self.ensemble_size), np.nan)
         for b, (c, _, traj) in enumerate(results):
             weights += c / c.sum()
             counts += c
-            trajectories[b, :traj.shape[0]] = traj
+            trajectories[b, : traj.shape[0]] = traj
         self.counts_ = counts
         self.weights_ = weights / self.n_bags
         self.trajectory_ = trajectories
@@ -312,8 +322,9 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         if candidates.size == 0:
             return -1
         k = counts.sum() + 1
-        losses = np.array([self._loss(y, (running + P[:, j]) / k, sw, has_weights)
-                           for j in candidates])
+        losses = np.array(
+            [self._loss(y, (running + P[:, j]) / k, sw, has_weights) for j in candidates]
+        )
         return int(candidates[int(np.argmin(losses))])
 
     def predict(self, X):

@@ -56,10 +56,23 @@ from sklearn.linear_model import ElasticNet
 from skcgd._kernels.stacking import _enet_gram_path
 from skcgd.solvers import RowGramOperator, conjugate_gradient
 
-__all__ = ["MetaModelSpec", "FittedLinear", "fit_linear_cv", "global_transform", "ArrayDesign",
-           "DIRECT_MAX_FEATURES", "DIRECT_MAX_FEATURES_SPARSE", "condition_number_of_stats",
-           "condition_number_of_cov", "block_stats", "design_stats", "design_matvec",
-           "direct_cache", "add_stats", "row_blocks"]
+__all__ = [
+    "MetaModelSpec",
+    "FittedLinear",
+    "fit_linear_cv",
+    "global_transform",
+    "ArrayDesign",
+    "DIRECT_MAX_FEATURES",
+    "DIRECT_MAX_FEATURES_SPARSE",
+    "condition_number_of_stats",
+    "condition_number_of_cov",
+    "block_stats",
+    "design_stats",
+    "design_matvec",
+    "direct_cache",
+    "add_stats",
+    "row_blocks",
+]
 
 # ``solver="auto"`` uses the direct path up to this many design columns, the conjugate
 # gradient above; each side with its default penalty selection (direct: exact leave-one-out
@@ -93,6 +106,7 @@ class MetaModelSpec(NamedTuple):
     ``alpha_max`` (all coefficients zero) down to ``eps * alpha_max``; ``l1_ratios`` only for
     elastic net.
     """
+
     kind: str
     alphas: object
     n_alphas: int
@@ -106,6 +120,7 @@ class FittedLinear(NamedTuple):
     ``n_iter`` counts the solver's iterations of the final fit at the chosen penalty (coordinate
     sweeps, CG iterations; 1 for a direct solve).
     """
+
     coef: np.ndarray
     intercept: float
     alpha: float
@@ -116,6 +131,7 @@ class FittedLinear(NamedTuple):
 
 class Stats(NamedTuple):
     """Weighted sums over a block of rows (sufficient statistics of a linear least squares)."""
+
     n: float
     zs: np.ndarray
     G: np.ndarray
@@ -126,8 +142,14 @@ class Stats(NamedTuple):
 
 def add_stats(a, b, sign=1.0):
     """``a + sign * b`` field by field."""
-    return Stats(a.n + sign * b.n, a.zs + sign * b.zs, a.G + sign * b.G, a.zy + sign * b.zy,
-                 a.ys + sign * b.ys, a.yy + sign * b.yy)
+    return Stats(
+        a.n + sign * b.n,
+        a.zs + sign * b.zs,
+        a.G + sign * b.G,
+        a.zy + sign * b.zy,
+        a.ys + sign * b.ys,
+        a.yy + sign * b.yy,
+    )
 
 
 def block_stats(Z, y, sw):
@@ -167,7 +189,7 @@ def row_blocks(rows, width):
     """Consecutive pieces of the index array ``rows``, about ``_BLOCK_ENTRIES / width`` each."""
     size = max(256, _BLOCK_ENTRIES // max(int(width), 1))
     for start in range(0, rows.shape[0], size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def design_stats(design, y, sw, rows):
@@ -184,7 +206,7 @@ def design_matvec(design, rows, coef):
     out = np.empty((rows.shape[0],) + coef.shape[1:])
     start = 0
     for b in row_blocks(rows, design.shape[1]):
-        out[start:start + b.shape[0]] = np.asarray(design.rows(b) @ coef)
+        out[start : start + b.shape[0]] = np.asarray(design.rows(b) @ coef)
         start += b.shape[0]
     return out
 
@@ -210,8 +232,7 @@ def global_transform(design, sw, standardize):
     mean = first / N
     if design.sparse:
         mu = np.zeros(p)
-        sigma = (np.sqrt(np.clip(second / N - mean ** 2, 0.0, None)) if standardize
-                 else np.ones(p))
+        sigma = np.sqrt(np.clip(second / N - mean**2, 0.0, None)) if standardize else np.ones(p)
     else:
         mu = mean
         if standardize:
@@ -242,15 +263,17 @@ def condition_number_of_stats(S):
 
 # ----------------------------------------------------------------------------- per-fit setup
 
+
 class _Fit(NamedTuple):
     """Centring and scaling of one fit (its rows), in ``Z`` units."""
+
     N: float
-    m: np.ndarray       # weighted mean of the rows of Z
+    m: np.ndarray  # weighted mean of the rows of Z
     ybar: float
-    d: np.ndarray       # column scales: the penalty acts on u = d * w
-    Gu: np.ndarray      # (Z - m)^T S (Z - m) / (d d^T), or None on the CG path
-    bu: np.ndarray      # (Z - m)^T S (y - ybar) / d
-    yyc: float          # (y - ybar)^T S (y - ybar)
+    d: np.ndarray  # column scales: the penalty acts on u = d * w
+    Gu: np.ndarray  # (Z - m)^T S (Z - m) / (d d^T), or None on the CG path
+    bu: np.ndarray  # (Z - m)^T S (y - ybar) / d
+    yyc: float  # (y - ybar)^T S (y - ybar)
 
 
 def _fit_from_stats(S, standardize):
@@ -275,8 +298,7 @@ def _scales(var, standardize):
 def _sse_from_stats(B, W, c0):
     """Weighted sum of squared errors on block ``B`` of ``Z @ W + c0`` (one column per model)."""
     quad = np.einsum("pa,pa->a", W, B.G @ W)
-    return (B.yy - 2.0 * c0 * B.ys - 2.0 * (B.zy @ W) + c0 * c0 * B.n
-            + 2.0 * c0 * (B.zs @ W) + quad)
+    return B.yy - 2.0 * c0 * B.ys - 2.0 * (B.zy @ W) + c0 * c0 * B.n + 2.0 * c0 * (B.zs @ W) + quad
 
 
 def _to_z_units(F, U):
@@ -287,6 +309,7 @@ def _to_z_units(F, U):
 
 
 # ----------------------------------------------------------------------------- penalty grids
+
 
 def _alpha_grid(spec, F, l1_ratio, y_scale):
     """Penalties in the units the solvers use (ridge: unnormalised, enet: per-sample)."""
@@ -302,6 +325,7 @@ def _alpha_grid(spec, F, l1_ratio, y_scale):
 
 # ----------------------------------------------------------------------------- direct solvers
 
+
 def _ridge_direct(F, alphas):
     s, V = np.linalg.eigh(F.Gu)
     s = np.clip(s, 0.0, None)
@@ -316,8 +340,16 @@ def _enet_direct(F, alphas, l1_ratio, tol, max_iter, w0=None, n_iter_out=None):
     c = np.ascontiguousarray(F.bu / F.N)
     order = np.argsort(-alphas, kind="stable")
     w0 = np.zeros(p) if w0 is None else np.ascontiguousarray(w0, dtype=float)
-    W, n_iter, converged = _enet_gram_path(G, c, F.yyc / F.N, np.ascontiguousarray(alphas[order]),
-                                           float(l1_ratio), w0, float(tol), int(max_iter))
+    W, n_iter, converged = _enet_gram_path(
+        G,
+        c,
+        F.yyc / F.N,
+        np.ascontiguousarray(alphas[order]),
+        float(l1_ratio),
+        w0,
+        float(tol),
+        int(max_iter),
+    )
     U = np.empty((p, alphas.shape[0]))
     U[:, order] = W.T
     if n_iter_out is not None:
@@ -326,6 +358,7 @@ def _enet_direct(F, alphas, l1_ratio, tol, max_iter, w0=None, n_iter_out=None):
 
 
 # ----------------------------------------------------------------------------- CG solvers
+
 
 class _CGProblem:
     """The rows of one fit for the conjugate-gradient path (centring explicit or rank-one)."""
@@ -338,12 +371,12 @@ class _CGProblem:
             self.Z = sp.csr_matrix(Z, dtype=np.float64)
             self.sparse = True
             sq = np.asarray(self.Z.multiply(self.Z).T @ sw).ravel() / self.N
-            var = np.clip(sq - self.m ** 2, 0.0, None)
+            var = np.clip(sq - self.m**2, 0.0, None)
         else:
             self.m = sw @ Z / self.N
             self.Z = np.ascontiguousarray(Z - self.m)
             self.sparse = False
-            var = sw @ self.Z ** 2 / self.N
+            var = sw @ self.Z**2 / self.N
         self.ybar = float(sw @ y / self.N)
         yc = y - self.ybar
         self.d = _scales(var, standardize)
@@ -383,8 +416,9 @@ def _ridge_cg(prob, alphas, tol, max_iter, u0=None, n_iter_out=None):
     ok = True
     for k in order:
         alpha = float(alphas[k])
-        u, n_iter, converged = conjugate_gradient(prob.operator(alpha), prob.bu / alpha, x0=u,
-                                                  tol=tol, max_iter=max_iter)
+        u, n_iter, converged = conjugate_gradient(
+            prob.operator(alpha), prob.bu / alpha, x0=u, tol=tol, max_iter=max_iter
+        )
         ok &= converged
         U[:, k] = u
         if n_iter_out is not None:
@@ -398,7 +432,7 @@ def _enet_rows(Z, y, sw, standardize, alphas, l1_ratio, tol, max_iter, n_iter_ou
     if sp.issparse(Z):
         m = np.asarray(Z.T @ sw).ravel() / N
         sq = np.asarray(Z.multiply(Z).T @ sw).ravel() / N
-        var = np.clip(sq - m ** 2, 0.0, None)
+        var = np.clip(sq - m**2, 0.0, None)
     else:
         m = sw @ Z / N
         var = sw @ (Z - m) ** 2 / N
@@ -424,6 +458,7 @@ def _enet_rows(Z, y, sw, standardize, alphas, l1_ratio, tol, max_iter, n_iter_ou
 
 
 # ----------------------------------------------------------------------------- the CV driver
+
 
 def _inner_blocks(design, y, sw, rows, splits):
     """Statistics of all ``rows``, of every inner test block and of every inner training set.
@@ -473,8 +508,22 @@ def direct_cache(design, y, sw, rows, splits, kfold):
     return {"total": design_stats(design, y, sw, rows)}
 
 
-def fit_linear_cv(spec, design, y, sw, rows, splits, *, standardize, solver, loo, tol,
-                  max_iter, y_scale=1.0, cache=None):
+def fit_linear_cv(
+    spec,
+    design,
+    y,
+    sw,
+    rows,
+    splits,
+    *,
+    standardize,
+    solver,
+    loo,
+    tol,
+    max_iter,
+    y_scale=1.0,
+    cache=None,
+):
     """Fit one meta-model on ``rows`` with its penalty chosen by inner cross-validation.
 
     Parameters
@@ -511,8 +560,9 @@ def fit_linear_cv(spec, design, y, sw, rows, splits, *, standardize, solver, loo
     """
     if solver == "direct":
         cache = {} if cache is None else cache
-        return _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter,
-                           y_scale, cache)
+        return _fit_direct(
+            spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale, cache
+        )
     if loo and spec.kind == "ridge":
         raise ValueError("The exact leave-one-out of ridge needs the direct solver.")
     return _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_scale)
@@ -532,8 +582,7 @@ def _refit_order(alphas, k):
     return np.ascontiguousarray(path)
 
 
-def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale,
-                cache):
+def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale, cache):
     converged = True
     if spec.kind == "ridge" and loo:
         if "total" not in cache:
@@ -644,8 +693,9 @@ def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_sca
                 W, c0 = prob.to_z(U)
                 fold_u.append(U)
             else:
-                W, c0, ok = _enet_rows(Zr[tr], yr[tr], swr[tr], standardize, alphas, l1, tol,
-                                       max_iter)
+                W, c0, ok = _enet_rows(
+                    Zr[tr], yr[tr], swr[tr], standardize, alphas, l1, tol, max_iter
+                )
             converged &= ok
             resid = yr[te][:, None] - (np.asarray(Zr[te] @ W) + c0)
             scores += sw_te @ (resid * resid) / sw_te.sum()
@@ -664,8 +714,9 @@ def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_sca
         U, ok = _ridge_cg(full, np.array([alpha]), tol, max_iter, u0=u0, n_iter_out=n_iter)
         W, c0 = full.to_z(U)
     else:
-        W, c0, ok = _enet_rows(Zr, yr, swr, standardize, _refit_order(alphas, k), l1, tol,
-                               max_iter, n_iter_out=n_iter)
+        W, c0, ok = _enet_rows(
+            Zr, yr, swr, standardize, _refit_order(alphas, k), l1, tol, max_iter, n_iter_out=n_iter
+        )
         W, c0 = W[:, -1:], c0[-1:]
     converged &= ok
     return FittedLinear(W[:, 0], float(c0[0]), alpha, l1, scores, max(n_iter[-1], 1)), converged

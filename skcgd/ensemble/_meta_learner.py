@@ -44,6 +44,7 @@ _INNER_FOLDS_DEFAULT = 5
 
 # ----------------------------------------------------------------------------- stage 1
 
+
 def _weighted_moments(Q, sw):
     """Weighted means and covariance matrix of the columns of a dense ``Q`` (n, q)."""
     N = sw.sum()
@@ -53,8 +54,9 @@ def _weighted_moments(Q, sw):
     return mu, 0.5 * (C + C.T)
 
 
-def redundancy_projection(P, Q, errors, sw, *, n_blocks, corr_threshold, mse_threshold,
-                          var_threshold, target_var):
+def redundancy_projection(
+    P, Q, errors, sw, *, n_blocks, corr_threshold, mse_threshold, var_threshold, target_var
+):
     """Greedy de-duplication of base models, best first (stage 1).
 
     Parameters
@@ -92,13 +94,22 @@ def redundancy_projection(P, Q, errors, sw, *, n_blocks, corr_threshold, mse_thr
     """
     _, Cp = _weighted_moments(P, sw)
     mu_q, Cq = _weighted_moments(Q, sw)
-    return redundancy_from_moments(Cp, mu_q, Cq, errors, n_blocks=n_blocks,
-                                   corr_threshold=corr_threshold, mse_threshold=mse_threshold,
-                                   var_threshold=var_threshold, target_var=target_var)
+    return redundancy_from_moments(
+        Cp,
+        mu_q,
+        Cq,
+        errors,
+        n_blocks=n_blocks,
+        corr_threshold=corr_threshold,
+        mse_threshold=mse_threshold,
+        var_threshold=var_threshold,
+        target_var=target_var,
+    )
 
 
-def redundancy_from_moments(Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, mse_threshold,
-                            var_threshold, target_var):
+def redundancy_from_moments(
+    Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, mse_threshold, var_threshold, target_var
+):
     """:func:`redundancy_projection` from the weighted moments of ``P`` and ``Q``.
 
     ``Cp`` and ``Cq`` are the weighted covariance matrices of the columns of ``P`` and ``Q``,
@@ -137,16 +148,29 @@ def redundancy_from_moments(Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, m
         if twin is None:
             kept.append(i)
         else:
-            dropped.append({"column": int(i), "reason": "redundant", "kept_instead": int(twin),
-                            "correlation": float(corr[i, twin]),
-                            "relative_msd": float(msd[i, twin] / scale),
-                            "relative_variance": float(var_q[i] / scale)})
+            dropped.append(
+                {
+                    "column": int(i),
+                    "reason": "redundant",
+                    "kept_instead": int(twin),
+                    "correlation": float(corr[i, twin]),
+                    "relative_msd": float(msd[i, twin] / scale),
+                    "relative_variance": float(var_q[i] / scale),
+                }
+            )
     still = []
     for i in kept:
         if var_q[i] <= var_threshold * target_var:
-            dropped.append({"column": int(i), "reason": "near_constant", "kept_instead": None,
-                            "correlation": np.nan, "relative_msd": np.nan,
-                            "relative_variance": float(var_q[i] / scale)})
+            dropped.append(
+                {
+                    "column": int(i),
+                    "reason": "near_constant",
+                    "kept_instead": None,
+                    "correlation": np.nan,
+                    "relative_msd": np.nan,
+                    "relative_variance": float(var_q[i] / scale),
+                }
+            )
         else:
             still.append(i)
     if not still:  # everything near-constant: keep the best model rather than nothing
@@ -246,18 +270,20 @@ class _MetaDesign:
             if self.meta_names:
                 F = self.M[rows] if self.M is not None else meta_features(P, self.meta_names)
                 P = np.hstack([P, F])
-            R = self.X[rows][:, self.n_pred:]
+            R = self.X[rows][:, self.n_pred :]
             return sp.hstack([sp.csr_matrix(P), R], format="csr", dtype=np.float64)
         # dense: every part is written straight into one block
         X, q, k = self.X, len(self.meta_names), self.kept.size
         out = np.empty((rows.shape[0], self.shape[1]))
-        out[:, :k] = (_prediction_block(X, rows, self.kept) if sp.issparse(X)
-                      else X[np.ix_(rows, self.kept)])
+        out[:, :k] = (
+            _prediction_block(X, rows, self.kept) if sp.issparse(X) else X[np.ix_(rows, self.kept)]
+        )
         if q:
-            out[:, k:k + q] = (self.M[rows] if self.M is not None
-                               else meta_features(out[:, :k], self.meta_names))
+            out[:, k : k + q] = (
+                self.M[rows] if self.M is not None else meta_features(out[:, :k], self.meta_names)
+            )
         if self.n_extra:
-            out[:, k + q:] = X[rows, self.n_pred:]
+            out[:, k + q :] = X[rows, self.n_pred :]
         return out
 
     def rows(self, rows):
@@ -273,6 +299,7 @@ class _MetaDesign:
 
 
 # ----------------------------------------------------------------------------- stage 2
+
 
 def meta_features(P, names=DEFAULT_META_FEATURES):
     """Row-wise statistics of the prediction columns ``P`` (stage 2).
@@ -329,12 +356,15 @@ def _meta_feature_names(meta_features):
     names = tuple(meta_features)
     unknown = [n for n in names if n not in META_FEATURES]
     if unknown or len(set(names)) != len(names):
-        raise ValueError(f"meta_features must be a bool or distinct names among "
-                         f"{META_FEATURES}, got {meta_features!r}.")
+        raise ValueError(
+            f"meta_features must be a bool or distinct names among "
+            f"{META_FEATURES}, got {meta_features!r}."
+        )
     return names
 
 
 # ----------------------------------------------------------------------------- splits
+
 
 def _outer_splits(cv, n):
     """The outer (train, test) splits; ``train`` is None when it is the complement of
@@ -394,8 +424,9 @@ def _fit_meta_models(specs, design, y, sw, train, test, splitter, kfold, cache, 
         splits = list(_inner_splits(splitter, rows.shape[0]))
     elif cache is None:
         # the direct path reads each inner split once, into the statistics of its block
-        cache = direct_cache(design, y, sw, rows, _inner_splits(splitter, rows.shape[0])
-                             if kfold else (), kfold)
+        cache = direct_cache(
+            design, y, sw, rows, _inner_splits(splitter, rows.shape[0]) if kfold else (), kfold
+        )
     fitted, converged = [], True
     for spec in specs:
         fit, ok = fit_linear_cv(spec, design, y, sw, rows, splits, cache=cache, **common)
@@ -413,8 +444,10 @@ def _check_partition(splits, n, name):
     for _, te in splits:
         counts[te] += 1
     if np.any(counts > 1):
-        raise ValueError(f"The test sets of {name} overlap: every row must be predicted at "
-                         "most once (use a partition such as KFold, or TimeSeriesSplit).")
+        raise ValueError(
+            f"The test sets of {name} overlap: every row must be predicted at "
+            "most once (use a partition such as KFold, or TimeSeriesSplit)."
+        )
     return counts == 1
 
 
@@ -693,11 +726,27 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, corr_threshold=0.95, *, mse_threshold=1e-3, var_threshold=1e-4,
-                 meta_features=True, meta_models=_META_MODELS, ridge_alphas=None,
-                 lasso_alphas=30, l1_ratio=(0.1, 0.5, 0.7, 0.9, 0.95, 0.99), cv=5,
-                 inner_cv=None, blend="inverse_rmse", standardize=True, n_predictions=None,
-                 solver="auto", n_jobs=None, tol=1e-4, max_iter=10000):
+    def __init__(
+        self,
+        corr_threshold=0.95,
+        *,
+        mse_threshold=1e-3,
+        var_threshold=1e-4,
+        meta_features=True,
+        meta_models=_META_MODELS,
+        ridge_alphas=None,
+        lasso_alphas=30,
+        l1_ratio=(0.1, 0.5, 0.7, 0.9, 0.95, 0.99),
+        cv=5,
+        inner_cv=None,
+        blend="inverse_rmse",
+        standardize=True,
+        n_predictions=None,
+        solver="auto",
+        n_jobs=None,
+        tol=1e-4,
+        max_iter=10000,
+    ):
         self.corr_threshold = corr_threshold
         self.mse_threshold = mse_threshold
         self.var_threshold = var_threshold
@@ -722,35 +771,46 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         models = tuple(self.meta_models)
         unknown = [m for m in models if m not in _META_MODELS]
         if not models or unknown or len(set(models)) != len(models):
-            raise ValueError(f"meta_models must be a non-empty tuple of distinct names among "
-                             f"{_META_MODELS}, got {self.meta_models!r}.")
-        ridge_alphas = (_DEFAULT_RIDGE_ALPHAS if self.ridge_alphas is None
-                        else np.asarray(self.ridge_alphas, dtype=float).reshape(-1))
-        if ridge_alphas.size == 0 or not np.all(np.isfinite(ridge_alphas)) or np.any(
-                ridge_alphas <= 0):
+            raise ValueError(
+                f"meta_models must be a non-empty tuple of distinct names among "
+                f"{_META_MODELS}, got {self.meta_models!r}."
+            )
+        ridge_alphas = (
+            _DEFAULT_RIDGE_ALPHAS
+            if self.ridge_alphas is None
+            else np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
+        )
+        if (
+            ridge_alphas.size == 0
+            or not np.all(np.isfinite(ridge_alphas))
+            or np.any(ridge_alphas <= 0)
+        ):
             raise ValueError("ridge_alphas must be a non-empty array of positive numbers.")
         if isinstance(self.lasso_alphas, Integral):
             lasso_alphas, n_alphas = None, int(self.lasso_alphas)
         else:
             lasso_alphas = np.asarray(self.lasso_alphas, dtype=float).reshape(-1)
             n_alphas = lasso_alphas.size
-            if n_alphas == 0 or not np.all(np.isfinite(lasso_alphas)) or np.any(
-                    lasso_alphas <= 0):
-                raise ValueError("lasso_alphas must be a positive integer or a non-empty "
-                                 "array of positive numbers.")
+            if n_alphas == 0 or not np.all(np.isfinite(lasso_alphas)) or np.any(lasso_alphas <= 0):
+                raise ValueError(
+                    "lasso_alphas must be a positive integer or a non-empty "
+                    "array of positive numbers."
+                )
         l1_ratios = tuple(np.asarray(self.l1_ratio, dtype=float).reshape(-1))
         if not l1_ratios or any(not (0 < r <= 1) for r in l1_ratios):
             raise ValueError(f"l1_ratio values must lie in (0, 1], got {self.l1_ratio!r}.")
         specs = []
         for name in models:
             if name == "ridge":
-                specs.append(MetaModelSpec("ridge", ridge_alphas * ridge_factor,
-                                           ridge_alphas.size, 0.0, ()))
+                specs.append(
+                    MetaModelSpec("ridge", ridge_alphas * ridge_factor, ridge_alphas.size, 0.0, ())
+                )
             elif name == "lasso":
                 specs.append(MetaModelSpec("lasso", lasso_alphas, n_alphas, _LASSO_EPS, (1.0,)))
             else:
-                specs.append(MetaModelSpec("elasticnet", lasso_alphas, n_alphas, _LASSO_EPS,
-                                           l1_ratios))
+                specs.append(
+                    MetaModelSpec("elasticnet", lasso_alphas, n_alphas, _LASSO_EPS, l1_ratios)
+                )
         return models, specs
 
     def _n_pred(self, n_features):
@@ -773,8 +833,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             inner = f"{splitter.get_n_splits()}-fold"
         else:
             inner = "inner_cv"
-        return {name: "leave-one-out" if (name == "ridge" and loo) else inner
-                for name in names}
+        return {name: "leave-one-out" if (name == "ridge" and loo) else inner for name in names}
 
     # ------------------------------------------------------------------ fit
 
@@ -800,8 +859,15 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted meta-learner.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             y_numeric=True, ensure_min_samples=2)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            y_numeric=True,
+            ensure_min_samples=2,
+        )
         y = np.asarray(y, dtype=np.float64)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if sw.sum() <= 0:
@@ -814,8 +880,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         sw = sw / weight_scale
         ridge_factor = 1.0 / weight_scale
         if not np.isfinite(ridge_factor):
-            raise ValueError(f"The sample weights are too small (largest {weight_scale:.3g}) "
-                             "for float64 precision; rescale them.")
+            raise ValueError(
+                f"The sample weights are too small (largest {weight_scale:.3g}) "
+                "for float64 precision; rescale them."
+            )
         _check_magnitudes(X, y, sw)
         names, specs = self._specs(ridge_factor)
 
@@ -829,9 +897,16 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         mean, cov, sse = prediction_moments(X, n_pred, y, sw)
         self.column_rmse_ = np.sqrt(sse / N)
         self.kept_columns_, dropped = redundancy_from_moments(
-            cov, mean, cov, self.column_rmse_, n_blocks=n_pred,
-            corr_threshold=self.corr_threshold, mse_threshold=self.mse_threshold,
-            var_threshold=self.var_threshold, target_var=target_var)
+            cov,
+            mean,
+            cov,
+            self.column_rmse_,
+            n_blocks=n_pred,
+            corr_threshold=self.corr_threshold,
+            mse_threshold=self.mse_threshold,
+            var_threshold=self.var_threshold,
+            target_var=target_var,
+        )
         pred_names = self._input_names()[:n_pred]
         for record in dropped:
             record["name"] = str(pred_names[record["column"]])
@@ -848,8 +923,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         p = design.shape[1]
         solver = self.solver
         if solver == "auto":
-            limit = (_linear_path.DIRECT_MAX_FEATURES_SPARSE if design.sparse
-                     else _linear_path.DIRECT_MAX_FEATURES)
+            limit = (
+                _linear_path.DIRECT_MAX_FEATURES_SPARSE
+                if design.sparse
+                else _linear_path.DIRECT_MAX_FEATURES
+            )
             solver = "cg" if p > limit else "direct"
         self.solver_ = solver
         mu, sigma = global_transform(design, sw, self.standardize)
@@ -863,21 +941,36 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         loo = self.inner_cv is None and solver == "direct"
         self.alpha_selection_ = self._selection_rules(names, loo)
         kfold = solver == "direct" and any(spec.kind != "ridge" or not loo for spec in specs)
-        common = dict(standardize=self.standardize, solver=solver, loo=loo, tol=self.tol,
-                      max_iter=self.max_iter, y_scale=np.sqrt(target_var))
+        common = dict(
+            standardize=self.standardize,
+            solver=solver,
+            loo=loo,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            y_scale=np.sqrt(target_var),
+        )
         all_rows = np.arange(n, dtype=np.intp)
         final_cache = None
         want_cond = not design.sparse and p <= _linear_path.DIRECT_MAX_FEATURES
         if solver == "direct":
             # the statistics of all rows serve the final fits and the condition number
-            final_cache = direct_cache(design, y0, sw, all_rows, _inner_splits(
-                self._inner_splitter(), n) if kfold else (), kfold)
+            final_cache = direct_cache(
+                design,
+                y0,
+                sw,
+                all_rows,
+                _inner_splits(self._inner_splitter(), n) if kfold else (),
+                kfold,
+            )
             self.condition_number_design_ = (
-                condition_number_of_stats(final_cache["total"]) if want_cond else np.nan)
+                condition_number_of_stats(final_cache["total"]) if want_cond else np.nan
+            )
         else:
             self.condition_number_design_ = (
                 condition_number_of_stats(_linear_path.design_stats(design, y0, sw, all_rows))
-                if want_cond else np.nan)
+                if want_cond
+                else np.nan
+            )
         del all_rows
         # the fits of the outer folds and the final one are independent: one joblib task
         # each (threads preferred: the design is shared, not copied into worker processes,
@@ -885,9 +978,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         tasks = [(train, test, None) for train, test in outer]
         tasks.append((None, None, final_cache))
         results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_meta_models)(specs, design, y0, sw, train, test,
-                                      self._inner_splitter(), kfold, cache, common)
-            for train, test, cache in tasks)
+            delayed(_fit_meta_models)(
+                specs, design, y0, sw, train, test, self._inner_splitter(), kfold, cache, common
+            )
+            for train, test, cache in tasks
+        )
         converged = all(ok for _, ok, _ in results)
         oof = np.full((n, len(specs)), np.nan)
         for (_, test, _), (_, _, pred) in zip(tasks[:-1], results[:-1]):
@@ -895,25 +990,33 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         oof += ybar
         final = results[-1][0]
         if not converged:
-            warnings.warn(f"The {solver!r} solver did not reach tol={self.tol} within "
-                          f"max_iter={self.max_iter} for every penalty; increase max_iter, or "
-                          "use a coarser grid of small penalties.", ConvergenceWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"The {solver!r} solver did not reach tol={self.tol} within "
+                f"max_iter={self.max_iter} for every penalty; increase max_iter, or "
+                "use a coarser grid of small penalties.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
 
         # back to the units of the design
         self.meta_coef_ = np.array([fit.coef / sigma for fit in final])
-        self.meta_intercept_ = np.array([fit.intercept + ybar - mu @ (fit.coef / sigma)
-                                         for fit in final])
+        self.meta_intercept_ = np.array(
+            [fit.intercept + ybar - mu @ (fit.coef / sigma) for fit in final]
+        )
         self.alpha_ = {}
         for name, spec, fit in zip(names, specs, final):
             if name == "ridge":  # report the grid value itself, not its rescaled copy
-                grid = (_DEFAULT_RIDGE_ALPHAS if self.ridge_alphas is None
-                        else np.asarray(self.ridge_alphas, dtype=float).reshape(-1))
+                grid = (
+                    _DEFAULT_RIDGE_ALPHAS
+                    if self.ridge_alphas is None
+                    else np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
+                )
                 self.alpha_[name] = float(grid[np.argmin(np.abs(spec.alphas - fit.alpha))])
             else:
                 self.alpha_[name] = fit.alpha
-        self.l1_ratio_ = next((fit.l1_ratio for name, fit in zip(names, final)
-                               if name == "elasticnet"), None)
+        self.l1_ratio_ = next(
+            (fit.l1_ratio for name, fit in zip(names, final) if name == "elasticnet"), None
+        )
         self.meta_models_ = names
         self.n_iter_ = max(fit.n_iter for fit in final)
         self.meta_oof_predictions_ = oof
@@ -924,9 +1027,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         if w_rows.sum() > 0:
             y_rows = y[rows]
             # one column at a time: no (n_samples, n_meta_models) temporaries
-            self.meta_oof_rmse_ = np.sqrt(np.array(
-                [w_rows @ (oof[rows, m] - y_rows) ** 2 for m in range(len(specs))])
-                / w_rows.sum())
+            self.meta_oof_rmse_ = np.sqrt(
+                np.array([w_rows @ (oof[rows, m] - y_rows) ** 2 for m in range(len(specs))])
+                / w_rows.sum()
+            )
         else:
             self.meta_oof_rmse_ = np.full(len(specs), np.nan)
         self.blend_weights_ = _blend_weights(self.meta_oof_rmse_, self.blend)
@@ -943,8 +1047,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     def _predict_design(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32],
-                          reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         names = self._meta_names if self._use_meta else ()
         return _MetaDesign(X, self._n_pred(X.shape[1]), self.kept_columns_, names)
 
@@ -1026,20 +1129,22 @@ def _check_magnitudes(X, y, sw):
         budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(X.shape[1], 1))
         for name, values in (("X", data), ("y", y)):
             # max and min rather than max(abs(.)), which would allocate a copy of X
-            top = (max(abs(float(values.max())), abs(float(values.min())))
-                   if values.size else 0.0)
+            top = max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0.0
             if top > 0 and 2.0 * np.log10(top) > budget:
                 raise ValueError(
                     f"{name} has values too large for float64 sums of squares (max |{name}| = "
                     f"{top:.3g}, with sample weights up to {w:.3g}): they overflow. Rescale "
-                    f"{name} (and the weights) to moderate magnitudes.")
+                    f"{name} (and the weights) to moderate magnitudes."
+                )
 
 
 def _check_finite_output(Z, what):
     values = Z.data if sp.issparse(Z) else Z
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"The {what} overflows float64 for this X: its values are too large "
-                         "for the fitted model; rescale X to the magnitudes seen in fit.")
+        raise ValueError(
+            f"The {what} overflows float64 for this X: its values are too large "
+            "for the fitted model; rescale X to the magnitudes seen in fit."
+        )
 
 
 def _blend_weights(scores, blend):

@@ -61,6 +61,7 @@ def _default_logistic():
 
 # ----------------------------------------------------------------------------- fitting helpers
 
+
 def _fit_estimator(estimator, X, y, sample_weight):
     if sample_weight is None:
         return estimator.fit(X, y)
@@ -68,9 +69,11 @@ def _fit_estimator(estimator, X, y, sample_weight):
         return estimator.fit(X, y, sample_weight=sample_weight)
     except (TypeError, ValueError) as exc:
         if "sample_weight" in str(exc):
-            raise TypeError(f"{type(estimator).__name__} does not accept sample_weight in fit "
-                            f"({exc}); remove it from the estimators, or fit without weights "
-                            "(a Pipeline takes them only per step).") from exc
+            raise TypeError(
+                f"{type(estimator).__name__} does not accept sample_weight in fit "
+                f"({exc}); remove it from the estimators, or fit without weights "
+                "(a Pipeline takes them only per step)."
+            ) from exc
         raise
 
 
@@ -94,8 +97,13 @@ def _fit_and_predict(estimator, X, y, sample_weight, train, test, method):
 def _as_slice(index):
     """``slice(a, b)`` if ``index`` is the increasing run ``a, a + 1, ..., b - 1``, else None."""
     index = np.asarray(index)
-    if (index.ndim != 1 or index.size == 0 or index.dtype.kind not in "iu"
-            or index[-1] - index[0] != index.size - 1 or not (np.diff(index) == 1).all()):
+    if (
+        index.ndim != 1
+        or index.size == 0
+        or index.dtype.kind not in "iu"
+        or index[-1] - index[0] != index.size - 1
+        or not (np.diff(index) == 1).all()
+    ):
         return None
     return slice(int(index[0]), int(index[-1]) + 1)
 
@@ -164,8 +172,9 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
         for key in list(params):
             if "__" not in key and key in names:
                 new = params.pop(key)
-                self.estimators = [(name, new if name == key else est)
-                                   for name, est in self.estimators]
+                self.estimators = [
+                    (name, new if name == key else est) for name, est in self.estimators
+                ]
         super().set_params(**params)
         return self
 
@@ -195,8 +204,9 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
             wanted = "classifier" if is_classifier(self) else "regressor"
             kind = get_tags(est).estimator_type
             if kind is not None and kind != wanted:
-                raise ValueError(f"Estimator {name!r} is a {kind}; {type(self).__name__} "
-                                 f"stacks {wanted}s.")
+                raise ValueError(
+                    f"Estimator {name!r} is a {kind}; {type(self).__name__} stacks {wanted}s."
+                )
         return [n for n, _ in kept], [e for _, e in kept]
 
     # ------------------------------------------------------------------ fit
@@ -210,8 +220,10 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
             for est in ests:
                 check_is_fitted(est)
             self.estimators_ = list(ests)
-            blocks = [self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
-                      for est, m in zip(ests, methods)]
+            blocks = [
+                self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
+                for est, m in zip(ests, methods)
+            ]
             predicted = np.ones(n, dtype=bool)
         else:
             # the splits are drawn once and shared by every estimator (a shuffling splitter
@@ -222,11 +234,11 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
             tasks = [(m, tr, te) for m in range(len(ests)) for tr, te in splits]
             tasks += [(m, None, None) for m in range(len(ests))]
             results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-                delayed(_fit_and_predict)(clone(ests[m]), X, y, sample_weight, tr, te,
-                                          methods[m])
-                for m, tr, te in tasks)
-            fold_out = results[:len(splits) * len(ests)]
-            self.estimators_ = results[len(splits) * len(ests):]
+                delayed(_fit_and_predict)(clone(ests[m]), X, y, sample_weight, tr, te, methods[m])
+                for m, tr, te in tasks
+            )
+            fold_out = results[: len(splits) * len(ests)]
+            self.estimators_ = results[len(splits) * len(ests) :]
             blocks = []
             for m in range(len(ests)):
                 block = None
@@ -249,9 +261,11 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
         for name, block in zip(names, blocks):
             bad = predicted & ~np.all(np.isfinite(block), axis=1)
             if bad.any():
-                raise ValueError(f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
-                                 f"on {int(bad.sum())} rows: check its input for NaN, or "
-                                 "values too large in scale for it.")
+                raise ValueError(
+                    f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
+                    f"on {int(bad.sum())} rows: check its input for NaN, or "
+                    "values too large in scale for it."
+                )
         return predicted
 
     def _stack(self, X, P):
@@ -259,8 +273,7 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
         if not self.passthrough:
             return P
         if sp.issparse(X):
-            return sp.hstack([sp.csr_matrix(P), sp.csr_matrix(X, dtype=np.float64)],
-                             format="csr")
+            return sp.hstack([sp.csr_matrix(P), sp.csr_matrix(X, dtype=np.float64)], format="csr")
         Xa = check_array(X, dtype=np.float64, ensure_all_finite=False)
         return np.hstack([P, Xa])
 
@@ -270,8 +283,9 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
         try:
             check_is_fitted(self)
         except NotFittedError as exc:
-            raise AttributeError(f"{type(self).__name__} object has no attribute "
-                                 "'n_features_in_'") from exc
+            raise AttributeError(
+                f"{type(self).__name__} object has no attribute 'n_features_in_'"
+            ) from exc
         return self.estimators_[0].n_features_in_
 
     def transform(self, X):
@@ -289,14 +303,18 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
             classifier), then X itself when ``passthrough``.
         """
         check_is_fitted(self)
-        blocks = [self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
-                  for est, m in zip(self.estimators_, self.stack_method_)]
+        blocks = [
+            self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
+            for est, m in zip(self.estimators_, self.stack_method_)
+        ]
         for name, block in zip(self._names, blocks):
             bad = ~np.all(np.isfinite(block), axis=1)
             if bad.any():  # (the meta-learner would blame the user's X for them)
-                raise ValueError(f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
-                                 f"on {int(bad.sum())} rows: check the input for NaN, or "
-                                 "values too large in scale for it.")
+                raise ValueError(
+                    f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
+                    f"on {int(bad.sum())} rows: check the input for NaN, or "
+                    "values too large in scale for it."
+                )
         return self._stack(X, np.hstack(blocks))
 
     def get_feature_names_out(self, input_features=None):
@@ -324,8 +342,9 @@ class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            ests = [est for _, est in self.estimators if not (isinstance(est, str)
-                                                             and est == "drop")]
+            ests = [
+                est for _, est in self.estimators if not (isinstance(est, str) and est == "drop")
+            ]
             tags.input_tags.allow_nan = all(get_tags(e).input_tags.allow_nan for e in ests)
             tags.input_tags.sparse = all(get_tags(e).input_tags.sparse for e in ests)
         except Exception:  # invalid estimators: fit raises a clear error
@@ -437,8 +456,9 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
     (2,)
     """
 
-    def __init__(self, estimators, *, meta_learner=None, cv=5, n_jobs=None, passthrough=False,
-                 verbose=0):
+    def __init__(
+        self, estimators, *, meta_learner=None, cv=5, n_jobs=None, passthrough=False, verbose=0
+    ):
         self.estimators = estimators
         self.meta_learner = meta_learner
         self.cv = cv
@@ -454,8 +474,10 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
     def _to_meta(self, out, method, classes=None):
         out = np.asarray(out, dtype=np.float64)
         if out.ndim == 2 and out.shape[1] != 1:
-            raise ValueError("RidgeStackingRegressor supports single-output base regressors "
-                             f"only, got predictions of shape {out.shape}.")
+            raise ValueError(
+                "RidgeStackingRegressor supports single-output base regressors "
+                f"only, got predictions of shape {out.shape}."
+            )
         return out.reshape(-1, 1)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -479,18 +501,23 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
             The fitted stack.
         """
         if y is None:
-            raise ValueError("RidgeStackingRegressor requires y to be passed, but the target "
-                             "y is None.")
+            raise ValueError(
+                "RidgeStackingRegressor requires y to be passed, but the target y is None."
+            )
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64), warn=True)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, np.empty((y.shape[0], 0)),
-                                                 dtype=np.float64, ensure_non_negative=True)
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((y.shape[0], 0)), dtype=np.float64, ensure_non_negative=True
+            )
         if _num_samples(X) != y.shape[0]:
             raise ValueError(f"X has {_num_samples(X)} samples but y has {y.shape[0]}.")
         X, y = indexable(X, y)
         rows = self._fit_base(X, y, sample_weight)
-        meta = (RegularizedMetaLearner(n_jobs=self.n_jobs) if self.meta_learner is None
-                else clone(self.meta_learner))
+        meta = (
+            RegularizedMetaLearner(n_jobs=self.n_jobs)
+            if self.meta_learner is None
+            else clone(self.meta_learner)
+        )
         if isinstance(meta, RegularizedMetaLearner) and self.passthrough:
             meta.set_params(n_predictions=self.oof_predictions_.shape[1])
         Z = self._stack(X, self.oof_predictions_)
@@ -522,6 +549,7 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
 
 # ----------------------------------------------------------------------------- classifier
 
+
 def _log_loss(Y, proba, sw):
     """Weighted multiclass log-loss of ``proba`` (n, K) for one-hot ``Y``."""
     p = np.clip(np.sum(Y * proba, axis=1), 1e-15, None)
@@ -544,7 +572,7 @@ def _standardizer(D, sw):
     if sp.issparse(D):
         mu = np.zeros(D.shape[1])
         mean = np.asarray(D.T @ sw).ravel() / N
-        var = np.asarray(D.multiply(D).T @ sw).ravel() / N - mean ** 2
+        var = np.asarray(D.multiply(D).T @ sw).ravel() / N - mean**2
     else:
         mu = sw @ D / N
         var = sw @ (D - mu) ** 2 / N
@@ -597,8 +625,7 @@ def _refit(template, C, D, y, sw, rows, test, n_classes):
     model = _fit_estimator(model, Dr, y[rows], sw[rows])
     if test is None:
         return model, scaler, None
-    return model, scaler, _aligned_proba(model, _apply_standardizer(D[test], *scaler),
-                                         n_classes)
+    return model, scaler, _aligned_proba(model, _apply_standardizer(D[test], *scaler), n_classes)
 
 
 class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
@@ -608,10 +635,22 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
     model), then optional extra columns; ``y`` is encoded as 0..n_classes-1.
     """
 
-    def __init__(self, *, n_blocks=1, block_size=1, corr_threshold=0.95, mse_threshold=1e-3,
-                 var_threshold=1e-4, meta_features=True, meta_models=None,
-                 Cs=(0.01, 0.1, 1.0, 10.0, 100.0), meta_cv=5, inner_cv=3,
-                 blend="inverse_log_loss", n_jobs=None):
+    def __init__(
+        self,
+        *,
+        n_blocks=1,
+        block_size=1,
+        corr_threshold=0.95,
+        mse_threshold=1e-3,
+        var_threshold=1e-4,
+        meta_features=True,
+        meta_models=None,
+        Cs=(0.01, 0.1, 1.0, 10.0, 100.0),
+        meta_cv=5,
+        inner_cv=3,
+        blend="inverse_log_loss",
+        n_jobs=None,
+    ):
         self.n_blocks = n_blocks
         self.block_size = block_size
         self.corr_threshold = corr_threshold
@@ -629,16 +668,21 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         if self.meta_models is None:
             return [("logistic", _default_logistic())]
         models = list(self.meta_models)
-        if isinstance(self.meta_models, tuple) and len(models) == 2 and isinstance(
-                models[0], str) and hasattr(models[1], "fit"):
+        if (
+            isinstance(self.meta_models, tuple)
+            and len(models) == 2
+            and isinstance(models[0], str)
+            and hasattr(models[1], "fit")
+        ):
             models = [tuple(models)]
         try:
             names = [name for name, _ in models]
         except (TypeError, ValueError) as exc:
             raise ValueError("meta_models must be a list of (name, classifier) pairs.") from exc
         if not models or len(set(names)) != len(names):
-            raise ValueError("meta_models must be a non-empty list of uniquely named "
-                             "(name, classifier) pairs.")
+            raise ValueError(
+                "meta_models must be a non-empty list of uniquely named (name, classifier) pairs."
+            )
         for name, clf in models:
             if not hasattr(clf, "predict_proba"):
                 raise ValueError(f"Meta-model {name!r} has no predict_proba.")
@@ -646,7 +690,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
 
     def _design(self, X, kept_cols, use_meta):
         k = self.block_size
-        L = X[:, :self.n_blocks * k]
+        L = X[:, : self.n_blocks * k]
         L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
         parts = [L[:, kept_cols]]
         if use_meta:
@@ -655,7 +699,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         dense = np.hstack(parts)
         if X.shape[1] == self.n_blocks * k:
             return dense
-        extra = X[:, self.n_blocks * k:]
+        extra = X[:, self.n_blocks * k :]
         if sp.issparse(extra):
             return sp.hstack([sp.csr_matrix(dense), extra], format="csr")
         return np.hstack([dense, np.asarray(extra, dtype=np.float64)])
@@ -668,7 +712,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.arange(n_classes)
         k, M = self.block_size, self.n_blocks
         models = self._models()
-        L = X[:, :M * k]
+        L = X[:, : M * k]
         L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
         Y = np.eye(n_classes)[y]
 
@@ -681,15 +725,25 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         target_var = float(np.sum(pi * (1.0 - pi)))
         errors = np.empty(M)
         for b in range(M):
-            q = Q[:, b * k:(b + 1) * k]
-            proba = np.column_stack([1.0 - q[:, 0], q[:, 0]]) if k == 1 else (
-                q / np.clip(q.sum(axis=1, keepdims=True), 1e-300, None))
+            q = Q[:, b * k : (b + 1) * k]
+            proba = (
+                np.column_stack([1.0 - q[:, 0], q[:, 0]])
+                if k == 1
+                else (q / np.clip(q.sum(axis=1, keepdims=True), 1e-300, None))
+            )
             errors[b] = _log_loss(Y, proba, sw)
         self.model_log_loss_ = errors
         kept, dropped = redundancy_projection(
-            L, Q, errors, sw, n_blocks=M, corr_threshold=self.corr_threshold,
-            mse_threshold=self.mse_threshold, var_threshold=self.var_threshold,
-            target_var=target_var)
+            L,
+            Q,
+            errors,
+            sw,
+            n_blocks=M,
+            corr_threshold=self.corr_threshold,
+            mse_threshold=self.mse_threshold,
+            var_threshold=self.var_threshold,
+            target_var=target_var,
+        )
         self.kept_columns_ = kept
         self.dropped_columns_ = dropped
         self._kept_cols = np.concatenate([np.arange(b * k, (b + 1) * k) for b in kept])
@@ -700,8 +754,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         self._meta_names = _meta_feature_names(self.meta_features)
         self._use_meta = bool(self._meta_names) and kept.size >= 3
         D = self._design(X, self._kept_cols, self._use_meta)
-        self.condition_number_design_ = (condition_number(D, sw) if not sp.issparse(D)
-                                         else np.nan)
+        self.condition_number_design_ = condition_number(D, sw) if not sp.issparse(D) else np.nan
 
         # stage 3, nested: every fit set (the training rows of each outer meta_cv fold, then
         # all rows) chooses C by inner stratified CV on its own rows only, so the out-of-fold
@@ -714,8 +767,10 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         outer = [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
         predicted = _check_partition(outer, n, "meta_cv")
         fit_sets = outer + [(np.arange(n, dtype=np.intp), None)]
-        grids = [list(self.Cs) if "C" in template.get_params() and len(self.Cs) else []
-                 for _, template in models]
+        grids = [
+            list(self.Cs) if "C" in template.get_params() and len(self.Cs) else []
+            for _, template in models
+        ]
         # round 1: every (fit set, meta-model, inner fold) scores the whole C grid
         tasks = []
         for f, (rows, _) in enumerate(fit_sets):
@@ -727,8 +782,10 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
                     inner = _inner_splits(self.inner_cv, y[rows])
                 tasks += [(f, m, rows[tr], rows[te]) for tr, te in inner]
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
-        losses = parallel(delayed(_C_path_losses)(models[m][1], grids[m], D, y, sw, tr, te,
-                                                  n_classes) for f, m, tr, te in tasks)
+        losses = parallel(
+            delayed(_C_path_losses)(models[m][1], grids[m], D, y, sw, tr, te, n_classes)
+            for f, m, tr, te in tasks
+        )
         total = {}
         for (f, m, _, _), loss in zip(tasks, losses):
             total[f, m] = total.get((f, m), 0.0) + loss
@@ -736,12 +793,17 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
         for f in range(len(fit_sets)):
             for m in range(len(models)):
                 grid = grids[m]
-                chosen[f, m] = (grid[int(np.argmin(total[f, m]))] if len(grid) > 1
-                                else (grid[0] if grid else None))
+                chosen[f, m] = (
+                    grid[int(np.argmin(total[f, m]))]
+                    if len(grid) > 1
+                    else (grid[0] if grid else None)
+                )
         # round 2: refit every (fit set, meta-model) with its C
-        refits = parallel(delayed(_refit)(models[m][1], chosen[f, m], D, y, sw, rows, test,
-                                          n_classes)
-                          for f, (rows, test) in enumerate(fit_sets) for m in range(len(models)))
+        refits = parallel(
+            delayed(_refit)(models[m][1], chosen[f, m], D, y, sw, rows, test, n_classes)
+            for f, (rows, test) in enumerate(fit_sets)
+            for m in range(len(models))
+        )
         final = len(fit_sets) - 1
         oof = np.full((n, len(models), n_classes), np.nan)
         self.meta_models_, self._scalers = [], []
@@ -752,27 +814,32 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
                 self._scalers.append(scaler)
             else:
                 oof[fit_sets[f][1], m] = proba
-        self.C_ = {name: None if chosen[final, m] is None else float(chosen[final, m])
-                   for m, (name, _) in enumerate(models)}
-        self.meta_oof_C_ = {name: np.array([np.nan if chosen[f, m] is None else chosen[f, m]
-                                            for f in range(final)])
-                            for m, (name, _) in enumerate(models)}
+        self.C_ = {
+            name: None if chosen[final, m] is None else float(chosen[final, m])
+            for m, (name, _) in enumerate(models)
+        }
+        self.meta_oof_C_ = {
+            name: np.array([np.nan if chosen[f, m] is None else chosen[f, m] for f in range(final)])
+            for m, (name, _) in enumerate(models)
+        }
         self.meta_oof_proba_ = oof
         rows = predicted
-        self.meta_oof_log_loss_ = np.array([_log_loss(Y[rows], oof[rows, m], sw[rows])
-                                            for m in range(len(models))])
-        weights = _blend_weights(self.meta_oof_log_loss_,
-                                 "uniform" if self.blend == "uniform" else "inverse")
+        self.meta_oof_log_loss_ = np.array(
+            [_log_loss(Y[rows], oof[rows, m], sw[rows]) for m in range(len(models))]
+        )
+        weights = _blend_weights(
+            self.meta_oof_log_loss_, "uniform" if self.blend == "uniform" else "inverse"
+        )
         self.blend_weights_ = weights
         return self
 
     def predict_proba(self, X):
         D = self._design(X, self._kept_cols, self._use_meta)
         proba = 0.0
-        for w, (_, model), (mu, sd) in zip(self.blend_weights_, self.meta_models_,
-                                           self._scalers):
-            proba = proba + w * _aligned_proba(model, _apply_standardizer(D, mu, sd),
-                                               self.classes_.shape[0])
+        for w, (_, model), (mu, sd) in zip(self.blend_weights_, self.meta_models_, self._scalers):
+            proba = proba + w * _aligned_proba(
+                model, _apply_standardizer(D, mu, sd), self.classes_.shape[0]
+            )
         return proba
 
     def predict(self, X):
@@ -786,7 +853,7 @@ class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
             for c in range(k):
                 suffix = "" if k == 1 else f"[{c}]"
                 names += [f"{f}{suffix}" for f in self._meta_names]
-        names += [str(x) for x in input_names[self.n_blocks * k:]]
+        names += [str(x) for x in input_names[self.n_blocks * k :]]
         return names
 
 
@@ -799,8 +866,9 @@ def _inner_splits(inner_cv, y):
         splitter = inner_cv
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "least populated class" on tiny data
-        return [(np.asarray(a), np.asarray(b))
-                for a, b in splitter.split(np.zeros((y.shape[0], 1)), y)]
+        return [
+            (np.asarray(a), np.asarray(b)) for a, b in splitter.split(np.zeros((y.shape[0], 1)), y)
+        ]
 
 
 class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
@@ -984,11 +1052,26 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         "blend": [StrOptions({"inverse_log_loss", "uniform"})],
     }
 
-    def __init__(self, estimators, *, meta_learner=None, cv=5, n_jobs=None, passthrough=False,
-                 stack_method="auto", corr_threshold=0.95, mse_threshold=1e-3,
-                 var_threshold=1e-4, meta_features=True, meta_models=None,
-                 Cs=(0.01, 0.1, 1.0, 10.0, 100.0), meta_cv=5, inner_cv=3,
-                 blend="inverse_log_loss", verbose=0):
+    def __init__(
+        self,
+        estimators,
+        *,
+        meta_learner=None,
+        cv=5,
+        n_jobs=None,
+        passthrough=False,
+        stack_method="auto",
+        corr_threshold=0.95,
+        mse_threshold=1e-3,
+        var_threshold=1e-4,
+        meta_features=True,
+        meta_models=None,
+        Cs=(0.01, 0.1, 1.0, 10.0, 100.0),
+        meta_cv=5,
+        inner_cv=3,
+        blend="inverse_log_loss",
+        verbose=0,
+    ):
         self.estimators = estimators
         self.meta_learner = meta_learner
         self.cv = cv
@@ -1007,8 +1090,11 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         self.verbose = verbose
 
     def _method(self, name, est):
-        order = (["predict_proba", "decision_function"] if self.stack_method == "auto"
-                 else [self.stack_method])
+        order = (
+            ["predict_proba", "decision_function"]
+            if self.stack_method == "auto"
+            else [self.stack_method]
+        )
         for method in order:
             if hasattr(est, method):
                 return method
@@ -1060,20 +1146,25 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
             The fitted stack.
         """
         if y is None:
-            raise ValueError("RidgeStackingClassifier requires y to be passed, but the target "
-                             "y is None.")
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False),
-                         warn=True)
+            raise ValueError(
+                "RidgeStackingClassifier requires y to be passed, but the target y is None."
+            )
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True
+        )
         check_classification_labels(y)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
         if self.classes_.shape[0] < 2:
-            raise ValueError("RidgeStackingClassifier needs samples of at least two classes; "
-                             f"got one class ({self.classes_[0]!r}).")
+            raise ValueError(
+                "RidgeStackingClassifier needs samples of at least two classes; "
+                f"got one class ({self.classes_[0]!r})."
+            )
         y_enc = self._label_encoder.transform(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, np.empty((y.shape[0], 0)),
-                                                 dtype=np.float64, ensure_non_negative=True)
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((y.shape[0], 0)), dtype=np.float64, ensure_non_negative=True
+            )
         if _num_samples(X) != y.shape[0]:
             raise ValueError(f"X has {_num_samples(X)} samples but y has {y.shape[0]}.")
         X, y_enc = indexable(X, y_enc)
@@ -1086,15 +1177,23 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
             meta = clone(self.meta_learner)
         else:
             meta = _RegularizedMetaClassifier(
-                n_blocks=len(self.estimators_), block_size=self._n_outputs[0],
-                corr_threshold=self.corr_threshold, mse_threshold=self.mse_threshold,
-                var_threshold=self.var_threshold, meta_features=self.meta_features,
-                meta_models=self.meta_models, Cs=tuple(np.atleast_1d(self.Cs)),
-                meta_cv=self.meta_cv, inner_cv=self.inner_cv, blend=self.blend,
-                n_jobs=self.n_jobs)
+                n_blocks=len(self.estimators_),
+                block_size=self._n_outputs[0],
+                corr_threshold=self.corr_threshold,
+                mse_threshold=self.mse_threshold,
+                var_threshold=self.var_threshold,
+                meta_features=self.meta_features,
+                meta_models=self.meta_models,
+                Cs=tuple(np.atleast_1d(self.Cs)),
+                meta_cv=self.meta_cv,
+                inner_cv=self.inner_cv,
+                blend=self.blend,
+                n_jobs=self.n_jobs,
+            )
             if len(set(self._n_outputs)) != 1:
-                raise ValueError("Every base classifier must give one output per class "
-                                 f"(got {self._n_outputs}).")
+                raise ValueError(
+                    f"Every base classifier must give one output per class (got {self._n_outputs})."
+                )
         self.meta_learner_ = _fit_estimator(meta, Z, y_enc[rows], sw)
         if isinstance(self.meta_learner_, _RegularizedMetaClassifier):
             for record in self.meta_learner_.dropped_columns_:

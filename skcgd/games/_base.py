@@ -104,12 +104,16 @@ class MixedOperator:
         """Solve the CGD system on ``side`` by CG. Returns ``(z, n_iter, converged)``."""
         sx, sy = np.sqrt(hx), np.sqrt(hy)
         if side == "x":
+
             def matvec(v):
                 return v + sx * self.matvec(hy * self.rmatvec(sx * v))
+
             size = self.shape[0]
         else:
+
             def matvec(v):
                 return v + sy * self.rmatvec(hx * self.matvec(sy * v))
+
             size = self.shape[1]
         op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
         return conjugate_gradient(op, rhs, x0=z0, tol=tol, atol=atol, max_iter=max_iter)

@@ -60,25 +60,47 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
 
     domain_y = "simplex"
 
-    def __init__(self, X, y, groups, *, C=1.0, rho=1.0, sample_weight=None,
-                 fit_intercept=False, multinomial=False, n_classes=None):
-        super().__init__(X, y, C=C, rho=rho, sample_weight=sample_weight,
-                         fit_intercept=fit_intercept, multinomial=multinomial,
-                         n_classes=n_classes)
+    def __init__(
+        self,
+        X,
+        y,
+        groups,
+        *,
+        C=1.0,
+        rho=1.0,
+        sample_weight=None,
+        fit_intercept=False,
+        multinomial=False,
+        n_classes=None,
+    ):
+        super().__init__(
+            X,
+            y,
+            C=C,
+            rho=rho,
+            sample_weight=sample_weight,
+            fit_intercept=fit_intercept,
+            multinomial=multinomial,
+            n_classes=n_classes,
+        )
         g = np.asarray(groups)
         if g.ndim != 1 or g.shape[0] != self.n_samples:
-            raise ValueError(f"groups must have length {self.n_samples} (one per sample), got "
-                             f"shape {g.shape}.")
+            raise ValueError(
+                f"groups must have length {self.n_samples} (one per sample), got shape {g.shape}."
+            )
         if g.dtype.kind not in "iu" or (g.size and g.min() < 0):
             raise ValueError("groups must hold group indices 0..G-1 (encode labels first).")
         self.groups = g.astype(np.int64)
         self.n_groups = int(g.max()) + 1 if g.size else 0
-        self.group_weight = np.bincount(self.groups, weights=self.sample_weight,
-                                        minlength=self.n_groups)
+        self.group_weight = np.bincount(
+            self.groups, weights=self.sample_weight, minlength=self.n_groups
+        )
         if (self.group_weight <= 0).any():
             empty = np.flatnonzero(self.group_weight <= 0)[:5].tolist()
-            raise ValueError(f"Groups {empty} have no sample with positive weight: every group "
-                             "of the adversary needs data.")
+            raise ValueError(
+                f"Groups {empty} have no sample with positive weight: every group "
+                "of the adversary needs data."
+            )
         self.log_prior = np.log(self.group_weight / self.N)
         self.n_y = self.n_groups
 
@@ -91,8 +113,10 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
     def group_losses(self, x):
         """The weighted mean loss :math:`L_g` of each group, shape (G,)."""
         loss, _ = self._loss(x)
-        return np.bincount(self.groups, weights=self.sample_weight * loss,
-                           minlength=self.n_groups) / self.group_weight
+        return (
+            np.bincount(self.groups, weights=self.sample_weight * loss, minlength=self.n_groups)
+            / self.group_weight
+        )
 
     def _sample_weights(self, q):
         """Per-sample weight of ``l_i`` in ``f``: ``C N q_g s_i / N_g``."""
@@ -114,8 +138,7 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         L = self.group_losses(x)
         pos = q > 0
         kl = float(q[pos] @ (np.log(q[pos]) - self.log_prior[pos]))
-        return float(self.C * self.N * (q @ L - self.tau * kl)
-                     + self._penalty(self.coef_matrix(x)))
+        return float(self.C * self.N * (q @ L - self.tau * kl) + self._penalty(self.coef_matrix(x)))
 
     def grads(self, x, y):
         """``(grad_W f, grad_q f)``."""
@@ -149,5 +172,7 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
     def primal(self, x):
         """:math:`\\max_q f(W, q) = C N \\tau \\log \\sum_g \\pi_g e^{L_g/\\tau} + \\|W\\|^2/2`."""
         prior = self.group_weight / self.N
-        return float(self.C * self.N * _soft_mean(self.group_losses(x), prior, self.tau)
-                     + self._penalty(self.coef_matrix(x)))
+        return float(
+            self.C * self.N * _soft_mean(self.group_losses(x), prior, self.tau)
+            + self._penalty(self.coef_matrix(x))
+        )

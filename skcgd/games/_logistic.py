@@ -74,8 +74,10 @@ def _check_X(X):
     return X, _finite_scale(X)
 
 
-_SIGN_MASK = {np.dtype(np.float64): (np.uint64, np.uint64(0x7FFF_FFFF_FFFF_FFFF)),
-              np.dtype(np.float32): (np.uint32, np.uint32(0x7FFF_FFFF))}
+_SIGN_MASK = {
+    np.dtype(np.float64): (np.uint64, np.uint64(0x7FFF_FFFF_FFFF_FFFF)),
+    np.dtype(np.float32): (np.uint32, np.uint32(0x7FFF_FFFF)),
+}
 
 
 def _max_abs(X):
@@ -118,21 +120,24 @@ def check_problem_scale(X, sample_weight, C, max_abs=None):
         raise ValueError(
             f"C * sum(sample_weight) = {weight:.3g} is too small (below {low:g}): the data term "
             "vanishes next to the L2 penalty and the solvers lose all precision. Rescale "
-            "sample_weight (e.g. sample_weight / sample_weight.mean()) or increase C.")
+            "sample_weight (e.g. sample_weight / sample_weight.mean()) or increase C."
+        )
     scale = max(1.0, _max_abs(X) if max_abs is None else max_abs)
     curvature = weight * scale * scale  # inf, not OverflowError, when it overflows
     if not curvature <= high:
         raise ValueError(
             f"The problem's scale C * sum(sample_weight) * max|X|^2 = {curvature:.3g} is too "
             f"large (above {high:g}): float64 arithmetic would overflow. Rescale X (e.g. "
-            "sklearn.preprocessing.StandardScaler), sample_weight or C.")
+            "sklearn.preprocessing.StandardScaler), sample_weight or C."
+        )
 
 
 def _check_labels(y, n, multinomial, n_classes):
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"y must be a 1-D array of length {n} (one label per row of X), "
-                         f"got shape {y.shape}.")
+        raise ValueError(
+            f"y must be a 1-D array of length {n} (one label per row of X), got shape {y.shape}."
+        )
     if y.dtype.kind not in "biuf":
         raise ValueError(f"y must hold numeric labels, got dtype {y.dtype}.")
     if y.dtype.kind == "f":
@@ -143,12 +148,15 @@ def _check_labels(y, n, multinomial, n_classes):
             raise ValueError(f"The binary game has n_classes=2, got n_classes={n_classes}.")
         bad = (y != 1) & (y != -1)
         if bad.any():
-            raise ValueError("The binary game (multinomial=False) needs labels y in {-1, +1}; "
-                             f"got {np.unique(y[bad])[:5].tolist()}. Encode the classes first.")
+            raise ValueError(
+                "The binary game (multinomial=False) needs labels y in {-1, +1}; "
+                f"got {np.unique(y[bad])[:5].tolist()}. Encode the classes first."
+            )
         return y.astype(np.int64), 1
     if n > 0 and y.min() < 0:
-        raise ValueError("The multinomial game needs class indices y in {0, ..., K-1}; got "
-                         f"{y.min()}.")
+        raise ValueError(
+            f"The multinomial game needs class indices y in {{0, ..., K-1}}; got {y.min()}."
+        )
     K = int(y.max()) + 1 if n_classes is None else n_classes
     if not isinstance(K, numbers.Integral) or K < 2:
         raise ValueError(f"The multinomial game needs n_classes >= 2, got {K}.")
@@ -162,8 +170,9 @@ def _check_sample_weight(sample_weight, n):
         return np.ones(n)
     s = np.asarray(sample_weight, dtype=np.float64)
     if s.ndim != 1 or s.shape[0] != n:
-        raise ValueError(f"sample_weight must have length {n} (one per row of X), got shape "
-                         f"{s.shape}.")
+        raise ValueError(
+            f"sample_weight must have length {n} (one per row of X), got shape {s.shape}."
+        )
     if not np.isfinite(s).all():
         raise ValueError("sample_weight contains NaN or infinity.")
     if (s < 0).any():
@@ -174,8 +183,11 @@ def _check_sample_weight(sample_weight, n):
 
 
 def _check_positive(value, name, hint=""):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            np.isfinite(value) and value > 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (np.isfinite(value) and value > 0)
+    ):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}.{hint}")
     return float(value)
 
@@ -250,8 +262,11 @@ def _row_gram(X, R, fit_intercept):
     for start, stop, block in _row_blocks(X, width=K * q):
         Rb = R[start:stop]
         if sp.issparse(block):
-            Xt = sp.hstack([block, np.ones((stop - start, 1))], format="csr") \
-                if fit_intercept else block
+            Xt = (
+                sp.hstack([block, np.ones((stop - start, 1))], format="csr")
+                if fit_intercept
+                else block
+            )
             F = sp.hstack([sp.diags(Rb[:, k]) @ Xt for k in range(K)], format="csr")
             G += (F.T @ F).toarray()
         else:
@@ -328,8 +343,14 @@ class _LogisticMixedOperator(MixedOperator):
         per iteration), ``side="y"`` the generic CG of :class:`MixedOperator`."""
         if side != "x":
             return super().solve(side, hx, hy, rhs, z0, tol, atol, max_iter)
-        op = RowGramOperator(self.X, self.R, hy=hy, dx=np.sqrt(hx),
-                             fit_intercept=self.fit_intercept, check_input=False)
+        op = RowGramOperator(
+            self.X,
+            self.R,
+            hy=hy,
+            dx=np.sqrt(hx),
+            fit_intercept=self.fit_intercept,
+            check_input=False,
+        )
         return conjugate_gradient(op, rhs, x0=z0, tol=tol, atol=atol, max_iter=max_iter)
 
     def system_matrix(self, side, hx, hy):
@@ -355,8 +376,18 @@ class _ReweightedLogisticGame(BaseGame):
     ``grad_W f``), ``_mixed_weights()`` (``r_i = mixed_weight_i * g_i``) and the adversary's part.
     """
 
-    def __init__(self, X, y, *, C=1.0, rho=1.0, sample_weight=None, fit_intercept=False,
-                 multinomial=False, n_classes=None):
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        C=1.0,
+        rho=1.0,
+        sample_weight=None,
+        fit_intercept=False,
+        multinomial=False,
+        n_classes=None,
+    ):
         self.X, max_abs = _check_X(X)
         n, p = self.X.shape
         if n == 0:
@@ -364,8 +395,11 @@ class _ReweightedLogisticGame(BaseGame):
         self.labels, K = _check_labels(y, n, bool(multinomial), n_classes)
         self.C = _check_positive(C, "C")
         self.rho = _check_positive(
-            rho, "rho", " rho = 0 is plain L2 logistic regression (no adversary), which is not "
-            "a game: minimise the primal objective directly.")
+            rho,
+            "rho",
+            " rho = 0 is plain L2 logistic regression (no adversary), which is not "
+            "a game: minimise the primal objective directly.",
+        )
         self.tau = 1.0 / self.rho
         self.sample_weight = _check_sample_weight(sample_weight, n)
         check_problem_scale(self.X, self.sample_weight, self.C, max_abs)
@@ -376,8 +410,9 @@ class _ReweightedLogisticGame(BaseGame):
         self.K = K
         self.q = p + int(self.fit_intercept)
         if self.q == 0:
-            raise ValueError("X has no features and fit_intercept=False: the min player has "
-                             "no variables.")
+            raise ValueError(
+                "X has no features and fit_intercept=False: the min player has no variables."
+            )
         self.n_x = K * self.q
         self.n_y = n
         self._cache_x = None
@@ -391,7 +426,7 @@ class _ReweightedLogisticGame(BaseGame):
         return _check_vector(x, self.n_x, "x").reshape(self.K, self.q)
 
     def _penalty(self, W):
-        coef = W[:, :self.n_features]
+        coef = W[:, : self.n_features]
         return 0.5 * float(np.vdot(coef, coef))
 
     def _loss(self, x):
@@ -426,11 +461,25 @@ class _ReweightedLogisticGame(BaseGame):
         grad = np.empty(self.q)
         X = self.X
         if sp.issparse(X):
-            _logistic_binary_grad_csr(X.data, X.indices, X.indptr, p, self.labels, coef, b, c0,
-                                      c1, self.fit_intercept, loss, g, grad)
+            _logistic_binary_grad_csr(
+                X.data,
+                X.indices,
+                X.indptr,
+                p,
+                self.labels,
+                coef,
+                b,
+                c0,
+                c1,
+                self.fit_intercept,
+                loss,
+                g,
+                grad,
+            )
         else:
-            _logistic_binary_grad_dense(X, self.labels, coef, b, c0, c1, self.fit_intercept,
-                                        loss, g, grad)
+            _logistic_binary_grad_dense(
+                X, self.labels, coef, b, c0, c1, self.fit_intercept, loss, g, grad
+            )
         self._cache_x, self._cache = x.copy(), (loss, g[:, None])
         grad[:p] += coef
         return loss, g[:, None], grad
@@ -440,7 +489,7 @@ class _ReweightedLogisticGame(BaseGame):
         _, G = self._loss(x)
         W = self.coef_matrix(x)
         gW = _weighted_sum_rows(self.X, G * c[:, None], self.fit_intercept)
-        gW[:, :self.n_features] += W[:, :self.n_features]
+        gW[:, : self.n_features] += W[:, : self.n_features]
         return gW.ravel()
 
     def mixed(self, x, y):
@@ -476,8 +525,9 @@ class _ReweightedLogisticGame(BaseGame):
         A = -_row_gram(self.X, np.sqrt(a)[:, None] * P, self.fit_intercept)
         q = self.q
         for k in range(self.K):
-            A[k * q:(k + 1) * q, k * q:(k + 1) * q] += _row_gram(
-                self.X, np.sqrt(a * P[:, k])[:, None], self.fit_intercept)
+            A[k * q : (k + 1) * q, k * q : (k + 1) * q] += _row_gram(
+                self.X, np.sqrt(a * P[:, k])[:, None], self.fit_intercept
+            )
         return A
 
     def _curvature_x(self, x, a):
@@ -498,8 +548,11 @@ class _ReweightedLogisticGame(BaseGame):
         if self.n_x <= _DENSE_CURVATURE_SIZE:
             lam = float(np.linalg.eigvalsh(self._loss_hessian_matrix(G, a))[-1])
         else:
-            op = LinearOperator((self.n_x, self.n_x), dtype=np.float64,
-                                matvec=lambda v: self._loss_hessian_matvec(G, a, v.ravel()))
+            op = LinearOperator(
+                (self.n_x, self.n_x),
+                dtype=np.float64,
+                matvec=lambda v: self._loss_hessian_matvec(G, a, v.ravel()),
+            )
             v0 = self._curv_vec
             if v0 is None:
                 v0 = np.random.default_rng(0).standard_normal(self.n_x)
@@ -511,8 +564,10 @@ class _ReweightedLogisticGame(BaseGame):
         return value
 
     def _params_repr(self):
-        return (f"n_samples={self.n_samples}, n_features={self.n_features}, K={self.K}, "
-                f"C={self.C:g}, rho={self.rho:g}, fit_intercept={self.fit_intercept}")
+        return (
+            f"n_samples={self.n_samples}, n_features={self.n_features}, K={self.K}, "
+            f"C={self.C:g}, rho={self.rho:g}, fit_intercept={self.fit_intercept}"
+        )
 
     def __repr__(self):
         return f"{type(self).__name__}({self._params_repr()})"
@@ -608,8 +663,11 @@ class Chi2LogisticGame(_ReweightedLogisticGame):
         u = _check_vector(y, self.n_y, "y")
         loss, _ = self._loss(x)
         s = self.sample_weight
-        return float(self.C * (s @ ((1.0 + u) * loss)) - self.C / (2.0 * self.rho) * (s @ (u * u))
-                     + self._penalty(self.coef_matrix(x)))
+        return float(
+            self.C * (s @ ((1.0 + u) * loss))
+            - self.C / (2.0 * self.rho) * (s @ (u * u))
+            + self._penalty(self.coef_matrix(x))
+        )
 
     def grads(self, x, y):
         """``(grad_W f, grad_u f)``, from one pass over X for the margins and one for the
@@ -637,8 +695,10 @@ class Chi2LogisticGame(_ReweightedLogisticGame):
     def primal(self, x):
         """:math:`\\max_u f(W, u) = C \\sum_i s_i (l_i + \\rho l_i^2 / 2) + \\|W\\|^2 / 2`."""
         loss, _ = self._loss(x)
-        return float(self.C * (self.sample_weight @ (loss + 0.5 * self.rho * loss * loss))
-                     + self._penalty(self.coef_matrix(x)))
+        return float(
+            self.C * (self.sample_weight @ (loss + 0.5 * self.rho * loss * loss))
+            + self._penalty(self.coef_matrix(x))
+        )
 
 
 class KLLogisticGame(_ReweightedLogisticGame):
@@ -733,11 +793,28 @@ class KLLogisticGame(_ReweightedLogisticGame):
 
     domain_y = "simplex"
 
-    def __init__(self, X, y, *, C=1.0, rho=1.0, sample_weight=None, fit_intercept=False,
-                 multinomial=False, n_classes=None):
-        super().__init__(X, y, C=C, rho=rho, sample_weight=sample_weight,
-                         fit_intercept=fit_intercept, multinomial=multinomial,
-                         n_classes=n_classes)
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        C=1.0,
+        rho=1.0,
+        sample_weight=None,
+        fit_intercept=False,
+        multinomial=False,
+        n_classes=None,
+    ):
+        super().__init__(
+            X,
+            y,
+            C=C,
+            rho=rho,
+            sample_weight=sample_weight,
+            fit_intercept=fit_intercept,
+            multinomial=multinomial,
+            n_classes=n_classes,
+        )
         self._support = self.sample_weight > 0
         self._log_prior = np.full(self.n_samples, -np.inf)
         self._log_prior[self._support] = np.log(self.sample_weight[self._support] / self.N)
@@ -745,8 +822,10 @@ class KLLogisticGame(_ReweightedLogisticGame):
     def _check_p(self, y):
         p = _check_vector(y, self.n_y, "y")
         if (p < 0).any():
-            raise ValueError("The adversary's weights p must be non-negative (p lives on the "
-                             "probability simplex).")
+            raise ValueError(
+                "The adversary's weights p must be non-negative (p lives on the "
+                "probability simplex)."
+            )
         return p
 
     def _data_weights(self, p):
@@ -767,8 +846,10 @@ class KLLogisticGame(_ReweightedLogisticGame):
         loss, _ = self._loss(x)
         if (p[~self._support] > 0).any():
             return -np.inf
-        return float(self.C * self.N * (p @ loss - self.tau * self._neg_entropy_terms(p))
-                     + self._penalty(self.coef_matrix(x)))
+        return float(
+            self.C * self.N * (p @ loss - self.tau * self._neg_entropy_terms(p))
+            + self._penalty(self.coef_matrix(x))
+        )
 
     def grads(self, x, y):
         """``(grad_W f, grad_p f)``; ``grad_p f`` is 0 off the support (see Notes)."""
@@ -813,8 +894,10 @@ class KLLogisticGame(_ReweightedLogisticGame):
         loss, _ = self._loss(x)
         sup = self._support
         prior = self.sample_weight[sup] / self.N
-        return float(self.C * self.N * _soft_mean(loss[sup], prior, self.tau)
-                     + self._penalty(self.coef_matrix(x)))
+        return float(
+            self.C * self.N * _soft_mean(loss[sup], prior, self.tau)
+            + self._penalty(self.coef_matrix(x))
+        )
 
 
 def _soft_mean(loss, prior, tau):

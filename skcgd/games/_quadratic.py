@@ -19,14 +19,17 @@ def _matrix(A, name, shape=None, symmetric=False):
     if shape is not None and A.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {A.shape}.")
     if A.size == 0:
-        raise ValueError(f"{name} is empty (shape {A.shape}): each player needs at least one "
-                         "variable.")
+        raise ValueError(
+            f"{name} is empty (shape {A.shape}): each player needs at least one variable."
+        )
     if not np.isfinite(A).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     if np.abs(A).max() > _MAX_ENTRY:
-        raise ValueError(f"{name} has entries up to {np.abs(A).max():.3g}, too large (above "
-                         f"{_MAX_ENTRY:g}): the solvers' products of entries would overflow "
-                         "float64. Rescale the game (the saddle point scales with it).")
+        raise ValueError(
+            f"{name} has entries up to {np.abs(A).max():.3g}, too large (above "
+            f"{_MAX_ENTRY:g}): the solvers' products of entries would overflow "
+            "float64. Rescale the game (the saddle point scales with it)."
+        )
     if symmetric:
         if A.shape[0] != A.shape[1] or not np.allclose(A, A.T, rtol=1e-12, atol=1e-12):
             raise ValueError(f"{name} must be a symmetric matrix.")
@@ -44,8 +47,10 @@ def _vector(v, size, name):
     if not np.isfinite(v).all():
         raise ValueError(f"{name} contains NaN or infinity.")
     if v.size and np.abs(v).max() > _MAX_ENTRY:
-        raise ValueError(f"{name} has entries up to {np.abs(v).max():.3g}, too large (above "
-                         f"{_MAX_ENTRY:g}). Rescale the game.")
+        raise ValueError(
+            f"{name} has entries up to {np.abs(v).max():.3g}, too large (above "
+            f"{_MAX_ENTRY:g}). Rescale the game."
+        )
     return v
 
 
@@ -176,13 +181,13 @@ class QuadraticGame(BaseGame):
 
     def value(self, x, y):
         """The value f(x, y)."""
-        return float(0.5 * x @ self.P @ x + x @ self.B @ y - 0.5 * y @ self.Q @ y
-                     + self.a @ x + self.b @ y)
+        return float(
+            0.5 * x @ self.P @ x + x @ self.B @ y - 0.5 * y @ self.Q @ y + self.a @ x + self.b @ y
+        )
 
     def grads(self, x, y):
         """``(P x + B y + a, B^T x - Q y + b)``."""
-        return (self.P @ x + self._op.matvec(y) + self.a,
-                self._op.rmatvec(x) - self.Q @ y + self.b)
+        return (self.P @ x + self._op.matvec(y) + self.a, self._op.rmatvec(x) - self.Q @ y + self.b)
 
     def mixed(self, x, y):
         """The constant mixed Hessian ``B``."""
@@ -281,4 +286,4 @@ class GeneralSumQuadraticGame(BaseGame):
         """The Nash equilibrium ``(x*, y*)`` from the block linear system."""
         K = np.block([[self.P, self.B], [self.C, self.Q]])
         z = np.linalg.solve(K, -np.concatenate([self.a, self.b]))
-        return z[: self.n_x], z[self.n_x:]
+        return z[: self.n_x], z[self.n_x :]

@@ -22,5 +22,6 @@ def _warm_up():
         for adversary in ("chi2", "kl", "group"):
             for labels in (y % 2, y):
                 MinimaxLogisticRegression(adversary, max_iter=5, tol=1e-3).fit(
-                    X, labels, groups=groups)
+                    X, labels, groups=groups
+                )
         MinimaxLogisticRegression(solver="cgd", max_iter=3, tol=0.0).fit(X, y % 2)

@@ -226,9 +226,23 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, adversary="chi2", *, rho=1.0, C=1.0, fit_intercept=True,
-                 solver="newton", eta="auto", max_iter=1000, tol=1e-6, cg_tol=1e-6,
-                 cg_max_iter=None, warm_start=False, verbose=0, random_state=None):
+    def __init__(
+        self,
+        adversary="chi2",
+        *,
+        rho=1.0,
+        C=1.0,
+        fit_intercept=True,
+        solver="newton",
+        eta="auto",
+        max_iter=1000,
+        tol=1e-6,
+        cg_tol=1e-6,
+        cg_max_iter=None,
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+    ):
         self.adversary = adversary
         self.rho = rho
         self.C = C
@@ -266,8 +280,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32],
-                             order="C")
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C"
+        )
         X = as_aligned(X)  # the same bits wherever X comes from (e.g. a Dask worker)
         check_classification_labels(y)
         encoder = LabelEncoder()
@@ -277,18 +292,26 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         if n_classes < 2:
             raise ValueError(
                 f"MinimaxLogisticRegression needs samples of at least two classes; the data "
-                f"contains only one class: {self.classes_[0]!r}.")
-        s = as_aligned(_check_sample_weight(sample_weight, X, dtype=np.float64,
-                                            ensure_non_negative=True))
+                f"contains only one class: {self.classes_[0]!r}."
+            )
+        s = as_aligned(
+            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        )
         if not s.sum() > 0:
-            raise ValueError("sample_weight sums to zero: at least one sample needs a positive "
-                             "weight.")
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a positive weight."
+            )
         check_problem_scale(X, s, self.C)  # before building a game: the estimator's message
         adversary = "none" if self.rho == 0 and self.adversary != "group" else self.adversary
         multinomial = n_classes > 2
         labels = y_idx if multinomial else np.where(y_idx == 1, 1, -1)
-        game_kwargs = dict(C=self.C, sample_weight=s, fit_intercept=self.fit_intercept,
-                           multinomial=multinomial, n_classes=n_classes if multinomial else None)
+        game_kwargs = dict(
+            C=self.C,
+            sample_weight=s,
+            fit_intercept=self.fit_intercept,
+            multinomial=multinomial,
+            n_classes=n_classes if multinomial else None,
+        )
         group_index = None
         if self.adversary == "group":
             group_index = self._encode_groups(groups, X.shape[0], s)
@@ -324,7 +347,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 f"{history['grad_norm_x'][-1]:.3e}, tolerance {tol:.3e}). Increase max_iter"
                 + (", use solver='newton'," if self.solver != "newton" else "")
                 + " or scale the features (e.g. StandardScaler).",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning,
+                stacklevel=2,
+            )
 
         W = x.reshape(game.K, game.q)
         p = X.shape[1]
@@ -341,8 +366,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.adversary_weights_ = self._adversary_weights(game, adversary, x, group_index)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
-        self.history_ = {k: np.asarray(v, dtype=int if k == "cg_iter" else float)
-                         for k, v in history.items()}
+        self.history_ = {
+            k: np.asarray(v, dtype=int if k == "cg_iter" else float) for k, v in history.items()
+        }
         return self
 
     def _encode_groups(self, groups, n, s):
@@ -351,11 +377,13 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 "adversary='group' needs the group of every sample: call fit(X, y, "
                 "groups=...). In GridSearchCV or cross_validate, enable metadata routing "
                 "(sklearn.set_config(enable_metadata_routing=True)) and request it with "
-                "set_fit_request(groups=True).")
+                "set_fit_request(groups=True)."
+            )
         groups = np.asarray(groups)
         if groups.ndim != 1 or groups.shape[0] != n:
-            raise ValueError(f"groups must have one entry per sample ({n}), got shape "
-                             f"{groups.shape}.")
+            raise ValueError(
+                f"groups must have one entry per sample ({n}), got shape {groups.shape}."
+            )
         if groups.dtype.kind == "f" and not np.isfinite(groups).all():
             raise ValueError("groups contains NaN or infinity.")
         labels, index = np.unique(groups, return_inverse=True)
@@ -382,14 +410,25 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         def callback(n_iter, x, value, grad_norm, cg_iter):
             if verbose and n_iter % verbose == 0:
-                print(f"[MinimaxLogisticRegression newton] iter {n_iter:4d}  objective "
-                      f"{value:.10g}  |grad| {grad_norm:.3e}  CG iterations {cg_iter}")
+                print(
+                    f"[MinimaxLogisticRegression newton] iter {n_iter:4d}  objective "
+                    f"{value:.10g}  |grad| {grad_norm:.3e}  CG iterations {cg_iter}"
+                )
 
         x, n_iter, converged, hist = newton_solve(
-            primal, x0, tol=tol, max_iter=self.max_iter, cg_max_iter=self.cg_max_iter,
-            callback=callback)
-        history = {"objective": hist["objective"], "grad_norm_x": hist["grad_norm"],
-                   "grad_norm_y": [0.0] * len(hist["grad_norm"]), "cg_iter": hist["cg_iter"]}
+            primal,
+            x0,
+            tol=tol,
+            max_iter=self.max_iter,
+            cg_max_iter=self.cg_max_iter,
+            callback=callback,
+        )
+        history = {
+            "objective": hist["objective"],
+            "grad_norm_x": hist["grad_norm"],
+            "grad_norm_y": [0.0] * len(hist["grad_norm"]),
+            "cg_iter": hist["cg_iter"],
+        }
         return x, n_iter, converged, history
 
     def _fit_game(self, game, primal, adversary, x0, tol):
@@ -407,8 +446,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         elif self.solver == "acgd":
             solver = ACGD(**common, **competitive)
         else:
-            solver = {"gda": GDA, "extragradient": ExtraGradient,
-                      "ogda": OptimisticGDA}[self.solver](**common)
+            solver = {"gda": GDA, "extragradient": ExtraGradient, "ogda": OptimisticGDA}[
+                self.solver
+            ](**common)
         objective = [primal.value(x0)]
         verbose, name = self.verbose, self.solver
 
@@ -417,17 +457,23 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             if verbose and state.n_iter % verbose == 0:
                 gx = float(np.linalg.norm(state.grad_x))
                 gy = float(np.linalg.norm(state.grad_y))
-                print(f"[MinimaxLogisticRegression {name}] iter {state.n_iter:5d}  objective "
-                      f"{objective[-1]:.10g}  |grad_x| {gx:.3e}  |grad_y| {gy:.3e}  "
-                      f"CG iterations {state.cg_iter}")
+                print(
+                    f"[MinimaxLogisticRegression {name}] iter {state.n_iter:5d}  objective "
+                    f"{objective[-1]:.10g}  |grad_x| {gx:.3e}  |grad_y| {gy:.3e}  "
+                    f"CG iterations {state.cg_iter}"
+                )
 
         with warnings.catch_warnings():
             # the estimator warns once, with its own advice
             warnings.simplefilter("ignore", ConvergenceWarning)
             result = solver.run(play, x0, y0, callback=record)
         hist = result.history
-        history = {"objective": objective, "grad_norm_x": hist["grad_norm_x"],
-                   "grad_norm_y": hist["grad_norm_y"], "cg_iter": hist["cg_iter"]}
+        history = {
+            "objective": objective,
+            "grad_norm_x": hist["grad_norm_x"],
+            "grad_norm_y": hist["grad_norm_y"],
+            "cg_iter": hist["cg_iter"],
+        }
         return result.x, result.n_iter, result.converged, history
 
     def _step_sizes(self, play, adversary, x0, y0):
@@ -464,8 +510,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             weights = np.zeros(len(self.groups_))
             if adversary == "none":  # rho = 0: the prior pi_g = N_g / N of the present groups
                 present = self._group_present
-                w = np.bincount(group_index, weights=game.sample_weight,
-                                minlength=int(present.sum()))
+                w = np.bincount(
+                    group_index, weights=game.sample_weight, minlength=int(present.sum())
+                )
                 weights[present] = w / w.sum()
             else:
                 weights[self._group_present] = game.best_response(x)
@@ -496,7 +543,8 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"The decision function overflows {scores.dtype} for this X: its values are "
                 "too large for the fitted coefficients. Rescale X to the magnitudes seen in "
-                "fit.")
+                "fit."
+            )
         return scores
 
     def predict_proba(self, X):
@@ -538,7 +586,3 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
-
-

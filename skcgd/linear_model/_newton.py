@@ -140,16 +140,27 @@ class ReweightedPrimal:
         G, omega, c, low, _ = aux
         pen, flat = self.pen, self.flat
         if g.K == 1:
-            op = RowGramOperator(g.X, None, hy=self._binary_weights(G, omega, c), dx=1.0,
-                                 fit_intercept=g.fit_intercept, check_input=False)
+            op = RowGramOperator(
+                g.X,
+                None,
+                hy=self._binary_weights(G, omega, c),
+                dx=1.0,
+                fit_intercept=g.fit_intercept,
+                check_input=False,
+            )
             base = op.matvec
             ident = 1.0 - pen  # RowGramOperator adds I; the intercept has no penalty
 
             def data_part(v):
                 return base(v) - ident * v
         else:
-            gn = None if c is None else _LogisticMixedOperator(
-                g.X, np.ascontiguousarray(G * np.sqrt(c)[:, None]), g.fit_intercept)
+            gn = (
+                None
+                if c is None
+                else _LogisticMixedOperator(
+                    g.X, np.ascontiguousarray(G * np.sqrt(c)[:, None]), g.fit_intercept
+                )
+            )
 
             def data_part(v):
                 out = g._loss_hessian_matvec(G, omega, v) + pen * v
@@ -181,7 +192,7 @@ class ReweightedPrimal:
             H = -_row_gram(g.X, P * np.sqrt(omega)[:, None], fi)
             for k in range(K):
                 block = _row_gram(g.X, np.sqrt(omega * P[:, k])[:, None], fi)
-                H[k * q:(k + 1) * q, k * q:(k + 1) * q] += block
+                H[k * q : (k + 1) * q, k * q : (k + 1) * q] += block
             if c is not None:
                 H += _row_gram(g.X, G * np.sqrt(c)[:, None], fi)
         for coef, U in low:
@@ -192,8 +203,9 @@ class ReweightedPrimal:
         return H
 
 
-def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter=None,
-                 callback=None):
+def newton_solve(
+    primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter=None, callback=None
+):
     """Minimise ``primal`` by Newton's method with an Armijo line search.
 
     Parameters
@@ -241,8 +253,15 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
             # an inexact direction is enough (the line search checks it): the recursive
             # residual is trusted, saving the product that would confirm it
             d, cg_iter, ok = _python_cg(
-                op.matvec, -grad, np.zeros(primal.n), rtol, 0.0, max(primal.n // 2, 10),
-                precond=lambda r: scipy.linalg.cho_solve(factor, r), confirm=False)
+                op.matvec,
+                -grad,
+                np.zeros(primal.n),
+                rtol,
+                0.0,
+                max(primal.n // 2, 10),
+                precond=lambda r: scipy.linalg.cho_solve(factor, r),
+                confirm=False,
+            )
             if not ok or cg_iter > max(8, primal.n // 10):
                 factor = None  # too far from the old Hessian: factor the new one next time
                 if not ok:
@@ -261,7 +280,8 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
         elif method == "cg":
             op = primal.hessian_operator(x, aux)
             d, cg_iter, _ = conjugate_gradient(
-                op, -grad, tol=rtol, max_iter=cg_max_iter or max(10 * primal.n, 100))
+                op, -grad, tol=rtol, max_iter=cg_max_iter or max(10 * primal.n, 100)
+            )
         slope = float(grad @ d)
         if not slope < 0:  # not a descent direction (inexact solve): use the gradient
             d = -grad
@@ -293,8 +313,7 @@ def newton_solve(primal, x0, *, tol, max_iter, linear_solver="auto", cg_max_iter
         converged = hist["grad_norm"][-1] <= tol
         if callback is not None:
             callback(n_iter, x, F, hist["grad_norm"][-1], cg_iter)
-        if (not converged and n_iter >= 20
-                and hist["grad_norm"][-1] > 0.9 * hist["grad_norm"][-21]):
+        if not converged and n_iter >= 20 and hist["grad_norm"][-1] > 0.9 * hist["grad_norm"][-21]:
             # twenty Newton steps that barely moved the gradient: the objective is flat to
             # rounding here, more steps will not help (the caller warns)
             break

@@ -328,7 +328,10 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         if isinstance(sample_weight, Real):
             sample_weight = np.full(X.shape[0], float(sample_weight))
         sample_weight = check_array(
-            sample_weight, ensure_2d=False, dtype=np.float64, order="C",
+            sample_weight,
+            ensure_2d=False,
+            dtype=np.float64,
+            order="C",
             input_name="sample_weight",
         )
         if sample_weight.shape != (X.shape[0],):
@@ -386,8 +389,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         # the rows of positive weight gets a variance of ~(ulp of its mean)^2 from the
         # rounding of grand_mean, which must not set the scale of epsilon (a 1e-43 epsilon
         # would make the likelihood of everything else overflow its precision)
-        noise = (4.0 * np.finfo(np.float64).eps
-                 * np.abs(mean[seen]).max(axis=0, initial=0.0)) ** 2
+        noise = (4.0 * np.finfo(np.float64).eps * np.abs(mean[seen]).max(axis=0, initial=0.0)) ** 2
         scale = total_var[total_var > noise].max(initial=0.0)
         epsilon = self.var_smoothing * (scale if scale > 0 else 1.0)
 
@@ -408,7 +410,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"Input X contains values too large for {np.dtype(dtype).name}: the class "
                 f"variances ({var.max():.3g}) overflow it. Pass X as float64 "
-                "(X.astype(np.float64)) or rescale it.")
+                "(X.astype(np.float64)) or rescale it."
+            )
         smallest = var[seen].min(initial=np.inf)
         if self.var_smoothing > 0 and not smallest >= np.finfo(dtype).tiny:
             # every feature's spread is tiny, so is epsilon: a variance below the normal range
@@ -419,7 +422,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                 f"class variance ({smallest:.3g}) underflows it (below "
                 f"{np.finfo(dtype).tiny:.3g}). Rescale X (e.g. "
                 "sklearn.preprocessing.StandardScaler)"
-                + (" or pass it as float64." if dtype == np.float32 else "."))
+                + (" or pass it as float64." if dtype == np.float32 else ".")
+            )
 
         self._class_count, self._class_mean, self._class_m2 = count, mean, m2
         self.class_count_ = count.astype(dtype)
@@ -486,24 +490,34 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
     def _validate_X(self, X):
         check_is_fitted(self)
         _refuse_sparse(self, X)
-        return as_aligned(validate_data(
-            self, X, reset=False, dtype=[np.float64, np.float32], order="C",
-            ensure_all_finite=False,
-        ))
+        return as_aligned(
+            validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=[np.float64, np.float32],
+                order="C",
+                ensure_all_finite=False,
+            )
+        )
 
     def _kernel_output(self, X, output):
         theta, prec, offset = self._gaussian_parameters()
         out, finite = _nb_joint_log_likelihood(X, theta, prec, offset, output)
         if not finite:
             _raise_non_finite(self, X)
-        if output == _JOINT and out.dtype == np.float32 and np.isneginf(
-                out[:, offset > -np.inf]).any():
+        if (
+            output == _JOINT
+            and out.dtype == np.float32
+            and np.isneginf(out[:, offset > -np.inf]).any()
+        ):
             # computed in float64, the joint log-likelihood of a possible class fell below
             # float32's range on rounding: -inf would lose which class is most likely
             raise ValueError(
                 f"Input X contains values too large for float32 output: joint "
                 f"log-likelihoods fall below {np.finfo(np.float32).min:.3g}. Pass X as "
-                "float64 (X.astype(np.float64)) or rescale it.")
+                "float64 (X.astype(np.float64)) or rescale it."
+            )
         return out
 
     def _linear_scores(self, X):
@@ -678,8 +692,12 @@ def _warm_up():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 3))
     y = np.arange(12) % 3
-    for dtype, writeable in ((np.float64, True), (np.float32, True), (np.float64, False),
-                             (np.float32, False)):
+    for dtype, writeable in (
+        (np.float64, True),
+        (np.float32, True),
+        (np.float64, False),
+        (np.float32, False),
+    ):
         # read-only X (joblib's memory maps in its workers) is another specialisation
         Xd = X.astype(dtype)
         Xd.flags.writeable = writeable

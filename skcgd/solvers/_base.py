@@ -112,8 +112,10 @@ class GameSolverResult:
         self.history, self.state = history, state
 
     def __repr__(self):
-        return (f"GameSolverResult(n_iter={self.n_iter}, converged={self.converged}, "
-                f"error={self.history['grad_norm'][-1]:.3e})")
+        return (
+            f"GameSolverResult(n_iter={self.n_iter}, converged={self.converged}, "
+            f"error={self.history['grad_norm'][-1]:.3e})"
+        )
 
 
 _REQUIRED = ("n_x", "n_y", "value", "grads", "mixed", "curvature_x", "curvature_y")
@@ -316,11 +318,17 @@ class BaseGameSolver:
             else:
                 # a vector of per-coordinate steps (0 freezes a coordinate)
                 value = np.asarray(value, dtype=np.float64)
-                ok = (value.shape == (size,) and np.isfinite(value).all() and (value >= 0).all()
-                      and (value > 0).any())
+                ok = (
+                    value.shape == (size,)
+                    and np.isfinite(value).all()
+                    and (value >= 0).all()
+                    and (value > 0).any()
+                )
             if not ok:
-                raise ValueError(f"Step sizes must be positive and finite ({name} a number or a "
-                                 f"non-negative vector of length {size}), got eta={eta!r}.")
+                raise ValueError(
+                    f"Step sizes must be positive and finite ({name} a number or a "
+                    f"non-negative vector of length {size}), got eta={eta!r}."
+                )
             out.append(value)
         return out[0], out[1]
 
@@ -375,8 +383,9 @@ class BaseGameSolver:
 
     def _new_state(self, game, state, x, y, cg_iter=0, aux=None):
         gx, gy = game.grads(x, y)
-        return GameState(x, y, state.n_iter + 1, self._error(game, x, y, gx, gy), gx, gy,
-                         cg_iter, aux)
+        return GameState(
+            x, y, state.n_iter + 1, self._error(game, x, y, gx, gy), gx, gy, cg_iter, aux
+        )
 
     def run(self, game, x0, y0, callback=None):
         """Play the game from ``(x0, y0)`` until ``error <= tol`` or ``max_iter`` steps.
@@ -404,25 +413,35 @@ class BaseGameSolver:
         e0 = state.error
         start = state
         gnx, gny = self._error_parts(game, state)
-        hist = {"grad_norm": [state.error], "grad_norm_x": [gnx], "grad_norm_y": [gny],
-                "cg_iter": []}
+        hist = {
+            "grad_norm": [state.error],
+            "grad_norm_x": [gnx],
+            "grad_norm_y": [gny],
+            "cg_iter": [],
+        }
         converged = self.tol > 0 and state.error <= self.tol
         while not converged and state.n_iter < self.max_iter:
             previous = state
             state = self.update(game, state)
-            bad = (not np.isfinite(state.error) or not np.isfinite(state.x).all()
-                   or not np.isfinite(state.y).all())
+            bad = (
+                not np.isfinite(state.error)
+                or not np.isfinite(state.x).all()
+                or not np.isfinite(state.y).all()
+            )
             if bad or state.error > self.divergence_factor * max(e0, 1e-300):
-                raise DivergenceError(self._divergence_message(game, start, previous, state),
-                                      n_iter=state.n_iter)
+                raise DivergenceError(
+                    self._divergence_message(game, start, previous, state), n_iter=state.n_iter
+                )
             gnx, gny = self._error_parts(game, state)
             hist["grad_norm"].append(state.error)
             hist["grad_norm_x"].append(gnx)
             hist["grad_norm_y"].append(gny)
             hist["cg_iter"].append(state.cg_iter)
             if self.verbose and state.n_iter % self.verbose == 0:
-                print(f"[{self.name}] step {state.n_iter:5d}  |grad| {state.error:.3e}  "
-                      f"(x {gnx:.2e}, y {gny:.2e})  CG iterations {state.cg_iter}")
+                print(
+                    f"[{self.name}] step {state.n_iter:5d}  |grad| {state.error:.3e}  "
+                    f"(x {gnx:.2e}, y {gny:.2e})  CG iterations {state.cg_iter}"
+                )
             converged = self.tol > 0 and state.error <= self.tol
             if callback is not None and callback(state):
                 break
@@ -435,8 +454,9 @@ class BaseGameSolver:
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        history = {k: np.asarray(v, dtype=float if k != "cg_iter" else int)
-                   for k, v in hist.items()}
+        history = {
+            k: np.asarray(v, dtype=float if k != "cg_iter" else int) for k, v in hist.items()
+        }
         self._finish(game, state)
         return GameSolverResult(state.x, state.y, state.n_iter, bool(converged), history, state)
 
@@ -457,26 +477,36 @@ class BaseGameSolver:
             ly = float(game.curvature_y(previous.x, previous.y))
         except Exception:  # pragma: no cover - bound not computable at a wild point
             lx = ly = float("nan")
-        what = ("an iterate became non-finite" if not np.isfinite(state.x).all()
-                or not np.isfinite(state.y).all() or not np.isfinite(state.error)
-                else f"the gradient norm grew from {start.error:.3g} to {state.error:.3g}")
+        what = (
+            "an iterate became non-finite"
+            if not np.isfinite(state.x).all()
+            or not np.isfinite(state.y).all()
+            or not np.isfinite(state.error)
+            else f"the gradient norm grew from {start.error:.3g} to {state.error:.3g}"
+        )
         eta_x, eta_y = float(np.max(eta_x)), float(np.max(eta_y))
-        msg = (f"{self.name} diverged at step {state.n_iter}: {what}. Step sizes "
-               f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}; own-curvature bounds ||D2xx f|| <= "
-               f"{lx:.4g}, ||D2yy f|| <= {ly:.4g} (eta_x*Lx = {eta_x * lx:.3g}, "
-               f"eta_y*Ly = {eta_y * ly:.3g}). ")
+        msg = (
+            f"{self.name} diverged at step {state.n_iter}: {what}. Step sizes "
+            f"eta_x={eta_x:.4g}, eta_y={eta_y:.4g}; own-curvature bounds ||D2xx f|| <= "
+            f"{lx:.4g}, ||D2yy f|| <= {ly:.4g} (eta_x*Lx = {eta_x * lx:.3g}, "
+            f"eta_y*Ly = {eta_y * ly:.3g}). "
+        )
         hints = []
         for name, eta, L in (("x", eta_x, lx), ("y", eta_y, ly)):
             if np.isfinite(L) and L > 0 and eta * L >= 2:
-                hints.append(f"eta_{name}*L{name} >= 2: the {name} player's own curvature alone "
-                             f"makes its step unstable; use eta_{name} <= 1/L{name} = {1 / L:.4g}")
+                hints.append(
+                    f"eta_{name}*L{name} >= 2: the {name} player's own curvature alone "
+                    f"makes its step unstable; use eta_{name} <= 1/L{name} = {1 / L:.4g}"
+                )
         if hints:
             msg += "; ".join(hints) + " (CGD removes only the step limit due to the interaction)."
         elif self._solves_linear_systems:
             msg += "Use smaller step sizes or eta='auto'."
         else:
-            msg += ("Use smaller step sizes, or CGD, which is stable for any step size on the "
-                    "interaction part of the game.")
+            msg += (
+                "Use smaller step sizes, or CGD, which is stable for any step size on the "
+                "interaction part of the game."
+            )
         return msg
 
 

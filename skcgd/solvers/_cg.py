@@ -153,10 +153,30 @@ class RowGramOperator:
     def _kernel_args(self):
         X = self._X
         if self._kind == ROWGRAM_DENSE:
-            return (self._kind, X, _NO_VECTOR, _NO_INDEX, _NO_INDEX, X.shape[1], self.R,
-                    self.hy, self.dx, self.fit_intercept)
-        return (self._kind, _NO_MATRIX, X.data, X.indices, X.indptr, X.shape[1], self.R,
-                self.hy, self.dx, self.fit_intercept)
+            return (
+                self._kind,
+                X,
+                _NO_VECTOR,
+                _NO_INDEX,
+                _NO_INDEX,
+                X.shape[1],
+                self.R,
+                self.hy,
+                self.dx,
+                self.fit_intercept,
+            )
+        return (
+            self._kind,
+            _NO_MATRIX,
+            X.data,
+            X.indices,
+            X.indptr,
+            X.shape[1],
+            self.R,
+            self.hy,
+            self.dx,
+            self.fit_intercept,
+        )
 
     def matvec(self, v):
         """Return ``A @ v``."""
@@ -348,8 +368,16 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
 
             def matvec(v):
                 return A_checked @ v
-        return _python_cg(matvec, b, x0, tol, atol, max_iter,
-                          lambda r: np.asarray(apply_M(r), dtype=np.float64).reshape(-1))
+
+        return _python_cg(
+            matvec,
+            b,
+            x0,
+            tol,
+            atol,
+            max_iter,
+            lambda r: np.asarray(apply_M(r), dtype=np.float64).reshape(-1),
+        )
     if isinstance(A, RowGramOperator):
         if A.shape[0] != m:
             raise ValueError(f"A has shape {A.shape} but b has length {m}.")
@@ -358,8 +386,18 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
         if A.shape != (m, m):
             raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
         A = _as_csr(A, "A").astype(np.float64)
-        args = (CSR, _NO_MATRIX, A.data, A.indices, A.indptr, m, _NO_WEIGHTS, _NO_VECTOR,
-                _NO_VECTOR, False)
+        args = (
+            CSR,
+            _NO_MATRIX,
+            A.data,
+            A.indices,
+            A.indptr,
+            m,
+            _NO_WEIGHTS,
+            _NO_VECTOR,
+            _NO_VECTOR,
+            False,
+        )
     elif isinstance(A, LinearOperator) or (callable(A) and not isinstance(A, np.ndarray)):
         matvec = A.matvec if isinstance(A, LinearOperator) else A
         if isinstance(A, LinearOperator) and A.shape != (m, m):
@@ -376,7 +414,17 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
         A = _as_float_array(A, "A", 2)
         if A.shape != (m, m):
             raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
-        args = (DENSE, A, _NO_VECTOR, _NO_INDEX, _NO_INDEX, m, _NO_WEIGHTS, _NO_VECTOR,
-                _NO_VECTOR, False)
+        args = (
+            DENSE,
+            A,
+            _NO_VECTOR,
+            _NO_INDEX,
+            _NO_INDEX,
+            m,
+            _NO_WEIGHTS,
+            _NO_VECTOR,
+            _NO_VECTOR,
+            False,
+        )
     x, n_iter, converged = _cg_solve(*args, b, x0, float(tol), float(atol), int(max_iter))
     return x, int(n_iter), bool(converged)

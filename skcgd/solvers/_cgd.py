@@ -54,11 +54,23 @@ class _CompetitiveBase(BaseGameSolver):
 
     _solves_linear_systems = True
 
-    def __init__(self, eta=0.1, *, max_iter=1000, tol=1e-6, linear_solver="auto", cg_tol=1e-6,
-                 cg_atol=0.0, cg_max_iter=None, solve_for="auto", divergence_factor=1e10,
-                 verbose=0):
-        super().__init__(eta, max_iter=max_iter, tol=tol, divergence_factor=divergence_factor,
-                         verbose=verbose)
+    def __init__(
+        self,
+        eta=0.1,
+        *,
+        max_iter=1000,
+        tol=1e-6,
+        linear_solver="auto",
+        cg_tol=1e-6,
+        cg_atol=0.0,
+        cg_max_iter=None,
+        solve_for="auto",
+        divergence_factor=1e10,
+        verbose=0,
+    ):
+        super().__init__(
+            eta, max_iter=max_iter, tol=tol, divergence_factor=divergence_factor, verbose=verbose
+        )
         self.linear_solver = linear_solver
         self.cg_tol = cg_tol
         self.cg_atol = cg_atol
@@ -68,17 +80,24 @@ class _CompetitiveBase(BaseGameSolver):
     def _check_params(self):
         super()._check_params()
         if self.linear_solver not in _LINEAR_SOLVERS:
-            raise ValueError(f"linear_solver must be one of {_LINEAR_SOLVERS}, got "
-                             f"{self.linear_solver!r}.")
+            raise ValueError(
+                f"linear_solver must be one of {_LINEAR_SOLVERS}, got {self.linear_solver!r}."
+            )
         if self.solve_for not in ("auto", "x", "y"):
             raise ValueError(f"solve_for must be 'auto', 'x' or 'y', got {self.solve_for!r}.")
-        if not (isinstance(self.cg_tol, numbers.Real) and self.cg_tol >= 0
-                and isinstance(self.cg_atol, numbers.Real) and self.cg_atol >= 0):
+        if not (
+            isinstance(self.cg_tol, numbers.Real)
+            and self.cg_tol >= 0
+            and isinstance(self.cg_atol, numbers.Real)
+            and self.cg_atol >= 0
+        ):
             raise ValueError("cg_tol and cg_atol must be non-negative numbers.")
         if self.cg_max_iter is not None and (
-                not isinstance(self.cg_max_iter, numbers.Integral) or self.cg_max_iter < 1):
-            raise ValueError(f"cg_max_iter must be a positive integer or None, got "
-                             f"{self.cg_max_iter!r}.")
+            not isinstance(self.cg_max_iter, numbers.Integral) or self.cg_max_iter < 1
+        ):
+            raise ValueError(
+                f"cg_max_iter must be a positive integer or None, got {self.cg_max_iter!r}."
+            )
 
     def _side(self, m, n):
         if self.solve_for != "auto":
@@ -231,10 +250,15 @@ class CGD(_CompetitiveBase):
         hx = np.broadcast_to(np.asarray(eta_x, dtype=float), (m,))
         hy = np.broadcast_to(np.asarray(eta_y, dtype=float), (n,))
         step = self._competitive_step(op, state.grad_x, state.grad_y, hx, hy, aux.z, aux.method)
-        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, op),
-                          aux.cg_failures + (not step.cg_converged))
-        return self._new_state(game, state, state.x + step.dx, state.y + step.dy,
-                               step.cg_iter, new_aux)
+        new_aux = _CGDAux(
+            aux.eta,
+            step.z,
+            self._next_method(aux.method, step, op),
+            aux.cg_failures + (not step.cg_converged),
+        )
+        return self._new_state(
+            game, state, state.x + step.dx, state.y + step.dy, step.cg_iter, new_aux
+        )
 
 
 class _AugmentedOperator:
@@ -344,8 +368,10 @@ class CompetitiveMirrorDescent(_CompetitiveBase):
     """
 
     def _flags(self, game):
-        return (getattr(game, "domain_x", "real") == "simplex",
-                getattr(game, "domain_y", "real") == "simplex")
+        return (
+            getattr(game, "domain_x", "real") == "simplex",
+            getattr(game, "domain_y", "real") == "simplex",
+        )
 
     def _augmented_grads(self, game, x, y, gx, gy, nu, mu):
         xs, ys = self._flags(game)
@@ -366,9 +392,11 @@ class CompetitiveMirrorDescent(_CompetitiveBase):
         xs, ys = self._flags(game)
         for flag, v, name in ((xs, x, "x0"), (ys, y, "y0")):
             if flag and not ((v >= 0).all() and (v > 0).any()):
-                raise ValueError(f"{name} must be non-negative and not all zero for a player on "
-                                 "the simplex; start in the interior (a zero coordinate stays "
-                                 "zero under the entropy mirror map).")
+                raise ValueError(
+                    f"{name} must be non-negative and not all zero for a player on "
+                    "the simplex; start in the interior (a zero coordinate stays "
+                    "zero under the entropy mirror map)."
+                )
 
     def init(self, game, x0, y0):
         """Initial state; multipliers start at zero."""
@@ -377,8 +405,7 @@ class CompetitiveMirrorDescent(_CompetitiveBase):
         return state
 
     def _init_aux(self, game, x, y, gx, gy):
-        return _CGDAux(self._step_sizes(game, x, y), method=self.linear_solver,
-                       extra=(0.0, 0.0))
+        return _CGDAux(self._step_sizes(game, x, y), method=self.linear_solver, extra=(0.0, 0.0))
 
     def _error(self, game, x, y, gx, gy):
         # called from init before the multipliers exist: they start at zero
@@ -399,14 +426,19 @@ class CompetitiveMirrorDescent(_CompetitiveBase):
     def update(self, game, state):
         """One competitive mirror step (see the class docstring)."""
         aux = state.aux
-        x_new, y_new, step, extra = _mirror_step_state(self, game, state, aux.eta[0],
-                                                       aux.eta[1], aux.extra[:2])
-        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, step.op),
-                          aux.cg_failures + (not step.cg_converged), extra)
+        x_new, y_new, step, extra = _mirror_step_state(
+            self, game, state, aux.eta[0], aux.eta[1], aux.extra[:2]
+        )
+        new_aux = _CGDAux(
+            aux.eta,
+            step.z,
+            self._next_method(aux.method, step, step.op),
+            aux.cg_failures + (not step.cg_converged),
+            extra,
+        )
         gx, gy = game.grads(x_new, y_new)
         err, _, _ = self._state_error(game, x_new, y_new, gx, gy, *extra)
         return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
-
 
 
 class ACGD(CompetitiveMirrorDescent):
@@ -458,13 +490,35 @@ class ACGD(CompetitiveMirrorDescent):
     (True, True)
     """
 
-    def __init__(self, eta=0.01, *, beta=0.99, eps=1e-8, clip=True, max_iter=1000, tol=1e-6,
-                 linear_solver="auto", cg_tol=1e-6, cg_atol=0.0, cg_max_iter=None,
-                 solve_for="auto", divergence_factor=1e10, verbose=0):
-        super().__init__(eta, max_iter=max_iter, tol=tol, linear_solver=linear_solver,
-                         cg_tol=cg_tol, cg_atol=cg_atol, cg_max_iter=cg_max_iter,
-                         solve_for=solve_for, divergence_factor=divergence_factor,
-                         verbose=verbose)
+    def __init__(
+        self,
+        eta=0.01,
+        *,
+        beta=0.99,
+        eps=1e-8,
+        clip=True,
+        max_iter=1000,
+        tol=1e-6,
+        linear_solver="auto",
+        cg_tol=1e-6,
+        cg_atol=0.0,
+        cg_max_iter=None,
+        solve_for="auto",
+        divergence_factor=1e10,
+        verbose=0,
+    ):
+        super().__init__(
+            eta,
+            max_iter=max_iter,
+            tol=tol,
+            linear_solver=linear_solver,
+            cg_tol=cg_tol,
+            cg_atol=cg_atol,
+            cg_max_iter=cg_max_iter,
+            solve_for=solve_for,
+            divergence_factor=divergence_factor,
+            verbose=verbose,
+        )
         self.beta = beta
         self.eps = eps
         self.clip = clip
@@ -492,21 +546,24 @@ class ACGD(CompetitiveMirrorDescent):
         nu, mu, vx, vy, t, caps = aux.extra
         t += 1
         b = self.beta
-        vx = b * vx + (1 - b) * state.grad_x ** 2
-        vy = b * vy + (1 - b) * state.grad_y ** 2
-        corr = 1.0 - b ** t
+        vx = b * vx + (1 - b) * state.grad_x**2
+        vy = b * vy + (1 - b) * state.grad_y**2
+        corr = 1.0 - b**t
         xs, ys = self._flags(game)
-        hx = aux.eta[0] if xs else np.minimum(
-            aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
-        hy = aux.eta[1] if ys else np.minimum(
-            aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
+        hx = aux.eta[0] if xs else np.minimum(aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
+        hy = aux.eta[1] if ys else np.minimum(aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
         x_new, y_new, step, (nu, mu) = _mirror_step_state(self, game, state, hx, hy, (nu, mu))
-        new_aux = _CGDAux(aux.eta, step.z, self._next_method(aux.method, step, step.op),
-                          aux.cg_failures + (not step.cg_converged),
-                          (nu, mu, vx, vy, t, caps))
+        new_aux = _CGDAux(
+            aux.eta,
+            step.z,
+            self._next_method(aux.method, step, step.op),
+            aux.cg_failures + (not step.cg_converged),
+            (nu, mu, vx, vy, t, caps),
+        )
         gx, gy = game.grads(x_new, y_new)
         err, _, _ = self._state_error(game, x_new, y_new, gx, gy, nu, mu)
         return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
+
 
 def _mirror_step_state(solver, game, state, eta_x, eta_y, multipliers):
     """The competitive mirror step from ``state`` with steps ``eta_x``, ``eta_y``.

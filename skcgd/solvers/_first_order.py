@@ -21,13 +21,16 @@ class _FirstOrder(BaseGameSolver):
         """Initial state; a player on the simplex must start on it (as in mirror descent)."""
         state = super().init(game, x0, y0)
         for side, v, name in (("x", state.x, "x0"), ("y", state.y, "y0")):
-            if (getattr(game, f"domain_{side}", "real") == "simplex"
-                    and not ((v >= 0).all() and (v > 0).any())):
+            if getattr(game, f"domain_{side}", "real") == "simplex" and not (
+                (v >= 0).all() and (v > 0).any()
+            ):
                 # the multiplicative-weights step keeps signs: a negative start is never
                 # repaired, and with max_iter=0 it would be returned as the answer
-                raise ValueError(f"{name} must be non-negative and not all zero for a player "
-                                 "on the simplex; start in the interior (a zero coordinate "
-                                 "stays zero under multiplicative weights).")
+                raise ValueError(
+                    f"{name} must be non-negative and not all zero for a player "
+                    "on the simplex; start in the interior (a zero coordinate "
+                    "stays zero under multiplicative weights)."
+                )
         return state
 
     def _error_parts(self, game, state):
@@ -167,5 +170,4 @@ class OptimisticGDA(_FirstOrder):
         gx = 2.0 * state.grad_x - gx_prev
         gy = 2.0 * state.grad_y - gy_prev
         x, y = self._move(game, state.x, state.y, gx, gy, eta_x, eta_y)
-        return self._new_state(game, state, x, y, 0,
-                               ((eta_x, eta_y), state.grad_x, state.grad_y))
+        return self._new_state(game, state, x, y, 0, ((eta_x, eta_y), state.grad_x, state.grad_y))

@@ -101,10 +101,21 @@ class GeneralSumCGD(BaseGameSolver):
     _zero_sum = None
     _solves_linear_systems = True
 
-    def __init__(self, eta=0.1, *, max_iter=1000, tol=1e-6, linear_solver="auto",
-                 gmres_tol=1e-8, gmres_max_iter=None, divergence_factor=1e10, verbose=0):
-        super().__init__(eta, max_iter=max_iter, tol=tol, divergence_factor=divergence_factor,
-                         verbose=verbose)
+    def __init__(
+        self,
+        eta=0.1,
+        *,
+        max_iter=1000,
+        tol=1e-6,
+        linear_solver="auto",
+        gmres_tol=1e-8,
+        gmres_max_iter=None,
+        divergence_factor=1e10,
+        verbose=0,
+    ):
+        super().__init__(
+            eta, max_iter=max_iter, tol=tol, divergence_factor=divergence_factor, verbose=verbose
+        )
         self.linear_solver = linear_solver
         self.gmres_tol = gmres_tol
         self.gmres_max_iter = gmres_max_iter
@@ -112,10 +123,12 @@ class GeneralSumCGD(BaseGameSolver):
     def _check_params(self):
         super()._check_params()
         if self.linear_solver not in ("auto", "gmres", "direct"):
-            raise ValueError("linear_solver must be 'auto', 'gmres' or 'direct', got "
-                             f"{self.linear_solver!r}.")
+            raise ValueError(
+                f"linear_solver must be 'auto', 'gmres' or 'direct', got {self.linear_solver!r}."
+            )
         if self.gmres_max_iter is not None and (
-                not isinstance(self.gmres_max_iter, numbers.Integral) or self.gmres_max_iter < 1):
+            not isinstance(self.gmres_max_iter, numbers.Integral) or self.gmres_max_iter < 1
+        ):
             raise ValueError("gmres_max_iter must be a positive integer or None.")
 
     def _wrap(self, game):
@@ -138,17 +151,23 @@ class GeneralSumCGD(BaseGameSolver):
             method = "direct" if m + n <= 500 else "gmres"
         if method == "direct":
             # eta_x, eta_y may be per-coordinate vectors: they scale the block rows
-            K = np.block([[np.eye(m), np.reshape(eta_x, (-1, 1)) * Bf.toarray()],
-                          [np.reshape(eta_y, (-1, 1)) * Cg.toarray(), np.eye(n)]])
+            K = np.block(
+                [
+                    [np.eye(m), np.reshape(eta_x, (-1, 1)) * Bf.toarray()],
+                    [np.reshape(eta_y, (-1, 1)) * Cg.toarray(), np.eye(n)],
+                ]
+            )
             if np.isfinite(K).all() and np.isfinite(rhs).all():
                 z = scipy.linalg.lu_solve(scipy.linalg.lu_factor(K), rhs)
             else:  # overflowed: the run stops with a DivergenceError naming the step sizes
                 z = np.full(m + n, np.nan)
             n_inner = 0
         else:
+
             def matvec(v):
-                return np.concatenate([v[:m] + eta_x * Bf.matvec(v[m:]),
-                                       v[m:] + eta_y * Cg.matvec(v[:m])])
+                return np.concatenate(
+                    [v[:m] + eta_x * Bf.matvec(v[m:]), v[m:] + eta_y * Cg.matvec(v[:m])]
+                )
 
             K = LinearOperator((m + n, m + n), matvec=matvec, dtype=np.float64)
             counter = [0]
@@ -159,13 +178,22 @@ class GeneralSumCGD(BaseGameSolver):
             # scipy's maxiter counts restart cycles; ours counts inner iterations
             max_inner = self.gmres_max_iter or 10 * (m + n)
             restart = min(m + n, 50, max_inner)
-            z, info = gmres(K, rhs, x0=z_prev, rtol=self.gmres_tol, atol=0.0,
-                            restart=restart, maxiter=-(-max_inner // restart), callback=count,
-                            callback_type="pr_norm")
+            z, info = gmres(
+                K,
+                rhs,
+                x0=z_prev,
+                rtol=self.gmres_tol,
+                atol=0.0,
+                restart=restart,
+                maxiter=-(-max_inner // restart),
+                callback=count,
+                callback_type="pr_norm",
+            )
             n_inner = counter[0]
             failures += info != 0
-        return self._new_state(game, state, state.x + z[:m], state.y + z[m:], n_inner,
-                               (eta_x, eta_y, z, failures))
+        return self._new_state(
+            game, state, state.x + z[:m], state.y + z[m:], n_inner, (eta_x, eta_y, z, failures)
+        )
 
     def _init_aux(self, game, x, y, gx, gy):
         eta_x, eta_y = self._step_sizes(game, x, y)

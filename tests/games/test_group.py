@@ -16,8 +16,10 @@ from skcgd.solvers import CompetitiveMirrorDescent
 
 C, RHO = 0.7, 1.3
 CASES = [(m, i, w) for m in (False, True) for i in (False, True) for w in (False, True)]
-IDS = ["-".join(["multi" if m else "binary", "b" if i else "nob", "sw" if w else "nosw"])
-       for m, i, w in CASES]
+IDS = [
+    "-".join(["multi" if m else "binary", "b" if i else "nob", "sw" if w else "nosw"])
+    for m, i, w in CASES
+]
 
 
 def _problem(multinomial, intercept, weighted, seed=0, n=15, p=3, G=3, sparse=False):
@@ -28,9 +30,16 @@ def _problem(multinomial, intercept, weighted, seed=0, n=15, p=3, G=3, sparse=Fa
     s = rng.random(n) + 0.2 if weighted else np.ones(n)
     if weighted:
         s[4] = 0.0  # a sample outside the game (its group still has others)
-    game = GroupKLLogisticGame(sp.csr_matrix(X) if sparse else X, y, groups, C=C, rho=RHO,
-                               sample_weight=s if weighted else None,
-                               fit_intercept=intercept, multinomial=multinomial)
+    game = GroupKLLogisticGame(
+        sp.csr_matrix(X) if sparse else X,
+        y,
+        groups,
+        C=C,
+        rho=RHO,
+        sample_weight=s if weighted else None,
+        fit_intercept=intercept,
+        multinomial=multinomial,
+    )
     x = 0.5 * rng.standard_normal(game.n_x)
     q = rng.random(G) + 0.1  # f is defined off the simplex too
     return game, X, y, groups, s, x, q
@@ -73,9 +82,11 @@ def test_value_gradients_and_mixed_hessian(multinomial, intercept, weighted):
     game, X, y, groups, s, x, q = _problem(multinomial, intercept, weighted)
     assert game.n_y == 3
     assert game.value(x, q) == pytest.approx(
-        _oracle_value(X, y, groups, s, x, q, intercept, multinomial), rel=1e-12)
+        _oracle_value(X, y, groups, s, x, q, intercept, multinomial), rel=1e-12
+    )
     assert game.primal(x) == pytest.approx(
-        _oracle_primal(X, y, groups, s, x, intercept, multinomial), rel=1e-12)
+        _oracle_primal(X, y, groups, s, x, intercept, multinomial), rel=1e-12
+    )
     gx, gy = game.grads(x, q)
     np.testing.assert_allclose(gx, _fd(lambda v: game.value(v, q), x), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(gy, _fd(lambda v: game.value(x, v), q), rtol=1e-6, atol=1e-7)
@@ -83,8 +94,12 @@ def test_value_gradients_and_mixed_hessian(multinomial, intercept, weighted):
     assert op.shape == (game.n_x, game.n_y)
     # B e_g = d/dt grad_x f(x, q + t e_g): column by column
     h = 1e-6
-    B_fd = np.column_stack([(game.grads(x, q + h * e)[0] - game.grads(x, q - h * e)[0]) / (2 * h)
-                            for e in np.eye(game.n_y)])
+    B_fd = np.column_stack(
+        [
+            (game.grads(x, q + h * e)[0] - game.grads(x, q - h * e)[0]) / (2 * h)
+            for e in np.eye(game.n_y)
+        ]
+    )
     np.testing.assert_allclose(op.toarray(), B_fd, rtol=1e-6, atol=1e-7)
     u = np.random.default_rng(1).standard_normal(game.n_x)
     fd_u = (game.grads(x + h * u, q)[1] - game.grads(x - h * u, q)[1]) / (2 * h)
@@ -101,10 +116,13 @@ def test_best_response_maximises_over_the_simplex(multinomial):
     np.testing.assert_allclose(q, softmax(RHO * L + np.log(Ng / s.sum())), rtol=1e-12)
     # ... is the maximiser a generic constrained optimiser finds
     res = scipy.optimize.minimize(
-        lambda v: -_oracle_value(X, y, groups, s, x, v, True, multinomial), np.full(3, 1 / 3),
-        method="SLSQP", bounds=[(1e-12, 1.0)] * 3,
+        lambda v: -_oracle_value(X, y, groups, s, x, v, True, multinomial),
+        np.full(3, 1 / 3),
+        method="SLSQP",
+        bounds=[(1e-12, 1.0)] * 3,
         constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1.0}],
-        options={"ftol": 1e-14, "maxiter": 500})
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
     np.testing.assert_allclose(q, res.x, atol=1e-6)
     assert game.primal(x) == pytest.approx(-res.fun, rel=1e-9)
     assert game.value(x, q) == pytest.approx(game.primal(x), rel=1e-12)
@@ -118,8 +136,9 @@ def test_dense_and_csr_agree():
     assert other.primal(x) == pytest.approx(game.primal(x), rel=1e-13)
     for a, b in zip(game.grads(x, q), other.grads(x, q)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(game.mixed(x, q).toarray(), other.mixed(x, q).toarray(),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        game.mixed(x, q).toarray(), other.mixed(x, q).toarray(), rtol=1e-12, atol=1e-14
+    )
 
 
 def test_primal_is_accurate_at_high_temperature():
@@ -160,18 +179,27 @@ def test_mirror_cgd_reaches_the_saddle_of_lbfgs(multinomial):
     y = rng.integers(0, 3, n) if multinomial else rng.choice([-1, 1], n)
     groups = (X[:, 0] > 0.3).astype(int) + 2 * (X[:, 1] > 0.8)
     s = rng.random(n) + 0.5
-    game = GroupKLLogisticGame(X, y, groups, C=0.05, rho=2.0, sample_weight=s,
-                               fit_intercept=True, multinomial=multinomial)
+    game = GroupKLLogisticGame(
+        X, y, groups, C=0.05, rho=2.0, sample_weight=s, fit_intercept=True, multinomial=multinomial
+    )
 
     def fun(w):
         return game.primal(w), game.grads(w, game.best_response(w))[0]
 
-    ref = scipy.optimize.minimize(fun, np.zeros(game.n_x), jac=True, method="L-BFGS-B",
-                                  options={"gtol": 1e-12, "ftol": 1e-16, "maxiter": 2000})
-    eta = (1.0 / game.curvature_x(np.zeros(game.n_x), game.group_weight / game.N),
-           1.0 / (game.C * game.N * game.tau))
+    ref = scipy.optimize.minimize(
+        fun,
+        np.zeros(game.n_x),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-16, "maxiter": 2000},
+    )
+    eta = (
+        1.0 / game.curvature_x(np.zeros(game.n_x), game.group_weight / game.N),
+        1.0 / (game.C * game.N * game.tau),
+    )
     result = CompetitiveMirrorDescent(eta=eta, max_iter=2000, tol=1e-9).run(
-        game, np.zeros(game.n_x), game.group_weight / game.N)
+        game, np.zeros(game.n_x), game.group_weight / game.N
+    )
     assert result.converged
     np.testing.assert_allclose(result.x, ref.x, atol=1e-7)
     np.testing.assert_allclose(result.y, game.best_response(ref.x), atol=1e-8)

@@ -22,11 +22,17 @@ from skcgd.solvers import CGD, CompetitiveMirrorDescent
 
 GAMES = {"chi2": Chi2LogisticGame, "kl": KLLogisticGame}
 C, RHO = 0.7, 1.3
-CASES = [(kind, multinomial, intercept, weighted)
-         for kind in GAMES for multinomial in (False, True)
-         for intercept in (False, True) for weighted in (False, True)]
-IDS = ["-".join([k, "multi" if m else "binary", "b" if i else "nob", "sw" if w else "nosw"])
-       for k, m, i, w in CASES]
+CASES = [
+    (kind, multinomial, intercept, weighted)
+    for kind in GAMES
+    for multinomial in (False, True)
+    for intercept in (False, True)
+    for weighted in (False, True)
+]
+IDS = [
+    "-".join([k, "multi" if m else "binary", "b" if i else "nob", "sw" if w else "nosw"])
+    for k, m, i, w in CASES
+]
 
 
 def _problem(kind, multinomial, intercept, weighted, seed=0, n=12, p=3, X=None):
@@ -37,8 +43,9 @@ def _problem(kind, multinomial, intercept, weighted, seed=0, n=12, p=3, X=None):
     if weighted:
         s = rng.random(n) + 0.2
         s[2] = 0.0  # a sample outside the game
-    game = GAMES[kind](X, y, C=C, rho=RHO, sample_weight=s, fit_intercept=intercept,
-                       multinomial=multinomial)
+    game = GAMES[kind](
+        X, y, C=C, rho=RHO, sample_weight=s, fit_intercept=intercept, multinomial=multinomial
+    )
     x = 0.5 * rng.standard_normal(game.n_x)
     if kind == "chi2":
         adv = rng.standard_normal(n)  # some 1 + u_i < 0: negative sample weights
@@ -65,11 +72,11 @@ def _oracle(kind, X, y, s, x, adv, intercept, multinomial):
     K = 3 if multinomial else 1
     W = x.reshape(K, -1)
     loss, G, Xt = _oracle_losses(X, y, W, intercept, multinomial)
-    pen = 0.5 * np.sum(W[:, :X.shape[1]] ** 2)
+    pen = 0.5 * np.sum(W[:, : X.shape[1]] ** 2)
     N = s.sum()
     if kind == "chi2":
-        value = C * np.sum(s * (1 + adv) * loss) - C / (2 * RHO) * np.sum(s * adv ** 2) + pen
-        primal = C * np.sum(s * (loss + RHO / 2 * loss ** 2)) + pen
+        value = C * np.sum(s * (1 + adv) * loss) - C / (2 * RHO) * np.sum(s * adv**2) + pen
+        primal = C * np.sum(s * (loss + RHO / 2 * loss**2)) + pen
         r = C * s[:, None] * G
     else:
         tau, sup = 1 / RHO, s > 0
@@ -103,8 +110,9 @@ def test_value_gradients_and_mixed_hessian(kind, multinomial, intercept, weighte
     # gradients: central differences of value (h = 1e-6: error ~1e-9 at values ~10)
     live = (s > 0) if kind == "kl" else None
     np.testing.assert_allclose(gx, _fd(lambda v: game.value(v, adv), x), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(gy, _fd(lambda v: game.value(x, v), adv, mask=live),
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        gy, _fd(lambda v: game.value(x, v), adv, mask=live), rtol=1e-6, atol=1e-7
+    )
     op = game.mixed(x, adv)
     assert op.shape == (game.n_x, game.n_y)
     # B as a dense matrix is the explicit r_i kron xt_i construction
@@ -132,8 +140,9 @@ def test_cgd_systems_match_dense_linear_algebra(kind, multinomial, intercept, we
     for side, size in (("x", game.n_x), ("y", game.n_y)):
         M = op.system_matrix(side, hx, hy)
         # against the base-class construction from B (toarray) and the explicit formula
-        np.testing.assert_allclose(M, MixedOperator.system_matrix(op, side, hx, hy),
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            M, MixedOperator.system_matrix(op, side, hx, hy), rtol=1e-12, atol=1e-12
+        )
         B = op.toarray()
         if side == "x":
             expected = np.eye(size) + np.sqrt(hx)[:, None] * (B * hy) @ B.T * np.sqrt(hx)
@@ -161,8 +170,13 @@ def test_dense_csr_and_float32_agree(kind, multinomial, monkeypatch):
     # tiny row blocks, so that the blocked float32 paths run over many blocks
     monkeypatch.setattr(logistic_module, "_CHUNK_ELEMENTS", 16)
     games = {}
-    for name, data in (("dense64", X64), ("dense32", X32), ("csr64", sp.csr_matrix(X64)),
-                       ("csr32", sp.csr_matrix(X32)), ("fortran32", np.asfortranarray(X32))):
+    for name, data in (
+        ("dense64", X64),
+        ("dense32", X32),
+        ("csr64", sp.csr_matrix(X64)),
+        ("csr32", sp.csr_matrix(X32)),
+        ("fortran32", np.asfortranarray(X32)),
+    ):
         games[name] = _problem(kind, multinomial, True, True, seed=4, n=40, p=5, X=data)[0]
     _, _, _, _, x, adv = _problem(kind, multinomial, True, True, seed=4, n=40, p=5, X=X64)
     # float32 is kept (not upcast, not copied when C-contiguous); CSR is not densified
@@ -184,8 +198,9 @@ def test_dense_csr_and_float32_agree(kind, multinomial, monkeypatch):
         op = game.mixed(x, adv)
         np.testing.assert_allclose(op.matvec(v), ref_op.matvec(v), rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(op.rmatvec(u), ref_op.rmatvec(u), rtol=1e-12, atol=1e-13)
-        np.testing.assert_allclose(op.system_matrix("x", hx, hy),
-                                   ref_op.system_matrix("x", hx, hy), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            op.system_matrix("x", hx, hy), ref_op.system_matrix("x", hx, hy), rtol=1e-12, atol=1e-12
+        )
         z = op.solve("x", hx, hy, rhs, np.zeros(ref.n_x), 1e-12, 0.0, 500)[0]
         np.testing.assert_allclose(z, z_ref, rtol=1e-9, atol=1e-12)
         assert game.curvature_x(x, adv) == pytest.approx(ref.curvature_x(x, adv), rel=1e-5)
@@ -195,8 +210,9 @@ def _maximise_adversary(game, kind, x, s):
     """max over the adversary by SciPy (BFGS with its own finite-difference gradients)."""
     n = game.n_y
     if kind == "chi2":
-        res = scipy.optimize.minimize(lambda u: -game.value(x, u), np.zeros(n), method="BFGS",
-                                      options={"gtol": 1e-10})
+        res = scipy.optimize.minimize(
+            lambda u: -game.value(x, u), np.zeros(n), method="BFGS", options={"gtol": 1e-10}
+        )
         return -res.fun
     sup = s > 0
 
@@ -205,8 +221,7 @@ def _maximise_adversary(game, kind, x, s):
         p[sup] = softmax(theta)
         return -game.value(x, p)
 
-    res = scipy.optimize.minimize(neg, np.zeros(sup.sum()), method="BFGS",
-                                  options={"gtol": 1e-10})
+    res = scipy.optimize.minimize(neg, np.zeros(sup.sum()), method="BFGS", options={"gtol": 1e-10})
     return -res.fun
 
 
@@ -228,8 +243,9 @@ def test_primal_is_the_max_over_the_adversary(kind, multinomial):
 
 
 @pytest.mark.parametrize("kind", GAMES)
-@pytest.mark.parametrize("multinomial, intercept", [(False, False), (True, False), (False, True),
-                                                    (True, True)])
+@pytest.mark.parametrize(
+    "multinomial, intercept", [(False, False), (True, False), (False, True), (True, True)]
+)
 def test_curvature_bounds(kind, multinomial, intercept):
     game, X, y, s, x, adv = _problem(kind, multinomial, intercept, True, seed=6)
     if kind == "chi2":
@@ -243,8 +259,12 @@ def test_curvature_bounds(kind, multinomial, intercept):
     if not intercept:  # then the identity covers every coordinate and the bound is tight
         assert bound == pytest.approx(norm, rel=1e-4)
     live = np.flatnonzero(s > 0)  # p_i = 0 is pinned where s_i = 0: no differences there
-    Hy = np.column_stack([(game.grads(x, adv + 1e-5 * e)[1] - game.grads(x, adv - 1e-5 * e)[1])
-                          / 2e-5 for e in np.eye(game.n_y)[live]])[live]
+    Hy = np.column_stack(
+        [
+            (game.grads(x, adv + 1e-5 * e)[1] - game.grads(x, adv - 1e-5 * e)[1]) / 2e-5
+            for e in np.eye(game.n_y)[live]
+        ]
+    )[live]
     assert game.curvature_y(x, adv) == pytest.approx(np.linalg.norm(Hy, 2), rel=1e-6)
     if kind == "chi2":  # with negative weights 1 + u_i the estimate still bounds the norm
         _, _, _, _, x2, u2 = _problem(kind, multinomial, intercept, True, seed=7)
@@ -285,8 +305,12 @@ def test_extreme_margins_stay_finite_and_accurate(kind):
     Xm = np.array([[1e4], [-1e4], [40.0], [1.0]])
     W = np.array([1.0, 0.0, -1.0])
     gm = GAMES[kind](Xm, np.array([0, 0, 0, 2]), rho=1.0, multinomial=True)
-    expected_m = [0.0, 2e4, math.log1p(math.exp(-40.0) + math.exp(-80.0)),
-                  float(logsumexp([1.0, 0.0, -1.0]) + 1.0)]
+    expected_m = [
+        0.0,
+        2e4,
+        math.log1p(math.exp(-40.0) + math.exp(-80.0)),
+        float(logsumexp([1.0, 0.0, -1.0]) + 1.0),
+    ]
     np.testing.assert_allclose(gm._loss(W)[0], expected_m, rtol=1e-14, atol=0)
     for g, x in ((game, w), (gm, W)):
         adv = g.best_response(x)
@@ -326,26 +350,33 @@ def test_kl_samples_with_zero_weight_are_outside_the_game():
     assert game.grads(x, q)[1][i] == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"X": [[np.nan, 1.0], [0.0, 1.0]]}, ValueError, "NaN or infinity"),
-    ({"X": sp.csr_matrix(np.array([[np.inf, 1.0], [0.0, 1.0]]))}, ValueError, "NaN or infinity"),
-    ({"X": np.ones(2)}, ValueError, "2-D"),
-    ({"X": np.array([["a", "b"], ["c", "d"]])}, TypeError, "real numeric"),
-    ({"y": [0, 1]}, ValueError, r"y in \{-1, \+1\}"),
-    ({"y": [1, -1, 1]}, ValueError, "length 2"),
-    ({"y": [0.5, 1.0], "multinomial": True}, ValueError, "integer labels"),
-    ({"y": [-1, 1], "multinomial": True}, ValueError, "class indices"),
-    ({"y": [0, 2], "multinomial": True, "n_classes": 2}, ValueError, "n_classes=2"),
-    ({"y": [0, 0], "multinomial": True}, ValueError, "n_classes >= 2"),
-    ({"sample_weight": [1.0]}, ValueError, "sample_weight must have length 2"),
-    ({"sample_weight": [1.0, -1.0]}, ValueError, "non-negative"),
-    ({"sample_weight": [0.0, 0.0]}, ValueError, "sums to zero"),
-    ({"sample_weight": [np.nan, 1.0]}, ValueError, "NaN"),
-    ({"rho": 0.0}, ValueError, "plain L2 logistic regression"),
-    ({"rho": -1.0}, ValueError, "rho must be a positive"),
-    ({"C": 0.0}, ValueError, "C must be a positive"),
-    ({"X": np.zeros((2, 0))}, ValueError, "no variables"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"X": [[np.nan, 1.0], [0.0, 1.0]]}, ValueError, "NaN or infinity"),
+        (
+            {"X": sp.csr_matrix(np.array([[np.inf, 1.0], [0.0, 1.0]]))},
+            ValueError,
+            "NaN or infinity",
+        ),
+        ({"X": np.ones(2)}, ValueError, "2-D"),
+        ({"X": np.array([["a", "b"], ["c", "d"]])}, TypeError, "real numeric"),
+        ({"y": [0, 1]}, ValueError, r"y in \{-1, \+1\}"),
+        ({"y": [1, -1, 1]}, ValueError, "length 2"),
+        ({"y": [0.5, 1.0], "multinomial": True}, ValueError, "integer labels"),
+        ({"y": [-1, 1], "multinomial": True}, ValueError, "class indices"),
+        ({"y": [0, 2], "multinomial": True, "n_classes": 2}, ValueError, "n_classes=2"),
+        ({"y": [0, 0], "multinomial": True}, ValueError, "n_classes >= 2"),
+        ({"sample_weight": [1.0]}, ValueError, "sample_weight must have length 2"),
+        ({"sample_weight": [1.0, -1.0]}, ValueError, "non-negative"),
+        ({"sample_weight": [0.0, 0.0]}, ValueError, "sums to zero"),
+        ({"sample_weight": [np.nan, 1.0]}, ValueError, "NaN"),
+        ({"rho": 0.0}, ValueError, "plain L2 logistic regression"),
+        ({"rho": -1.0}, ValueError, "rho must be a positive"),
+        ({"C": 0.0}, ValueError, "C must be a positive"),
+        ({"X": np.zeros((2, 0))}, ValueError, "no variables"),
+    ],
+)
 @pytest.mark.parametrize("kind", GAMES)
 def test_invalid_input_raises_clear_errors(kind, kwargs, error, match):
     args = {"X": np.eye(2), "y": [1, -1]}
@@ -393,7 +424,7 @@ class _DROGame(BaseGame):
         return self.a * self.inner.curvature_x(x, self.b * y)
 
     def curvature_y(self, x, y):
-        return self.a * self.b ** 2 * self.inner.curvature_y(x, self.b * y)
+        return self.a * self.b**2 * self.inner.curvature_y(x, self.b * y)
 
 
 class _ScaledMixed(MixedOperator):
@@ -410,8 +441,8 @@ class _ScaledMixed(MixedOperator):
 
     def solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter):
         if side == "x":
-            return self.op.solve(side, hx, hy * self.c ** 2, rhs, z0, tol, atol, max_iter)
-        return self.op.solve(side, hx * self.c ** 2, hy, rhs, z0, tol, atol, max_iter)
+            return self.op.solve(side, hx, hy * self.c**2, rhs, z0, tol, atol, max_iter)
+        return self.op.solve(side, hx * self.c**2, hy, rhs, z0, tol, atol, max_iter)
 
 
 def _dro_data(n=2000, d=50):
@@ -432,8 +463,9 @@ def test_cgd_acceptance_on_the_chi2_dro_game():
     assert np.linalg.norm(np.concatenate(game.grads(w0, u0))) == pytest.approx(31.0, abs=0.05)
     assert game.curvature_x(w0, u0) == pytest.approx(0.34, abs=0.005)
 
-    result = CGD(eta=(2.5, 5e-4), max_iter=100, tol=1e-6, linear_solver="cg",
-                 cg_tol=1e-6).run(game, w0, u0)
+    result = CGD(eta=(2.5, 5e-4), max_iter=100, tol=1e-6, linear_solver="cg", cg_tol=1e-6).run(
+        game, w0, u0
+    )
     assert result.converged and result.history["grad_norm"][-1] < 1e-6
     assert 14 <= result.n_iter <= 16
     cg = result.history["cg_iter"]
@@ -447,24 +479,35 @@ def test_cgd_acceptance_on_the_chi2_dro_game():
         value = loss.mean() + loss @ loss / (2 * lam) + 0.5 * alpha * w @ w
         return value, X.T @ ((1 / n + loss / lam) * dl) + alpha * w
 
-    ref = scipy.optimize.minimize(primal, w0, jac=True, method="L-BFGS-B",
-                                  options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 500})
+    ref = scipy.optimize.minimize(
+        primal,
+        w0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 500},
+    )
     assert ref.fun == pytest.approx(0.72947690, abs=5e-9)
     assert np.linalg.norm(result.x - ref.x) < 1e-5
     assert alpha * game.inner.primal(result.x) == pytest.approx(0.72947690, abs=5e-9)
     np.testing.assert_allclose(result.y, game.inner.best_response(result.x) / n, atol=1e-8)
 
     # the chi2 game in its own units takes the same steps (eta' = (alpha eta_w, alpha n^2 eta_u))
-    same = CGD(eta=(alpha * 2.5, alpha * n ** 2 * 5e-4), max_iter=result.n_iter, tol=0,
-               linear_solver="cg", cg_tol=1e-6).run(game.inner, w0, u0)
+    same = CGD(
+        eta=(alpha * 2.5, alpha * n**2 * 5e-4),
+        max_iter=result.n_iter,
+        tol=0,
+        linear_solver="cg",
+        cg_tol=1e-6,
+    ).run(game.inner, w0, u0)
     np.testing.assert_allclose(same.x, result.x, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(same.y, n * result.y, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(same.history["cg_iter"], cg)
 
     # eta_u * lam = 2: the adversary's own curvature forbids convergence (CGD adds no damping)
     with pytest.warns(ConvergenceWarning):
-        bad = CGD(eta=(2.5, 2 / lam), max_iter=300, tol=1e-6, linear_solver="cg",
-                  cg_tol=1e-6).run(game, w0, u0)
+        bad = CGD(eta=(2.5, 2 / lam), max_iter=300, tol=1e-6, linear_solver="cg", cg_tol=1e-6).run(
+            game, w0, u0
+        )
     assert not bad.converged and bad.history["grad_norm"][-1] > 1.0
 
 
@@ -473,16 +516,23 @@ def test_cgd_solves_a_sparse_multinomial_chi2_game():
     X = sp.random(200, 6, density=0.5, format="csr", random_state=2, data_rvs=rng.standard_normal)
     y = rng.integers(0, 3, 200)
     s = rng.random(200) + 0.5
-    game = Chi2LogisticGame(X, y, C=0.05, rho=2.0, sample_weight=s, multinomial=True,
-                            fit_intercept=True)
+    game = Chi2LogisticGame(
+        X, y, C=0.05, rho=2.0, sample_weight=s, multinomial=True, fit_intercept=True
+    )
 
     def fun(w):  # Danskin: the primal's gradient is grad_W f at the best response
         return game.primal(w), game.grads(w, game.best_response(w))[0]
 
-    ref = scipy.optimize.minimize(fun, np.zeros(game.n_x), jac=True, method="L-BFGS-B",
-                                  options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000})
+    ref = scipy.optimize.minimize(
+        fun,
+        np.zeros(game.n_x),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000},
+    )
     result = CGD(eta="auto", max_iter=1000, tol=1e-8, linear_solver="cg").run(
-        game, np.zeros(game.n_x), np.zeros(game.n_y))
+        game, np.zeros(game.n_x), np.zeros(game.n_y)
+    )
     assert result.converged
     np.testing.assert_allclose(result.x, ref.x, atol=1e-7)
     np.testing.assert_allclose(result.y, game.best_response(result.x), atol=1e-7)
@@ -493,19 +543,26 @@ def test_mirror_cgd_solves_the_kl_game():
     X = rng.standard_normal((200, 4))
     y = rng.integers(0, 3, 200)
     s = rng.random(200) + 0.5
-    game = KLLogisticGame(X, y, C=0.05, rho=2.0, sample_weight=s, multinomial=True,
-                          fit_intercept=True)
+    game = KLLogisticGame(
+        X, y, C=0.05, rho=2.0, sample_weight=s, multinomial=True, fit_intercept=True
+    )
 
     def fun(w):
         return game.primal(w), game.grads(w, game.best_response(w))[0]
 
-    ref = scipy.optimize.minimize(fun, np.zeros(game.n_x), jac=True, method="L-BFGS-B",
-                                  options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000})
+    ref = scipy.optimize.minimize(
+        fun,
+        np.zeros(game.n_x),
+        jac=True,
+        method="L-BFGS-B",
+        options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000},
+    )
     # the mirror step already scales the adversary's step by p: its own curvature in the
     # mirror metric is C N tau
     eta = (0.19, 0.5 / (game.C * game.N * game.tau))
     result = CompetitiveMirrorDescent(eta=eta, max_iter=1000, tol=1e-8).run(
-        game, np.zeros(game.n_x), s / s.sum())
+        game, np.zeros(game.n_x), s / s.sum()
+    )
     assert result.converged
     np.testing.assert_allclose(result.x, ref.x, atol=1e-7)
     np.testing.assert_allclose(result.y, game.best_response(ref.x), atol=1e-8)

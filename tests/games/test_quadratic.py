@@ -33,10 +33,8 @@ def test_zero_sum_derivatives(index):
     game = _games(rng)[index]
     x, y = rng.standard_normal(game.n_x), rng.standard_normal(game.n_y)
     gx, gy = game.grads(x, y)
-    np.testing.assert_allclose(gx, _fd_grad(lambda v: game.value(v, y), x), rtol=1e-7,
-                               atol=1e-8)
-    np.testing.assert_allclose(gy, _fd_grad(lambda v: game.value(x, v), y), rtol=1e-7,
-                               atol=1e-8)
+    np.testing.assert_allclose(gx, _fd_grad(lambda v: game.value(v, y), x), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(gy, _fd_grad(lambda v: game.value(x, v), y), rtol=1e-7, atol=1e-8)
     # B v is the derivative of grad_x f in y along v
     v = rng.standard_normal(game.n_y)
     h = 1e-6
@@ -70,10 +68,12 @@ def test_dense_operator_solves_match_generic_ones():
         np.testing.assert_allclose(M, generic.system_matrix(side, hx, hy), rtol=1e-12)
         if side == "x":
             expected = np.eye(6) + np.diag(np.sqrt(hx)) @ B @ np.diag(hy) @ B.T @ np.diag(
-                np.sqrt(hx))
+                np.sqrt(hx)
+            )
         else:
             expected = np.eye(9) + np.diag(np.sqrt(hy)) @ B.T @ np.diag(hx) @ B @ np.diag(
-                np.sqrt(hy))
+                np.sqrt(hy)
+            )
         np.testing.assert_allclose(M, expected, rtol=1e-12)
         rhs = rng.standard_normal(size)
         exact = np.linalg.solve(expected, rhs)
@@ -100,8 +100,9 @@ def test_saddle_and_nash_points_are_stationary():
     assert np.isfinite(f) and np.isfinite(g)
     # g's gradient in y by finite differences
     xr, yr = rng.standard_normal(4), rng.standard_normal(3)
-    np.testing.assert_allclose(gs.grads(xr, yr)[1],
-                               _fd_grad(lambda v: gs.value(xr, v)[1], yr), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(
+        gs.grads(xr, yr)[1], _fd_grad(lambda v: gs.value(xr, v)[1], yr), rtol=1e-7, atol=1e-8
+    )
 
 
 def test_duality_gap_of_matrix_game():

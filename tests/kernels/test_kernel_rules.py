@@ -39,4 +39,5 @@ def test_kernels_are_compiled_through_the_wrapper(path):
         if isinstance(node, ast.FunctionDef):
             decorators = [ast.unparse(d) for d in node.decorator_list]
             assert any(d.startswith("njit_kernel") for d in decorators), (
-                f"{path.name}:{node.name} is not compiled through njit_kernel")
+                f"{path.name}:{node.name} is not compiled through njit_kernel"
+            )

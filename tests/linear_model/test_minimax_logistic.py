@@ -73,10 +73,14 @@ def _primal(W, X, y, K, fit_intercept, adversary, C, rho, s, groups):
 def _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups):
     Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=float)
     n = K * (Xd.shape[1] + fit_intercept)
-    res = scipy.optimize.minimize(_primal, np.zeros(n), jac=True, method="L-BFGS-B",
-                                  args=(Xd, y, K, fit_intercept, adversary, C, rho, s, groups),
-                                  options={"gtol": 1e-11, "ftol": 1e-16, "maxiter": 20000,
-                                           "maxcor": 30})
+    res = scipy.optimize.minimize(
+        _primal,
+        np.zeros(n),
+        jac=True,
+        method="L-BFGS-B",
+        args=(Xd, y, K, fit_intercept, adversary, C, rho, s, groups),
+        options={"gtol": 1e-11, "ftol": 1e-16, "maxiter": 20000, "maxcor": 30},
+    )
     W = res.x.reshape(K, -1)
     if fit_intercept and K > 1:
         W[:, -1] -= W[:, -1].mean()
@@ -85,9 +89,15 @@ def _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups):
 
 def _data(multiclass, seed=0, n=150):
     rng = np.random.default_rng(seed)
-    X, y = make_classification(n_samples=n, n_features=4, n_informative=3, n_redundant=0,
-                               n_classes=3 if multiclass else 2, flip_y=0.1,
-                               random_state=seed)
+    X, y = make_classification(
+        n_samples=n,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3 if multiclass else 2,
+        flip_y=0.1,
+        random_state=seed,
+    )
     groups = (X[:, 0] + 0.3 * rng.standard_normal(n) > 0.5).astype(int)
     s = rng.uniform(0.2, 2.0, n)
     return X, y, groups, s
@@ -102,35 +112,49 @@ def _coef_matrix(clf):
 
 # -- correctness ---------------------------------------------------------------------------------
 def _grid_id(adversary, multiclass, sparse, fit_intercept, weighted):
-    return "-".join([adversary, "multinomial" if multiclass else "binary",
-                     "csr" if sparse else "dense", "intercept" if fit_intercept else
-                     "no-intercept", "weighted" if weighted else "unweighted"])
+    return "-".join(
+        [
+            adversary,
+            "multinomial" if multiclass else "binary",
+            "csr" if sparse else "dense",
+            "intercept" if fit_intercept else "no-intercept",
+            "weighted" if weighted else "unweighted",
+        ]
+    )
 
 
-GRID_CASES = [(a, m, sp_, i, w) for a in ADVERSARIES for m in (False, True)
-              for sp_ in (False, True) for i in (True, False) for w in (False, True)]
+GRID_CASES = [
+    (a, m, sp_, i, w)
+    for a in ADVERSARIES
+    for m in (False, True)
+    for sp_ in (False, True)
+    for i in (True, False)
+    for w in (False, True)
+]
 GRID_IDS = [_grid_id(*case) for case in GRID_CASES]
 
 
 def _assert_close_to_oracle(W, W_ref, what):
     """coef_ and intercept_ within 1e-5 relative of the oracle: entry by entry, with an absolute
     floor of 1e-7 times the largest coefficient for entries that are (nearly) zero."""
-    np.testing.assert_allclose(W, W_ref, rtol=1e-5, atol=1e-7 * np.abs(W_ref).max(),
-                               err_msg=what)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-5, atol=1e-7 * np.abs(W_ref).max(), err_msg=what)
 
 
-@pytest.mark.parametrize("adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES,
-                         ids=GRID_IDS)
-def test_matches_lbfgs_on_the_closed_form_primal(adversary, multiclass, sparse, fit_intercept,
-                                                 weighted):
+@pytest.mark.parametrize(
+    "adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES, ids=GRID_IDS
+)
+def test_matches_lbfgs_on_the_closed_form_primal(
+    adversary, multiclass, sparse, fit_intercept, weighted
+):
     X, y, groups, s = _data(multiclass)
     if not weighted:
         s = np.ones_like(s)
     K = 3 if multiclass else 1
     C, rho = 0.5, 0.7
     Xin = sp.csr_matrix(X) if sparse else X
-    clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, fit_intercept=fit_intercept,
-                                    tol=1e-11).fit(Xin, y, sample_weight=s, groups=groups)
+    clf = MinimaxLogisticRegression(
+        adversary, rho=rho, C=C, fit_intercept=fit_intercept, tol=1e-11
+    ).fit(Xin, y, sample_weight=s, groups=groups)
     assert clf.converged_
     W_ref, f_ref = _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups)
     W = _coef_matrix(clf)
@@ -139,10 +163,12 @@ def test_matches_lbfgs_on_the_closed_form_primal(adversary, multiclass, sparse, 
     assert abs(f - f_ref) <= 1e-8 * abs(f_ref)
 
 
-@pytest.mark.parametrize("adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES,
-                         ids=GRID_IDS)
-def test_every_solver_reaches_the_same_point(adversary, multiclass, sparse, fit_intercept,
-                                             weighted):
+@pytest.mark.parametrize(
+    "adversary, multiclass, sparse, fit_intercept, weighted", GRID_CASES, ids=GRID_IDS
+)
+def test_every_solver_reaches_the_same_point(
+    adversary, multiclass, sparse, fit_intercept, weighted
+):
     # each game solver at its own pace, against the L-BFGS oracle (standardised features and
     # a small C keep the first-order solvers' step counts modest)
     X, y, groups, s = _data(multiclass, seed=1, n=120)
@@ -154,9 +180,15 @@ def test_every_solver_reaches_the_same_point(adversary, multiclass, sparse, fit_
     W_ref, f_ref = _oracle(X, y, K, fit_intercept, adversary, C, rho, s, groups)
     Xin = sp.csr_matrix(X) if sparse else X
     for solver in SOLVERS[1:]:
-        clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, solver=solver, tol=1e-10,
-                                        fit_intercept=fit_intercept, max_iter=50000).fit(
-            Xin, y, sample_weight=s, groups=groups)
+        clf = MinimaxLogisticRegression(
+            adversary,
+            rho=rho,
+            C=C,
+            solver=solver,
+            tol=1e-10,
+            fit_intercept=fit_intercept,
+            max_iter=50000,
+        ).fit(Xin, y, sample_weight=s, groups=groups)
         assert clf.converged_, solver
         W = _coef_matrix(clf)
         _assert_close_to_oracle(W, W_ref, solver)
@@ -170,8 +202,9 @@ def test_no_adversary_plays_plain_logistic_regression(solver):
     X, y, _, s = _data(False, seed=2, n=120)
     X = StandardScaler().fit_transform(X)
     ref = LogisticRegression(C=0.05, tol=1e-12, max_iter=10000).fit(X, y, sample_weight=s)
-    clf = MinimaxLogisticRegression("none", C=0.05, solver=solver, tol=1e-9,
-                                    max_iter=20000).fit(X, y, sample_weight=s)
+    clf = MinimaxLogisticRegression("none", C=0.05, solver=solver, tol=1e-9, max_iter=20000).fit(
+        X, y, sample_weight=s
+    )
     assert clf.converged_
     np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
@@ -185,11 +218,17 @@ def test_rho_zero_matches_sklearn_logistic_regression(setting, multiclass):
     for C in (0.1, 1.0):
         ref = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(X, y, sample_weight=s)
         clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, tol=1e-10).fit(
-            X, y, sample_weight=s, groups=groups)
-        np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-5,
-                                   atol=1e-5 * np.abs(ref.coef_).max())
-        np.testing.assert_allclose(clf.intercept_, ref.intercept_ - ref.intercept_.mean()
-                                   if multiclass else ref.intercept_, rtol=1e-5, atol=1e-6)
+            X, y, sample_weight=s, groups=groups
+        )
+        np.testing.assert_allclose(
+            clf.coef_, ref.coef_, rtol=1e-5, atol=1e-5 * np.abs(ref.coef_).max()
+        )
+        np.testing.assert_allclose(
+            clf.intercept_,
+            ref.intercept_ - ref.intercept_.mean() if multiclass else ref.intercept_,
+            rtol=1e-5,
+            atol=1e-6,
+        )
         np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-6)
 
 
@@ -200,7 +239,8 @@ def test_adversary_weights_are_the_closed_form_best_response(multiclass):
     rho, C = 0.8, 0.3
     for adversary in ("chi2", "kl", "group"):
         clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, tol=1e-10).fit(
-            X, y, sample_weight=s, groups=groups)
+            X, y, sample_weight=s, groups=groups
+        )
         loss, _ = _losses(_coef_matrix(clf).ravel(), X, y, K, True)
         if adversary == "chi2":
             expected = rho * loss
@@ -220,15 +260,20 @@ def test_adversary_weights_at_rho_zero_are_the_limits(multiclass):
     # rho -> 0: no reweighting (chi2 u = 0), the prior on the simplex (kl s / N, group N_g / N)
     X, y, _, s = _data(multiclass, seed=4)
     groups = np.repeat(["a", "b", "c"], [50, 60, 40])
-    expected = {"chi2": np.zeros(len(y)), "kl": s / s.sum(),
-                "group": np.array([s[groups == g].sum() for g in "abc"]) / s.sum()}
+    expected = {
+        "chi2": np.zeros(len(y)),
+        "kl": s / s.sum(),
+        "group": np.array([s[groups == g].sum() for g in "abc"]) / s.sum(),
+    }
     for adversary, weights in expected.items():
-        clf = MinimaxLogisticRegression(adversary, rho=0.0).fit(X, y, sample_weight=s,
-                                                                groups=groups)
+        clf = MinimaxLogisticRegression(adversary, rho=0.0).fit(
+            X, y, sample_weight=s, groups=groups
+        )
         np.testing.assert_allclose(clf.adversary_weights_, weights, rtol=1e-12, atol=0)
         # and the best responses at a small rho are close to these limits
         small = MinimaxLogisticRegression(adversary, rho=1e-6).fit(
-            X, y, sample_weight=s, groups=groups)
+            X, y, sample_weight=s, groups=groups
+        )
         np.testing.assert_allclose(small.adversary_weights_, weights, rtol=1e-4, atol=1e-5)
 
 
@@ -246,13 +291,16 @@ def test_adversary_reweights_the_hard_samples():
 def test_pipeline_grid_search_over_rho_and_c():
     X, y, _, _ = _data(False, seed=6, n=240)
     pipe = make_pipeline(StandardScaler(), MinimaxLogisticRegression())
-    grid = {"minimaxlogisticregression__rho": [0.0, 0.5, 2.0],
-            "minimaxlogisticregression__C": [0.1, 1.0]}
+    grid = {
+        "minimaxlogisticregression__rho": [0.0, 0.5, 2.0],
+        "minimaxlogisticregression__C": [0.1, 1.0],
+    }
     serial = GridSearchCV(pipe, grid, cv=3, n_jobs=1).fit(X, y)
     parallel = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
     assert serial.best_params_ == parallel.best_params_
-    np.testing.assert_allclose(serial.cv_results_["mean_test_score"],
-                               parallel.cv_results_["mean_test_score"], rtol=1e-12)
+    np.testing.assert_allclose(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"], rtol=1e-12
+    )
 
 
 def test_groups_are_routed_by_cross_validate_and_grid_search():
@@ -263,8 +311,9 @@ def test_groups_are_routed_by_cross_validate_and_grid_search():
         pipe = make_pipeline(StandardScaler(), clf)
         scores = cross_validate(pipe, X, y, params={"groups": groups}, cv=3)
         assert np.isfinite(scores["test_score"]).all()
-        search = GridSearchCV(pipe, {"minimaxlogisticregression__rho": [0.5, 2.0]},
-                              cv=GroupKFold(n_splits=2)).fit(X, y, groups=groups)
+        search = GridSearchCV(
+            pipe, {"minimaxlogisticregression__rho": [0.5, 2.0]}, cv=GroupKFold(n_splits=2)
+        ).fit(X, y, groups=groups)
         assert set(search.best_estimator_[-1].groups_) <= {"minority", "majority"}
     # without routing, a missing groups argument is an error that says what to do
     with pytest.raises(ValueError, match="groups=.*metadata routing"):
@@ -305,8 +354,9 @@ def test_warm_start_follows_a_path():
     X, y, _, _ = _data(False, seed=10, n=300)
     X = StandardScaler().fit_transform(X)
     cold = MinimaxLogisticRegression("chi2", rho=1.1, C=0.1, solver="cgd", tol=1e-8)
-    warm = MinimaxLogisticRegression("chi2", rho=1.0, C=0.1, solver="cgd", tol=1e-8,
-                                     warm_start=True)
+    warm = MinimaxLogisticRegression(
+        "chi2", rho=1.0, C=0.1, solver="cgd", tol=1e-8, warm_start=True
+    )
     warm.fit(X, y)
     warm.set_params(rho=1.1).fit(X, y)
     cold.fit(X, y)
@@ -324,8 +374,10 @@ def test_verbose_prints_progress(capsys):
         lines = [ln for ln in capsys.readouterr().out.splitlines() if solver in ln]
         # one line every 5 iterations, each with the objective, both gradient norms and CG
         assert len(lines) == clf.n_iter_ // 5, solver
-        assert all("objective" in ln and "|grad_x|" in ln and "|grad_y|" in ln
-                   and "CG iterations" in ln for ln in lines), solver
+        assert all(
+            "objective" in ln and "|grad_x|" in ln and "|grad_y|" in ln and "CG iterations" in ln
+            for ln in lines
+        ), solver
         last = float(lines[-1].split("objective")[1].split()[0])
         assert last == pytest.approx(clf.history_["objective"][5 * len(lines)], rel=1e-9)
 
@@ -363,10 +415,12 @@ def test_zero_weights_drop_samples_and_groups():
     s = s.copy()
     s[:10] = 0.0
     for adversary in ("chi2", "kl", "group"):
-        clf = MinimaxLogisticRegression(adversary, tol=1e-10).fit(X, y, sample_weight=s,
-                                                                  groups=groups)
+        clf = MinimaxLogisticRegression(adversary, tol=1e-10).fit(
+            X, y, sample_weight=s, groups=groups
+        )
         ref = MinimaxLogisticRegression(adversary, tol=1e-10).fit(
-            X[10:], y[10:], sample_weight=s[10:], groups=groups[10:])
+            X[10:], y[10:], sample_weight=s[10:], groups=groups[10:]
+        )
         np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
         if adversary == "group":
             assert clf.adversary_weights_[list(clf.groups_).index(7)] == 0.0

@@ -48,7 +48,11 @@ def _offset_blobs():
 
 def _imbalanced():
     X, y = datasets.make_classification(
-        n_samples=600, n_features=8, n_informative=5, n_classes=3, weights=[0.7, 0.2, 0.1],
+        n_samples=600,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        weights=[0.7, 0.2, 0.1],
         random_state=1,
     )
     return X, np.array(["a", "b", "c"])[y]  # string labels
@@ -101,7 +105,9 @@ def _assert_fit_matches(ours, ref, X):
     assert_allclose(ours.epsilon_, ref.epsilon_, rtol=RTOL_MOMENTS)
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=0, atol=ATOL_PROBA)
     _assert_jll_close(
-        ours.predict_joint_log_proba(X), ref.predict_joint_log_proba(X), ref.var_,
+        ours.predict_joint_log_proba(X),
+        ref.predict_joint_log_proba(X),
+        ref.var_,
         ref.class_prior_,
     )
     assert_array_equal(ours.predict(X), ref.predict(X))
@@ -209,24 +215,27 @@ def test_class_without_data_gets_zero_probability():
     assert np.all(jll[:, 2] == -np.inf)
     assert set(clf.predict(X)) <= {0, 1}
     clf.partial_fit(X[y == 2], y[y == 2])
-    _assert_fit_matches(clf, GaussianNB().fit(np.r_[X[y < 2], X[y == 2]],
-                                              np.r_[y[y < 2], y[y == 2]]), X)
+    _assert_fit_matches(
+        clf, GaussianNB().fit(np.r_[X[y < 2], X[y == 2]], np.r_[y[y < 2], y[y == 2]]), X
+    )
 
 
 # ------------------------------------------------------------------ var_mode="shared"
 
 
-def _pooled_joint_log_likelihood(X, y, X_test, sample_weight=None, var_smoothing=1e-9,
-                                 priors=None):
+def _pooled_joint_log_likelihood(X, y, X_test, sample_weight=None, var_smoothing=1e-9, priors=None):
     """The pooled-variance rule written out with numpy, one class at a time: the class
     variances averaged with the class priors (the frequencies unless ``priors`` is given)."""
     w = np.ones(len(y)) if sample_weight is None else sample_weight
     classes = np.unique(y)
     counts = np.array([w[y == c].sum() for c in classes])
     means = np.array([np.average(X[y == c], axis=0, weights=w[y == c]) for c in classes])
-    variances = np.array([
-        np.average((X[y == c] - m) ** 2, axis=0, weights=w[y == c]) for c, m in zip(classes, means)
-    ])
+    variances = np.array(
+        [
+            np.average((X[y == c] - m) ** 2, axis=0, weights=w[y == c])
+            for c, m in zip(classes, means)
+        ]
+    )
     total_var = np.average((X - np.average(X, axis=0, weights=w)) ** 2, axis=0, weights=w)
     prior = counts / counts.sum() if priors is None else np.asarray(priors, dtype=float)
     pooled = prior @ variances + var_smoothing * total_var.max()
@@ -253,8 +262,9 @@ def _load_shared(name):
         X, y = _load("breast_cancer")
         return StandardScaler().fit_transform(X), y
     if name == "blobs_binary":
-        X, y = datasets.make_blobs(n_samples=500, centers=2, n_features=6, cluster_std=3.0,
-                                   random_state=2)
+        X, y = datasets.make_blobs(
+            n_samples=500, centers=2, n_features=6, cluster_std=3.0, random_state=2
+        )
         return X, y
     return _load(name)
 
@@ -302,8 +312,9 @@ def test_shared_mode_chunked_partial_fit_equals_fit(name):
     for idx in _chunks(len(y), seed=2):
         online.partial_fit(X[idx], y[idx], classes=np.unique(y), sample_weight=w[idx])
     for attr in ("class_count_", "class_prior_", "var_", "epsilon_", "coef_", "intercept_"):
-        assert_allclose(getattr(online, attr), getattr(full, attr), rtol=RTOL_MOMENTS,
-                        atol=1e-14, err_msg=attr)
+        assert_allclose(
+            getattr(online, attr), getattr(full, attr), rtol=RTOL_MOMENTS, atol=1e-14, err_msg=attr
+        )
     _assert_theta_close(online.theta_, full.theta_, full.var_)
     assert_allclose(online.predict_proba(X), full.predict_proba(X), rtol=0, atol=ATOL_PROBA)
 
@@ -355,8 +366,9 @@ def test_float32_stays_float32_and_float64_stays_float64(var_mode):
     for method in outputs:
         out32, out64 = getattr(clf32, method)(X32), getattr(clf64, method)(X)
         assert out32.dtype == np.float32 and out64.dtype == np.float64, method
-    assert_allclose(clf32.predict_proba(X32), clf64.predict_proba(X32.astype(np.float64)),
-                    atol=1e-4)
+    assert_allclose(
+        clf32.predict_proba(X32), clf64.predict_proba(X32.astype(np.float64)), atol=1e-4
+    )
     # log-probabilities are the logs of the float32 probabilities (where those have not
     # underflowed to zero: the log keeps the tail)
     proba, log_proba = clf32.predict_proba(X32), clf32.predict_log_proba(X32)
@@ -442,8 +454,11 @@ def test_bad_sample_weight_is_refused():
     with pytest.raises(ValueError, match="NaN"):
         GaussianNaiveBayes().fit(X, y, sample_weight=np.r_[np.nan, np.ones(len(y) - 1)])
     # a scalar weight is a uniform weight
-    assert_allclose(GaussianNaiveBayes().fit(X, y, sample_weight=2.0).var_,
-                    GaussianNaiveBayes().fit(X, y).var_, rtol=RTOL_MOMENTS)
+    assert_allclose(
+        GaussianNaiveBayes().fit(X, y, sample_weight=2.0).var_,
+        GaussianNaiveBayes().fit(X, y).var_,
+        rtol=RTOL_MOMENTS,
+    )
 
 
 def test_partial_fit_class_errors():
@@ -528,8 +543,12 @@ def test_grid_search_over_var_smoothing_matches_gaussian_nb(var_mode):
     assert ours.best_params_["nb__var_smoothing"] > 1e-9  # digits needs smoothing
     if var_mode == "class":
         ref = GridSearchCV(Pipeline([("nb", GaussianNB())]), grid, cv=cv).fit(X, y)
-        assert_allclose(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"],
-                        rtol=0, atol=1e-12)
+        assert_allclose(
+            ours.cv_results_["mean_test_score"],
+            ref.cv_results_["mean_test_score"],
+            rtol=0,
+            atol=1e-12,
+        )
     pipe = make_pipeline(StandardScaler(), GaussianNaiveBayes(var_mode)).fit(X, y)
     assert pipe.score(X, y) > 0.75
 
@@ -547,8 +566,11 @@ def test_kernel_module_imports_and_warm_up():
             imported.add(node.module)
     assert imported <= {"math", "numpy", "skcgd._numba"}
     _warm_up()
-    names = [name for name in registered_kernels(entry_points_only=True)
-             if name.startswith("skcgd._kernels.naive_bayes")]
+    names = [
+        name
+        for name in registered_kernels(entry_points_only=True)
+        if name.startswith("skcgd._kernels.naive_bayes")
+    ]
     assert len(names) == 2
     for name in names:
         assert len(registered_kernels()[name].signatures) >= 2  # float64 and float32
@@ -561,8 +583,9 @@ def _seed_mixture(n_samples, n_features, n_classes, rng):
     """Zheng et al. (2023), 'easy' mode: means -1 and 2**(k-1), covariance diag(d.., 1..)."""
     y = rng.integers(0, n_classes, n_samples)
     means = np.array([-1.0] + [2.0 ** (k - 1) for k in range(1, n_classes)])
-    std = np.sqrt(np.r_[np.full(n_features // 2, float(n_features)),
-                        np.ones(n_features - n_features // 2)])
+    std = np.sqrt(
+        np.r_[np.full(n_features // 2, float(n_features)), np.ones(n_features - n_features // 2)]
+    )
     X = means[y][:, None] + rng.standard_normal((n_samples, n_features)) * std
     if n_classes > 2:
         shift = 2.0 ** (n_classes - 3)
@@ -599,7 +622,8 @@ def test_seed_simulation_shared_nb_needs_10x_fewer_samples_than_logistic_regress
         return LogisticRegression(C=1.0, max_iter=1000)
 
     m_nb = next(
-        m for m in range(2 * n_classes, 100)
+        m
+        for m in range(2 * n_classes, 100)
         if _mean_test_error(nb, m, problems, n_classes) <= threshold
     )
     assert m_nb <= 20

@@ -35,8 +35,11 @@ def test_bilinear_orthogonal_contraction_is_exact():
     assert abs(ratio - 2.0**-10) / 2.0**-10 < 1e-8
     gda = GDA(eta=1.0, max_iter=20, tol=0).run(game, x0, y0)
     growth = [np.sqrt(g / gda.history["grad_norm"][0]) for g in gda.history["grad_norm"]]
-    np.testing.assert_allclose(gda.history["grad_norm"] / gda.history["grad_norm"][0],
-                               2.0 ** (np.arange(21) / 2), rtol=1e-10)
+    np.testing.assert_allclose(
+        gda.history["grad_norm"] / gda.history["grad_norm"][0],
+        2.0 ** (np.arange(21) / 2),
+        rtol=1e-10,
+    )
     assert growth[-1] > 30
 
 
@@ -89,8 +92,9 @@ def _random_bilinear():
 @pytest.mark.parametrize("linear_solver", ["cg", "cholesky", "auto"])
 def test_bilinear_large_step(linear_solver):
     game, x0, y0 = _random_bilinear()
-    res = CGD(eta=100.0, max_iter=1000, tol=1e-6, linear_solver=linear_solver,
-              cg_max_iter=2000).run(game, x0, y0)
+    res = CGD(
+        eta=100.0, max_iter=1000, tol=1e-6, linear_solver=linear_solver, cg_max_iter=2000
+    ).run(game, x0, y0)
     assert res.converged
     assert 128 <= res.n_iter <= 135
     assert res.history["grad_norm"][-1] < 1e-6
@@ -119,15 +123,19 @@ def test_mirror_cgd_rock_paper_scissors():
         gaps.append(game.duality_gap(state.x, state.y))
 
     CompetitiveMirrorDescent(eta=1.0, max_iter=200, tol=0).run(
-        game, [0.5, 0.3, 0.2], [0.2, 0.5, 0.3], callback=record)
+        game, [0.5, 0.3, 0.2], [0.2, 0.5, 0.3], callback=record
+    )
     first = int(np.argmax(np.array(gaps) < 1e-8)) + 1
     assert gaps[first - 1] < 1e-8
     assert 120 <= first <= 130
     # simultaneous multiplicative weights with the same step spirals to the boundary
     mwu_gaps = []
     GDA(eta=1.0, max_iter=200, tol=0).run(
-        game, [0.5, 0.3, 0.2], [0.2, 0.5, 0.3],
-        callback=lambda s: mwu_gaps.append(game.duality_gap(s.x, s.y)))
+        game,
+        [0.5, 0.3, 0.2],
+        [0.2, 0.5, 0.3],
+        callback=lambda s: mwu_gaps.append(game.duality_gap(s.x, s.y)),
+    )
     assert min(mwu_gaps[-50:]) > 1.0
 
 
@@ -167,10 +175,12 @@ def test_every_solver_reaches_the_quadratic_saddle(solver):
 
 def test_mirror_cgd_on_real_players_is_cgd():
     game = _quadratic()
-    a = CGD(eta=0.3, max_iter=30, tol=0, linear_solver="cholesky").run(game, np.zeros(6),
-                                                                        np.zeros(4))
+    a = CGD(eta=0.3, max_iter=30, tol=0, linear_solver="cholesky").run(
+        game, np.zeros(6), np.zeros(4)
+    )
     b = CompetitiveMirrorDescent(eta=0.3, max_iter=30, tol=0, linear_solver="cholesky").run(
-        game, np.zeros(6), np.zeros(4))
+        game, np.zeros(6), np.zeros(4)
+    )
     np.testing.assert_allclose(a.x, b.x, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.y, b.y, rtol=1e-12, atol=1e-14)
 
@@ -178,7 +188,8 @@ def test_mirror_cgd_on_real_players_is_cgd():
 def test_general_sum_cgd_equals_cgd_on_zero_sum_games():
     game = _quadratic()
     a = CGD(eta=(0.4, 0.7), max_iter=15, tol=0, linear_solver="cholesky").run(
-        game, np.ones(6), np.ones(4))
+        game, np.ones(6), np.ones(4)
+    )
     b = GeneralSumCGD(eta=(0.4, 0.7), max_iter=15, tol=0).run(game, np.ones(6), np.ones(4))
     np.testing.assert_allclose(a.x, b.x, rtol=1e-10)
     np.testing.assert_allclose(a.y, b.y, rtol=1e-10)
@@ -190,11 +201,15 @@ def test_general_sum_cgd_per_coordinate_steps():
     game = _quadratic()
     eta_x = np.linspace(0.2, 0.6, game.n_x)
     eta_y = np.linspace(0.3, 0.5, game.n_y)
-    runs = [GeneralSumCGD(eta=(eta_x, eta_y), max_iter=12, tol=0, linear_solver=solver,
-                          gmres_tol=1e-13).run(game, np.ones(6), np.ones(4))
-            for solver in ("direct", "gmres")]
+    runs = [
+        GeneralSumCGD(
+            eta=(eta_x, eta_y), max_iter=12, tol=0, linear_solver=solver, gmres_tol=1e-13
+        ).run(game, np.ones(6), np.ones(4))
+        for solver in ("direct", "gmres")
+    ]
     ref = CGD(eta=(eta_x, eta_y), max_iter=12, tol=0, linear_solver="cholesky").run(
-        game, np.ones(6), np.ones(4))
+        game, np.ones(6), np.ones(4)
+    )
     for res in runs:
         np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(res.y, ref.y, rtol=1e-9, atol=1e-12)
@@ -203,8 +218,9 @@ def test_general_sum_cgd_per_coordinate_steps():
 def test_general_sum_gmres_cap_warns():
     game = _quadratic()
     with pytest.warns(ConvergenceWarning, match="GMRES did not reach"):
-        GeneralSumCGD(eta=0.5, max_iter=3, tol=0, linear_solver="gmres", gmres_tol=1e-14,
-                      gmres_max_iter=1).run(game, np.ones(6), np.ones(4))
+        GeneralSumCGD(
+            eta=0.5, max_iter=3, tol=0, linear_solver="gmres", gmres_tol=1e-14, gmres_max_iter=1
+        ).run(game, np.ones(6), np.ones(4))
 
 
 def test_general_sum_cgd_reaches_nash():
@@ -219,8 +235,9 @@ def test_general_sum_cgd_reaches_nash():
     game = GeneralSumQuadraticGame(P, B, Q, C, rng.standard_normal(m), rng.standard_normal(n))
     xs, ys = game.nash_equilibrium()
     for linear_solver in ("direct", "gmres"):
-        res = GeneralSumCGD(eta=0.3, tol=1e-11, max_iter=5000, linear_solver=linear_solver,
-                            gmres_tol=1e-12).run(game, np.zeros(m), np.zeros(n))
+        res = GeneralSumCGD(
+            eta=0.3, tol=1e-11, max_iter=5000, linear_solver=linear_solver, gmres_tol=1e-12
+        ).run(game, np.zeros(m), np.zeros(n))
         assert res.converged
         np.testing.assert_allclose(res.x, xs, atol=1e-9)
         np.testing.assert_allclose(res.y, ys, atol=1e-9)
@@ -231,14 +248,17 @@ def test_general_sum_cgd_reaches_nash():
 def test_cgd_history_state_and_callback():
     game = _quadratic()
     seen = []
-    res = CGD(eta=0.5, max_iter=3, tol=0).run(game, np.zeros(6), np.zeros(4),
-                                              callback=lambda s: seen.append(s.n_iter))
+    res = CGD(eta=0.5, max_iter=3, tol=0).run(
+        game, np.zeros(6), np.zeros(4), callback=lambda s: seen.append(s.n_iter)
+    )
     assert seen == [1, 2, 3]
     assert res.n_iter == 3 and not res.converged
     assert res.history["grad_norm"].shape == (4,)
     assert res.history["cg_iter"].shape == (3,)
-    np.testing.assert_allclose(res.history["grad_norm"] ** 2,
-                               res.history["grad_norm_x"] ** 2 + res.history["grad_norm_y"] ** 2)
+    np.testing.assert_allclose(
+        res.history["grad_norm"] ** 2,
+        res.history["grad_norm_x"] ** 2 + res.history["grad_norm_y"] ** 2,
+    )
     # the state is immutable and update continues from it
     solver = CGD(eta=0.5, max_iter=3, tol=0)
     state = solver.init(game, np.zeros(6), np.zeros(4))
@@ -248,8 +268,9 @@ def test_cgd_history_state_and_callback():
     with pytest.raises(AttributeError):
         state.n_iter = 0
     # a callback returning True stops the run
-    stopped = CGD(eta=0.5, max_iter=50, tol=0).run(game, np.zeros(6), np.zeros(4),
-                                                   callback=lambda s: s.n_iter == 2)
+    stopped = CGD(eta=0.5, max_iter=50, tol=0).run(
+        game, np.zeros(6), np.zeros(4), callback=lambda s: s.n_iter == 2
+    )
     assert stopped.n_iter == 2
 
 
@@ -275,9 +296,24 @@ def test_bad_parameters_and_games():
     with pytest.raises(ValueError, match="linear_solver"):
         CGD(linear_solver="lu").run(game, np.zeros(6), np.zeros(4))
     with pytest.raises(TypeError, match="Missing: mixed"):
-        CGD().run(object.__new__(type("NoGame", (), {"n_x": 1, "n_y": 1, "value": 0,
-                                                     "grads": 0, "curvature_x": 0,
-                                                     "curvature_y": 0})), [0.0], [0.0])
+        CGD().run(
+            object.__new__(
+                type(
+                    "NoGame",
+                    (),
+                    {
+                        "n_x": 1,
+                        "n_y": 1,
+                        "value": 0,
+                        "grads": 0,
+                        "curvature_x": 0,
+                        "curvature_y": 0,
+                    },
+                )
+            ),
+            [0.0],
+            [0.0],
+        )
     with pytest.raises(ValueError, match="non-negative and not all zero"):
         CompetitiveMirrorDescent().run(_rps(), [-1.0, 1.0, 1.0], [0.2, 0.5, 0.3])
 
