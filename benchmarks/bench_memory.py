@@ -9,8 +9,8 @@ peak-RSS counter (``/proc/self/clear_refs``, Linux) and fits. Reported per estim
 * ``peak/X``: (X + extra) / X, i.e. the fit's peak counting X itself; the goal is <= 2.5.
 
 The estimators come from ``skcgd.utils.all_estimators()`` with the small-instance
-parameters of ``skcgd.utils._input_kinds.ESTIMATOR_SPECS`` (plus a few variants), so a new
-estimator is measured without editing this file.
+parameters each subpackage registers (``skcgd._registry.estimator_specs()``, plus a few
+variants), so a new estimator is measured without editing this file.
 
 Run: ``python benchmarks/bench_memory.py [n_samples] [--classes K] [name-substring ...]``
 (default 2_000_000 rows, binary classification; Linux only).

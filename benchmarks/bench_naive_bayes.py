@@ -61,7 +61,8 @@ def child_memory(impl, n, d, n_classes, dtype):
     """Runs in a fresh process: peak memory of one fit, printed as JSON."""
     from sklearn.naive_bayes import GaussianNB
 
-    from skcgd.naive_bayes import GaussianNaiveBayes, _warm_up
+    from skcgd.naive_bayes import GaussianNaiveBayes
+    from skcgd.naive_bayes._gaussian import _warm_up
 
     _warm_up()  # load the kernels (from Numba's cache) before measuring
     X, y = make_data(n, d, n_classes, dtype=np.dtype(dtype))
@@ -226,7 +227,7 @@ def main():
         child_memory(args.child_memory, n, d, args.classes, args.dtype)
         return
 
-    from skcgd.naive_bayes import _warm_up
+    from skcgd.naive_bayes._gaussian import _warm_up
 
     print(machine())
     t0 = time.perf_counter()

@@ -1,8 +1,8 @@
 """Hostile input for every public estimator (property-based, hypothesis).
 
 Two properties per estimator (``skcgd.utils.all_estimators()``), each run on every variant of
-its spec in ``skcgd.utils._input_kinds.ESTIMATOR_SPECS`` (adversaries and solvers, naive
-Bayes modes, ...):
+the spec its subpackage registers (``skcgd._registry.estimator_specs()``: adversaries and
+solvers, naive Bayes modes, ...):
 
 * ``test_hostile_fit_valid``: valid but extreme input, within what the estimator can
   legitimately handle (its entry of ``LIMITS``, which says why: values up to ``max_abs``,

@@ -5,6 +5,8 @@ base-model out-of-fold predictions (one column per model); :class:`RidgeStacking
 :class:`RidgeStackingClassifier` compute that matrix from base estimators first.
 """
 
+from skcgd._registry import register_warm_up
+from skcgd.ensemble import _specs  # noqa: F401  (registers the test specs)
 from skcgd.ensemble._greedy import GreedyEnsembleSelection
 from skcgd.ensemble._meta_learner import RegularizedMetaLearner
 from skcgd.ensemble._stacking import RidgeStackingClassifier, RidgeStackingRegressor
@@ -17,6 +19,7 @@ __all__ = [
 ]
 
 
+@register_warm_up
 def _warm_up():
     """Fit each estimator once on a tiny problem, compiling the kernels they use."""
     import numpy as np

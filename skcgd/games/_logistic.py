@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (temporary: this module is being split by the architecture issue)
 r"""The reweighted logistic games: a classifier against an adversary that re-weights samples.
 
 Both games share the data layer below. The min player is the coefficient matrix ``W`` of shape
@@ -20,8 +21,6 @@ A float32 ``X`` is kept as float32; it is read in row blocks converted to float6
 those of the same data held in float64.
 """
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
@@ -30,8 +29,8 @@ from skcgd._kernels.logistic import (
     _logistic_binary_grad_csr,
     _logistic_binary_grad_dense,
     _logistic_loss_deriv,
-    _max_abs_bits,
 )
+from skcgd._registry import register_warm_up
 from skcgd.games._base import BaseGame, MixedOperator
 from skcgd.solvers._cg import RowGramOperator, conjugate_gradient
 
@@ -48,155 +47,29 @@ _SMALLEST = np.nextafter(0.0, 1.0)  # 5e-324: log(_SMALLEST) = -744.4
 # C * sum(s) (and of C * sum(s) * max|X|^2, the scale of the Hessians) intermediate products
 # overflow (curvatures, the chi2 adversary's squared losses) or lose all precision (the simplex
 # adversaries' natural steps rho / (C N)): such problems are refused with a clear message.
-_SCALE_RANGE = (1e-150, 1e150)
 
 
-# -- validation ------------------------------------------------------------------------------
-def _check_X(X):
-    """``(X, max |X|)``: X as CSR or C-contiguous float32/float64, checked to be finite."""
-    if sp.issparse(X):
-        X = X.tocsr() if X.format != "csr" else X
-        if X.dtype not in (np.float32, np.float64):
-            if X.dtype.kind not in "biuf":
-                raise TypeError(f"X must hold real numbers, got dtype {X.dtype}.")
-            X = X.astype(np.float64)
-        if not X.has_sorted_indices:
-            X = X.sorted_indices()
-        return X, _finite_scale(X)
-    X = np.asarray(X)
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}.")
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array, got shape {X.shape}.")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    X = np.ascontiguousarray(X)
-    return X, _finite_scale(X)
-
-
-_SIGN_MASK = {
-    np.dtype(np.float64): (np.uint64, np.uint64(0x7FFF_FFFF_FFFF_FFFF)),
-    np.dtype(np.float32): (np.uint32, np.uint32(0x7FFF_FFFF)),
-}
-
-
-def _max_abs(X):
-    """``max |X|`` in one pass over a float32/float64 X (dense or CSR); NaN or infinity if X
-    holds any (0 if X is empty)."""
-    data = X.data if sp.issparse(X) else np.ascontiguousarray(X).reshape(-1)  # views
-    if data.dtype not in _SIGN_MASK:
-        data = data.astype(np.float64)
-    uint, mask = _SIGN_MASK[data.dtype]
-    top = _max_abs_bits(data.view(uint), mask)
-    value = float(np.array(top, dtype=uint).view(data.dtype))
-    return float("nan") if np.isnan(value) else value
-
-
-def _finite_scale(X):
-    """``max |X|`` of a finite X (one pass); a ValueError if X holds NaN or infinity."""
-    top = _max_abs(X)
-    if not np.isfinite(top):
-        raise ValueError("X contains NaN or infinity.")
-    return top
-
-
-def check_problem_scale(X, sample_weight, C, max_abs=None):
-    """Refuse problems whose scale the float64 solvers cannot handle (see ``_SCALE_RANGE``).
-
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n, p)
-        Validated, finite data.
-    sample_weight : ndarray of shape (n,)
-        Validated non-negative weights.
-    C : float
-        Inverse regularisation strength.
-    max_abs : float, default=None
-        ``max |X|`` when the caller knows it already (saves a pass over X).
-    """
-    low, high = _SCALE_RANGE
-    weight = C * float(np.sum(sample_weight))
-    if not weight >= low:
-        raise ValueError(
-            f"C * sum(sample_weight) = {weight:.3g} is too small (below {low:g}): the data term "
-            "vanishes next to the L2 penalty and the solvers lose all precision. Rescale "
-            "sample_weight (e.g. sample_weight / sample_weight.mean()) or increase C."
-        )
-    scale = max(1.0, _max_abs(X) if max_abs is None else max_abs)
-    curvature = weight * scale * scale  # inf, not OverflowError, when it overflows
-    if not curvature <= high:
-        raise ValueError(
-            f"The problem's scale C * sum(sample_weight) * max|X|^2 = {curvature:.3g} is too "
-            f"large (above {high:g}): float64 arithmetic would overflow. Rescale X (e.g. "
-            "sklearn.preprocessing.StandardScaler), sample_weight or C."
-        )
-
-
-def _check_labels(y, n, multinomial, n_classes):
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(
-            f"y must be a 1-D array of length {n} (one label per row of X), got shape {y.shape}."
-        )
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"y must hold numeric labels, got dtype {y.dtype}.")
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all() or (y != np.round(y)).any():
-            raise ValueError("y must hold integer labels; got NaN, infinity or fractions.")
-    if not multinomial:
-        if n_classes not in (None, 2):
-            raise ValueError(f"The binary game has n_classes=2, got n_classes={n_classes}.")
-        bad = (y != 1) & (y != -1)
-        if bad.any():
-            raise ValueError(
-                "The binary game (multinomial=False) needs labels y in {-1, +1}; "
-                f"got {np.unique(y[bad])[:5].tolist()}. Encode the classes first."
-            )
-        return y.astype(np.int64), 1
-    if n > 0 and y.min() < 0:
-        raise ValueError(
-            f"The multinomial game needs class indices y in {{0, ..., K-1}}; got {y.min()}."
-        )
-    K = int(y.max()) + 1 if n_classes is None else n_classes
-    if not isinstance(K, numbers.Integral) or K < 2:
-        raise ValueError(f"The multinomial game needs n_classes >= 2, got {K}.")
-    if n > 0 and y.max() >= K:
-        raise ValueError(f"y holds the class index {int(y.max())}, but n_classes={K}.")
-    return y.astype(np.int64), int(K)
+from skcgd._validation import (
+    check_data as _check_X,
+)
+from skcgd._validation import (
+    check_game_labels as _check_labels,
+)
+from skcgd._validation import (
+    check_positive as _check_positive,
+)
+from skcgd._validation import (
+    check_problem_scale,
+)
+from skcgd._validation import (
+    check_vector as _check_vector,
+)
 
 
 def _check_sample_weight(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    s = np.asarray(sample_weight, dtype=np.float64)
-    if s.ndim != 1 or s.shape[0] != n:
-        raise ValueError(
-            f"sample_weight must have length {n} (one per row of X), got shape {s.shape}."
-        )
-    if not np.isfinite(s).all():
-        raise ValueError("sample_weight contains NaN or infinity.")
-    if (s < 0).any():
-        raise ValueError("sample_weight must be non-negative.")
-    if not s.sum() > 0:
-        raise ValueError("sample_weight sums to zero: no sample is part of the game.")
-    return s
+    from skcgd._validation import check_sample_weight
 
-
-def _check_positive(value, name, hint=""):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not (np.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}.{hint}")
-    return float(value)
-
-
-def _check_vector(v, size, name):
-    v = np.asarray(v, dtype=np.float64)
-    if v.ndim != 1 or v.shape[0] != size:
-        raise ValueError(f"{name} must be a vector of length {size}, got shape {v.shape}.")
-    return v
+    return check_sample_weight(sample_weight, n)
 
 
 # -- products with X~ = [X, 1] in float64 row blocks -----------------------------------------
@@ -921,6 +794,7 @@ def _soft_mean(loss, prior, tau):
     return mean + tau * excess
 
 
+@register_warm_up
 def _warm_up():
     """Compile every logistic kernel (and the CG kernels the games call) on tiny games."""
     rng = np.random.default_rng(0)

@@ -1,10 +1,13 @@
 """Linear models: :class:`MinimaxLogisticRegression`."""
 
+from skcgd._registry import register_warm_up
+from skcgd.linear_model import _specs  # noqa: F401  (registers the test specs)
 from skcgd.linear_model._minimax_logistic import MinimaxLogisticRegression
 
 __all__ = ["MinimaxLogisticRegression"]
 
 
+@register_warm_up
 def _warm_up():
     """Fit tiny problems with every adversary (compiles the kernels they use)."""
     import warnings

@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from skcgd._kernels.naive_bayes import _nb_class_moments, _nb_joint_log_likelihood
+from skcgd._registry import register_warm_up
 from skcgd.utils._validation import as_aligned, check_classification_labels
 
 __all__ = ["GaussianNaiveBayes"]
@@ -687,6 +688,7 @@ def _raise_non_finite(estimator, X):
     )
 
 
+@register_warm_up
 def _warm_up():
     """Compile the naive Bayes kernels for float64 and float32 input, in both modes."""
     rng = np.random.default_rng(0)

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from skcgd._kernels.cg import CSR, DENSE, ROWGRAM_CSR, ROWGRAM_DENSE, _apply_operator, _cg_solve
+from skcgd._registry import register_warm_up
 
 __all__ = ["conjugate_gradient", "RowGramOperator", "CGDOperator"]
 
@@ -428,3 +429,20 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
         )
     x, n_iter, converged = _cg_solve(*args, b, x0, float(tol), float(atol), int(max_iter))
     return x, int(n_iter), bool(converged)
+
+
+@register_warm_up
+def _warm_up():
+    """Compile the CG kernels: dense and CSR matrices, row-Gram operators of every kind."""
+    rng = np.random.default_rng(0)
+    A = np.eye(3) + 0.1
+    b = np.ones(3)
+    conjugate_gradient(A, b)
+    conjugate_gradient(sp.csr_matrix(A), b)
+    for dtype in (np.float64, np.float32):
+        X = rng.standard_normal((5, 3)).astype(dtype)
+        for Xin in (X, sp.csr_matrix(X)):
+            for K in (1, 2):
+                op = RowGramOperator(Xin, np.ones((5, K)), hy=1.0, dx=1.0, fit_intercept=True)
+                conjugate_gradient(op, np.ones(op.shape[0]))
+                op.matvec(np.ones(op.shape[0]))

@@ -5,23 +5,25 @@ estimator (:func:`skcgd.utils.all_estimators`) on every input kind and records w
 so it cannot disagree with the code. :func:`input_kinds_rst` renders it as reST;
 ``python -m skcgd.utils._input_kinds`` prints it.
 
-:data:`ESTIMATOR_SPECS` says how to build a small, fast instance of each estimator and which
-extra arguments its ``fit`` needs; the test suites (hostile input, persistence, threads,
-distributed) use the same table. An estimator missing from it gets a default spec (no
-constructor arguments, plain ``fit(X, y)``) and is flagged ``known=False``: the tests then
-still run it, so a new estimator that needs arguments fails loudly until it is added here.
+Each estimator subpackage registers how to build a small, fast instance of each of its
+estimators and which extra arguments its ``fit`` needs (its ``_specs`` module, through
+:func:`skcgd._registry.register_estimator_spec`); the test suites (hostile input,
+persistence, threads, distributed) use the same specs. An estimator that registered none gets
+a default spec (no constructor arguments, plain ``fit(X, y)``) and is flagged
+``known=False``: the tests then still run it, so a new estimator that needs arguments fails
+loudly until its subpackage registers a spec.
 """
 
 import inspect
 import warnings
-from typing import Callable, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
+from skcgd._registry import EstimatorSpec, estimator_specs
+
 __all__ = [
     "EstimatorSpec",
-    "ESTIMATOR_SPECS",
     "estimator_spec",
     "make_data",
     "input_kinds_table",
@@ -30,148 +32,10 @@ __all__ = [
 ]
 
 
-class EstimatorSpec(NamedTuple):
-    """How to build and fit a small instance of one estimator in tests and docs.
-
-    Attributes
-    ----------
-    task : {"classifier", "regressor"}
-        What ``y`` the estimator needs.
-    params : dict or callable
-        Constructor arguments of the instance used by default (a callable returning them when
-        they hold estimators: each build then gets fresh ones).
-    variants : tuple of dict
-        Constructor arguments (merged over ``params``) that the hostile-input, persistence
-        and thread suites run as well: one per distinct code path (adversary, solver, mode).
-    needs_groups : callable
-        ``needs_groups(params) -> bool``: whether ``fit`` must receive ``groups=``.
-    sparse_densifies : str or None
-        Why the estimator converts (part of) a sparse X to dense, if it does.
-    known : bool
-        False for the default spec of an estimator missing from :data:`ESTIMATOR_SPECS`.
-    """
-
-    task: str
-    params: object = None
-    variants: tuple = ({},)
-    needs_groups: Callable = lambda params: False
-    sparse_densifies: object = None
-    known: bool = True
-
-    def base_params(self):
-        """``params`` as a fresh dict."""
-        params = self.params() if callable(self.params) else self.params
-        return dict(params or {})
-
-    def build(self, cls, **overrides):
-        """An instance of ``cls`` with ``params``, then ``overrides``."""
-        return cls(**{**self.base_params(), **overrides})
-
-    def all_params(self):
-        """``params`` merged with each variant."""
-        return [{**self.base_params(), **variant} for variant in self.variants]
-
-
-_GAME_SOLVERS = ("cgd", "acgd", "gda", "extragradient", "ogda")
-
-
-def _stacking_classifier_params():
-    from skcgd.linear_model import MinimaxLogisticRegression
-
-    return {
-        "estimators": [
-            ("chi2", MinimaxLogisticRegression()),
-            ("kl", MinimaxLogisticRegression("kl", rho=0.5)),
-        ],
-        "cv": 3,
-        "meta_cv": 2,
-        "inner_cv": 2,
-        "Cs": (1.0,),
-    }
-
-
-def _stacking_classifier_variants():
-    from skcgd.linear_model import MinimaxLogisticRegression
-    from skcgd.naive_bayes import GaussianNaiveBayes
-
-    # a base model that refuses sparse input makes the stack refuse it
-    return (
-        {},
-        {
-            "estimators": [
-                ("minimax", MinimaxLogisticRegression()),
-                ("nb", GaussianNaiveBayes("shared")),
-            ]
-        },
-    )
-
-
-def _stacking_regressor_params():
-    from sklearn.linear_model import Lasso, Ridge
-
-    from skcgd.ensemble import RegularizedMetaLearner
-
-    # base models whose types skops trusts, so that the persistence suite sees skcgd's own
-    return {
-        "estimators": [("ridge", Ridge(1.0)), ("lasso", Lasso(0.05))],
-        "cv": 3,
-        "meta_learner": RegularizedMetaLearner(lasso_alphas=5, cv=3),
-    }
-
-
-ESTIMATOR_SPECS = {
-    "MinimaxLogisticRegression": EstimatorSpec(
-        task="classifier",
-        variants=(
-            (
-                {"adversary": "chi2"},
-                {"adversary": "kl"},
-                {"adversary": "group"},
-                {"adversary": "none"},
-                {"adversary": "chi2", "rho": 0.0},
-            )
-            # the game solvers: a short run exercises every code path (convergence is the
-            # business of tests/linear_model)
-            + tuple({"solver": s, "max_iter": 30, "tol": 1e-4} for s in _GAME_SOLVERS)
-            + (
-                {"adversary": "kl", "solver": "cgd", "max_iter": 30, "tol": 1e-4},
-                {"adversary": "group", "solver": "acgd", "max_iter": 30, "tol": 1e-4},
-            )
-        ),
-        needs_groups=lambda params: params.get("adversary") == "group",
-    ),
-    "GaussianNaiveBayes": EstimatorSpec(
-        task="classifier",
-        variants=({"var_mode": "class"}, {"var_mode": "shared"}),
-    ),
-    "RegularizedMetaLearner": EstimatorSpec(
-        task="regressor",
-        params={"lasso_alphas": 5, "cv": 3},
-        variants=({}, {"meta_features": False, "solver": "cg", "l1_ratio": (0.5,)}),
-        sparse_densifies="the prediction columns (model outputs, dense by nature); extra "
-        "passthrough columns stay sparse",
-    ),
-    "GreedyEnsembleSelection": EstimatorSpec(
-        task="regressor",
-        params={"ensemble_size": 10, "n_init": 2, "random_state": 0},
-        variants=({}, {"metric": "mae", "n_bags": 3}),
-    ),
-    "RidgeStackingClassifier": EstimatorSpec(
-        task="classifier",
-        params=_stacking_classifier_params,
-        variants=_stacking_classifier_variants(),
-    ),
-    "RidgeStackingRegressor": EstimatorSpec(
-        task="regressor",
-        params=_stacking_regressor_params,
-    ),
-}
-
-
 def estimator_spec(cls):
     """The :class:`EstimatorSpec` of an estimator class (a default one, ``known=False``, if
-    the class is not in :data:`ESTIMATOR_SPECS`)."""
-    spec = ESTIMATOR_SPECS.get(cls.__name__)
+    the class registered none with :func:`skcgd._registry.register_estimator_spec`)."""
+    spec = estimator_specs().get(cls.__name__)
     if spec is not None:
         return spec
     from sklearn.base import is_classifier

@@ -367,7 +367,7 @@ def test_kl_samples_with_zero_weight_are_outside_the_game():
         ({"y": [-1, 1], "multinomial": True}, ValueError, "class indices"),
         ({"y": [0, 2], "multinomial": True, "n_classes": 2}, ValueError, "n_classes=2"),
         ({"y": [0, 0], "multinomial": True}, ValueError, "n_classes >= 2"),
-        ({"sample_weight": [1.0]}, ValueError, "sample_weight must have length 2"),
+        ({"sample_weight": [1.0]}, ValueError, "sample_weight has shape"),
         ({"sample_weight": [1.0, -1.0]}, ValueError, "non-negative"),
         ({"sample_weight": [0.0, 0.0]}, ValueError, "sums to zero"),
         ({"sample_weight": [np.nan, 1.0]}, ValueError, "NaN"),

@@ -25,7 +25,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skcgd.naive_bayes import GaussianNaiveBayes, _warm_up
+from skcgd.naive_bayes import GaussianNaiveBayes
+from skcgd.naive_bayes._gaussian import _warm_up
 
 RTOL_MOMENTS = 1e-12
 ATOL_PROBA = 1e-10
