@@ -43,20 +43,27 @@ EXPECTED_FAILED_CHECKS = {
 
 def _variants():
     """Configurations beside the defaults whose code paths differ enough to be checked too:
-    each adversary with the default (Newton) solver, and the game solvers (CGD; competitive
-    mirror descent for the simplex adversary). The group adversary needs ``groups`` in fit,
-    which the checks do not pass: it is exercised in tests/linear_model."""
+    every registered adversary (a new one is checked without an edit here), with its default
+    solver (Newton where the best response is closed-form) and with CGD (competitive mirror
+    descent for an adversary on the simplex). Adversaries that need ``groups`` in fit, which
+    the checks do not pass, are exercised in tests/linear_model."""
+    from skcgd.games import ADVERSARIES
     from skcgd.linear_model import MinimaxLogisticRegression
 
     # the game solvers are first-order in each player's own curvature: on the checks'
     # unscaled data they need thousands of steps, and the checks test the API, not the
     # convergence (tests/linear_model does), so their budget is small
-    return [
-        MinimaxLogisticRegression("none"),
-        MinimaxLogisticRegression("kl"),
-        MinimaxLogisticRegression("chi2", solver="cgd", max_iter=50),
-        MinimaxLogisticRegression("kl", solver="cgd", max_iter=50),
-    ]
+    short = {"solver": "cgd", "max_iter": 50}
+    variants = []
+    for name, adversary in ADVERSARIES.items():
+        if adversary.needs_groups:
+            continue
+        if name != MinimaxLogisticRegression().adversary:  # the default is checked already
+            variants.append(
+                MinimaxLogisticRegression(name, **({} if adversary.has_primal else short))
+            )
+        variants.append(MinimaxLogisticRegression(name, **short))
+    return variants
 
 
 def _instances():

@@ -25,7 +25,7 @@ cases to completion. The default run draws ``_EXAMPLES`` cases per estimator and
 Bugs these properties (and tests/test_hostile_solvers.py) found, and the fixes:
 
 1. KLLogisticGame with 0 features and fit_intercept=True crashed inside scipy's dsyrk
-   (``games/_logistic.py`` ``_row_gram_dense_single``).
+   (``games/_design.py`` ``_row_gram_dense_single``).
 2. GaussianNaiveBayes("shared") with a constant feature far from zero (1e8): every class
    score carried a huge, cancelling mu^2/v term; predictions came out 0.5/0.5 (at 1e150:
    overflow). Linear parameters are now taken about the mean of the class means.

@@ -2,19 +2,19 @@
 
 import numpy as np
 
-from skcgd.games._base import DenseMixedOperator
-from skcgd.games._logistic import (
-    _SMALLEST,
-    _check_vector,
-    _ReweightedLogisticGame,
-    _soft_mean,
-    _weighted_sum_rows,
-)
+from skcgd._linalg import DenseMixedOperator
+from skcgd._validation import check_vector
+from skcgd.games._design import weighted_sum_rows
+from skcgd.games._registry import register_adversary
+from skcgd.games._reweighted import SMALLEST, PrimalTerms, ReweightedLogisticGame, soft_mean
 
 __all__ = ["GroupKLLogisticGame"]
 
 
-class GroupKLLogisticGame(_ReweightedLogisticGame):
+@register_adversary(
+    "group", needs_groups=True, summary="each group of samples, on the simplex, with a KL penalty"
+)
+class GroupKLLogisticGame(ReweightedLogisticGame):
     r"""Logistic regression against an adversary that re-weights groups, with a KL penalty.
 
     .. math::
@@ -34,8 +34,8 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         Labels in {-1, +1} (binary) or class indices ``0..K-1`` (``multinomial=True``).
     groups : array-like of shape (n_samples,)
         Group index of each sample, integers in ``0..G-1``; every group needs positive weight.
-    C, rho, sample_weight, fit_intercept, multinomial, n_classes
-        As in :class:`~skcgd.games.Chi2LogisticGame`.
+    C, rho, sample_weight, fit_intercept, multinomial, n_classes, check_input
+        As in :class:`~skcgd.games.KLLogisticGame`.
 
     Notes
     -----
@@ -72,40 +72,33 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         fit_intercept=False,
         multinomial=False,
         n_classes=None,
+        check_input=True,
     ):
         super().__init__(
             X,
             y,
             C=C,
-            rho=rho,
             sample_weight=sample_weight,
             fit_intercept=fit_intercept,
             multinomial=multinomial,
             n_classes=n_classes,
+            check_input=check_input,
         )
-        g = np.asarray(groups)
-        if g.ndim != 1 or g.shape[0] != self.n_samples:
-            raise ValueError(
-                f"groups must have length {self.n_samples} (one per sample), got shape {g.shape}."
-            )
-        if g.dtype.kind not in "iu" or (g.size and g.min() < 0):
-            raise ValueError("groups must hold group indices 0..G-1 (encode labels first).")
-        self.groups = g.astype(np.int64)
-        self.n_groups = int(g.max()) + 1 if g.size else 0
-        self.group_weight = np.bincount(
-            self.groups, weights=self.sample_weight, minlength=self.n_groups
-        )
-        if (self.group_weight <= 0).any():
-            empty = np.flatnonzero(self.group_weight <= 0)[:5].tolist()
-            raise ValueError(
-                f"Groups {empty} have no sample with positive weight: every group "
-                "of the adversary needs data."
-            )
+        self.rho = self._check_rho(rho)
+        self.tau = 1.0 / self.rho
+        self.groups, self.group_weight = _check_group_index(groups, self.sample_weight)
+        self.n_groups = self.group_weight.shape[0]
         self.log_prior = np.log(self.group_weight / self.N)
         self.n_y = self.n_groups
 
+    @staticmethod
+    def weights_at_rho_zero(sample_weight, groups):
+        """The limit of the equilibrium weights as ``rho -> 0``: the prior ``N_g / N``."""
+        _, group_weight = _check_group_index(groups, sample_weight)
+        return group_weight / group_weight.sum()
+
     def _check_q(self, y):
-        q = _check_vector(y, self.n_y, "y")
+        q = check_vector(y, self.n_y, "y")
         if (q < 0).any():
             raise ValueError("The adversary's group weights q must be non-negative.")
         return q
@@ -129,7 +122,7 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         M = np.zeros((self.n_samples, self.n_groups * self.K))
         cols = self.groups[:, None] * self.K + np.arange(self.K)[None, :]
         np.put_along_axis(M, cols, G * scale[:, None], axis=1)
-        sums = _weighted_sum_rows(self.X, M, self.fit_intercept)  # (G K, q)
+        sums = weighted_sum_rows(self.X, M, self.fit_intercept)  # (G K, q)
         return sums.reshape(self.n_groups, self.K * self.q).T
 
     def value(self, x, y):
@@ -146,7 +139,7 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         gx = self._grad_W(x, self._sample_weights(q))
         # a weight that underflowed to 0 (a group far easier than the others) keeps a finite
         # gradient, as in the per-sample KL game
-        log_q = np.log(np.maximum(q, _SMALLEST))
+        log_q = np.log(np.maximum(q, SMALLEST))
         gy = self.C * self.N * (self.group_losses(x) - self.tau * (log_q - self.log_prior + 1.0))
         return gx, gy
 
@@ -157,6 +150,10 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
     def curvature_x(self, x, y):
         """Estimate of :math:`\\|D^2_{WW} f\\|_2` by power iteration."""
         return self._curvature_x(x, self._sample_weights(self._check_q(y)))
+
+    def adversary_step_size(self):
+        """The entropy scale ``rho / (C N)`` (see :class:`~skcgd.games.KLLogisticGame`)."""
+        return self.rho / (self.C * self.N)
 
     def curvature_y(self, x, y):
         """:math:`C N \\tau / \\min_g q_g`."""
@@ -169,10 +166,47 @@ class GroupKLLogisticGame(_ReweightedLogisticGame):
         e = np.exp(a - a.max())
         return e / e.sum()
 
-    def primal(self, x):
-        """:math:`\\max_q f(W, q) = C N \\tau \\log \\sum_g \\pi_g e^{L_g/\\tau} + \\|W\\|^2/2`."""
+    # -- the primal ----------------------------------------------------------------------
+    def _primal_value(self, x):
+        # max_q f(W, q) = C N tau log sum_g pi_g e^{L_g / tau} + ||W||^2 / 2
         prior = self.group_weight / self.N
         return float(
-            self.C * self.N * _soft_mean(self.group_losses(x), prior, self.tau)
+            self.C * self.N * soft_mean(self.group_losses(x), prior, self.tau)
             + self._penalty(self.coef_matrix(x))
         )
+
+    def _primal_terms(self, x):
+        # with M the columns grad L_g and q* the best response: data gradient C N M q*, and
+        # from the adversary's response (C N / tau) (M diag(q*) M^T - (M q*)(M q*)^T)
+        _, G = self._loss(x)
+        q = self.best_response(x)
+        M = self.group_gradients(x)
+        Mq = M @ q
+        scale = self.C * self.N / self.tau
+        return PrimalTerms(
+            G,
+            self._sample_weights(q),
+            low_rank=[(scale, M * np.sqrt(q)[None, :]), (-scale, Mq[:, None])],
+            data_grad=self.C * self.N * Mq,
+            adversary=q,
+        )
+
+
+def _check_group_index(groups, sample_weight):
+    """``(groups as int64 indices 0..G-1, weight N_g of each group)``; every group weighs."""
+    g = np.asarray(groups)
+    n = sample_weight.shape[0]
+    if g.ndim != 1 or g.shape[0] != n:
+        raise ValueError(f"groups must have length {n} (one per sample), got shape {g.shape}.")
+    if g.dtype.kind not in "iu" or (g.size and g.min() < 0):
+        raise ValueError("groups must hold group indices 0..G-1 (encode labels first).")
+    g = g.astype(np.int64)
+    n_groups = int(g.max()) + 1 if g.size else 0
+    group_weight = np.bincount(g, weights=sample_weight, minlength=n_groups)
+    if (group_weight <= 0).any():
+        empty = np.flatnonzero(group_weight <= 0)[:5].tolist()
+        raise ValueError(
+            f"Groups {empty} have no sample with positive weight: every group "
+            "of the adversary needs data."
+        )
+    return g, group_weight

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from skcgd.games._base import BaseGame, DenseMixedOperator
+from skcgd._linalg import DenseMixedOperator
+from skcgd.games._base import BaseGame
 
 __all__ = ["BilinearGame", "QuadraticGame", "GeneralSumQuadraticGame"]
 

@@ -1,69 +1,49 @@
 """MinimaxLogisticRegression: logistic regression trained against a re-weighting adversary."""
 
-import numbers
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
+from skcgd._base import LinearClassifierMixin, restore_on_failure
+from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
+from skcgd._validation import (
+    as_aligned,
+    check_classification_labels,
+    check_problem_scale,
+    check_sample_weight,
+    encode_groups,
+)
 from skcgd.exceptions import ConvergenceWarning
-from skcgd.games import Chi2LogisticGame, DenseMixedOperator, GroupKLLogisticGame, KLLogisticGame
-from skcgd.games._logistic import check_problem_scale
-from skcgd.linear_model._newton import ReweightedPrimal, newton_solve
+from skcgd.games import ADVERSARIES, get_adversary, make_logistic_game
 from skcgd.solvers import (
     ACGD,
     CGD,
     GDA,
     CompetitiveMirrorDescent,
     ExtraGradient,
+    Newton,
     OptimisticGDA,
 )
-from skcgd.utils._validation import as_aligned, check_classification_labels
 
 __all__ = ["MinimaxLogisticRegression"]
 
-_GAME_SOLVERS = {"cgd", "acgd", "gda", "extragradient", "ogda"}
+# the game solvers by name; "cgd" plays competitive mirror descent against an adversary on
+# the simplex
+_GAME_SOLVERS = {
+    "cgd": CGD,
+    "acgd": ACGD,
+    "gda": GDA,
+    "extragradient": ExtraGradient,
+    "ogda": OptimisticGDA,
+}
 # first-order players overshoot at 1 / L when both move at once: half the step keeps EG and
 # OGDA inside their stability region (EG stalls at exactly eta * mu = 1 on a concave player)
 _FIRST_ORDER_FACTOR = {"gda": 1.0, "extragradient": 0.5, "ogda": 0.5}
-
-
-class _NoAdversary:
-    """A reweighted logistic game seen without its adversary: a zero-dimensional max player.
-
-    The game solvers then play plain (regularised) logistic regression: CGD's step is a
-    gradient step, since the mixed Hessian is empty.
-    """
-
-    zero_sum = True
-    domain_x = domain_y = "real"
-
-    def __init__(self, primal):
-        self.primal = primal
-        self.game = primal.game
-        self.n_x, self.n_y = primal.n, 0
-
-    def value(self, x, y):
-        return self.primal.value(x)
-
-    def grads(self, x, y):
-        return self.primal.evaluate(x)[1], np.zeros(0)
-
-    def mixed(self, x, y):
-        return DenseMixedOperator(np.zeros((self.n_x, 0)))
-
-    def curvature_x(self, x, y):
-        g = self.game
-        return g._curvature_x(x, g.C * g.sample_weight)
-
-    def curvature_y(self, x, y):
-        return 0.0
 
 
 class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
@@ -211,11 +191,12 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "adversary": [StrOptions({"none", "chi2", "kl", "group"})],
+        # the registry's live list: an adversary registered later is accepted too
+        "adversary": [StrOptions(ADVERSARIES.keys())],
         "rho": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"newton"} | _GAME_SOLVERS)],
+        "solver": [StrOptions({"newton"} | set(_GAME_SOLVERS))],
         "eta": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither"), tuple, list],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -258,6 +239,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     # -- fit ------------------------------------------------------------------------------------
+    @restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the classifier at the saddle point of the game against the adversary.
@@ -280,6 +262,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        # validate once; the game is then built without checking again
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C"
         )
@@ -287,74 +270,56 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         check_classification_labels(y)
         encoder = LabelEncoder()
         y_idx = encoder.fit_transform(y)
-        self.classes_ = encoder.classes_
-        n_classes = len(self.classes_)
+        classes = encoder.classes_
+        n_classes = len(classes)
         if n_classes < 2:
             raise ValueError(
-                f"MinimaxLogisticRegression needs samples of at least two classes; the data "
-                f"contains only one class: {self.classes_[0]!r}."
+                "MinimaxLogisticRegression needs samples of at least two classes; the data "
+                f"contains only one class: {classes[0]!r}."
             )
-        s = as_aligned(
-            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        )
-        if not s.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a positive weight."
-            )
-        check_problem_scale(X, s, self.C)  # before building a game: the estimator's message
-        adversary = "none" if self.rho == 0 and self.adversary != "group" else self.adversary
+        s = check_sample_weight(sample_weight, X.shape[0])
+        check_problem_scale(X, s, self.C)
+        adversary = get_adversary(self.adversary)
+        group_labels = group_index = None
+        if adversary.needs_groups:
+            group_labels, group_index, present = encode_groups(groups, X.shape[0], s)
         multinomial = n_classes > 2
-        labels = y_idx if multinomial else np.where(y_idx == 1, 1, -1)
-        game_kwargs = dict(
+        game = make_logistic_game(
+            self.adversary,
+            X,
+            y_idx if multinomial else np.where(y_idx == 1, 1, -1),
+            rho=self.rho,
             C=self.C,
             sample_weight=s,
+            groups=group_index,
             fit_intercept=self.fit_intercept,
             multinomial=multinomial,
             n_classes=n_classes if multinomial else None,
+            check_input=False,
         )
-        group_index = None
-        if self.adversary == "group":
-            group_index = self._encode_groups(groups, X.shape[0], s)
-        if adversary == "group" and self.rho == 0:
-            adversary = "none"
-        if adversary == "chi2":
-            game = Chi2LogisticGame(X, labels, rho=self.rho, **game_kwargs)
-        elif adversary == "kl":
-            game = KLLogisticGame(X, labels, rho=self.rho, **game_kwargs)
-        elif adversary == "group":
-            game = GroupKLLogisticGame(X, labels, group_index, rho=self.rho, **game_kwargs)
-        else:  # the data layer of a game, played without adversary
-            game = Chi2LogisticGame(X, labels, rho=1.0, **game_kwargs)
-        primal = ReweightedPrimal(game, adversary)
 
-        x0 = np.zeros(primal.n)
-        reference = float(np.linalg.norm(primal.evaluate(x0)[1]))
-        if self.warm_start and hasattr(self, "coef_"):
-            previous = self._previous_solution(game.K, game.q, X.shape[1])
-            if previous is not None:
-                x0 = previous
+        # the stopping threshold is relative to the gradient at zero coefficients
+        reference = float(np.linalg.norm(game.primal_grad(np.zeros(game.n_x))))
         tol = self.tol * max(reference, np.finfo(float).tiny)
-
-        if self.solver == "newton":
-            x, n_iter, converged, history = self._fit_newton(primal, x0, tol)
-        else:
-            x, n_iter, converged, history = self._fit_game(game, primal, adversary, x0, tol)
-
-        if not converged:
+        x0 = self._start(game, X.shape[1])
+        result, objective = self._solve(game, adversary, x0, tol)
+        if not result.converged:
             warnings.warn(
                 f"MinimaxLogisticRegression (solver={self.solver!r}) did not converge in "
                 f"max_iter={self.max_iter} iterations (gradient norm "
-                f"{history['grad_norm_x'][-1]:.3e}, tolerance {tol:.3e}). Increase max_iter"
+                f"{result.history['grad_norm_x'][-1]:.3e}, tolerance {tol:.3e}). Increase "
+                "max_iter"
                 + (", use solver='newton'," if self.solver != "newton" else "")
                 + " or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
                 stacklevel=2,
             )
 
-        W = x.reshape(game.K, game.q)
+        W = result.x.reshape(game.K, game.q)
         p = X.shape[1]
         # solved in float64; stored in X's dtype, as scikit-learn's linear models do, so that
         # float32 data gives float32 scores and probabilities
+        self.classes_ = classes
         self.coef_ = W[:, :p].astype(X.dtype)
         if self.fit_intercept:
             b = W[:, p].copy()
@@ -363,161 +328,83 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             self.intercept_ = b.astype(X.dtype)
         else:
             self.intercept_ = np.zeros(game.K, dtype=X.dtype)
-        self.adversary_weights_ = self._adversary_weights(game, adversary, x, group_index)
-        self.n_iter_ = int(n_iter)
-        self.converged_ = bool(converged)
-        self.history_ = {
-            k: np.asarray(v, dtype=int if k == "cg_iter" else float) for k, v in history.items()
-        }
-        return self
-
-    def _encode_groups(self, groups, n, s):
-        if groups is None:
-            raise ValueError(
-                "adversary='group' needs the group of every sample: call fit(X, y, "
-                "groups=...). In GridSearchCV or cross_validate, enable metadata routing "
-                "(sklearn.set_config(enable_metadata_routing=True)) and request it with "
-                "set_fit_request(groups=True)."
-            )
-        groups = np.asarray(groups)
-        if groups.ndim != 1 or groups.shape[0] != n:
-            raise ValueError(
-                f"groups must have one entry per sample ({n}), got shape {groups.shape}."
-            )
-        if groups.dtype.kind == "f" and not np.isfinite(groups).all():
-            raise ValueError("groups contains NaN or infinity.")
-        labels, index = np.unique(groups, return_inverse=True)
-        weight = np.bincount(index, weights=s, minlength=len(labels))
-        present = weight > 0
-        # groups that carry no weight are not part of the game; their adversary weight is 0
-        remap = np.cumsum(present) - 1
-        self.groups_ = labels
-        self._group_present = present
-        return np.where(present[index], remap[index], 0).astype(np.int64)
-
-    def _previous_solution(self, K, q, p):
-        coef = getattr(self, "coef_", None)
-        if coef is None or coef.shape != (K, p):
-            return None
-        W = np.zeros((K, q))
-        W[:, :p] = coef
-        if self.fit_intercept:
-            W[:, p] = self.intercept_
-        return W.ravel()
-
-    def _fit_newton(self, primal, x0, tol):
-        verbose = self.verbose
-
-        def callback(n_iter, x, value, grad_norm, cg_iter):
-            if verbose and n_iter % verbose == 0:
-                print(
-                    f"[MinimaxLogisticRegression newton] iter {n_iter:4d}  objective "
-                    f"{value:.10g}  |grad| {grad_norm:.3e}  CG iterations {cg_iter}"
-                )
-
-        x, n_iter, converged, hist = newton_solve(
-            primal,
-            x0,
-            tol=tol,
-            max_iter=self.max_iter,
-            cg_max_iter=self.cg_max_iter,
-            callback=callback,
-        )
-        history = {
-            "objective": hist["objective"],
-            "grad_norm_x": hist["grad_norm"],
-            "grad_norm_y": [0.0] * len(hist["grad_norm"]),
-            "cg_iter": hist["cg_iter"],
-        }
-        return x, n_iter, converged, history
-
-    def _fit_game(self, game, primal, adversary, x0, tol):
-        if adversary == "none":
-            play, y0 = _NoAdversary(primal), np.zeros(0)
-        else:
-            play, y0 = game, game.best_response(x0)
-        simplex = adversary in ("kl", "group")
-        eta = self._step_sizes(play, adversary, x0, y0)
-        # the estimator prints the progress itself (with the primal objective)
-        common = dict(eta=eta, max_iter=self.max_iter, tol=tol, verbose=0)
-        competitive = dict(cg_tol=self.cg_tol, cg_max_iter=self.cg_max_iter)
-        if self.solver == "cgd":
-            solver = (CompetitiveMirrorDescent if simplex else CGD)(**common, **competitive)
-        elif self.solver == "acgd":
-            solver = ACGD(**common, **competitive)
-        else:
-            solver = {"gda": GDA, "extragradient": ExtraGradient, "ogda": OptimisticGDA}[
-                self.solver
-            ](**common)
-        objective = [primal.value(x0)]
-        verbose, name = self.verbose, self.solver
-
-        def record(state):
-            objective.append(primal.value(state.x))
-            if verbose and state.n_iter % verbose == 0:
-                gx = float(np.linalg.norm(state.grad_x))
-                gy = float(np.linalg.norm(state.grad_y))
-                print(
-                    f"[MinimaxLogisticRegression {name}] iter {state.n_iter:5d}  objective "
-                    f"{objective[-1]:.10g}  |grad_x| {gx:.3e}  |grad_y| {gy:.3e}  "
-                    f"CG iterations {state.cg_iter}"
-                )
-
-        with warnings.catch_warnings():
-            # the estimator warns once, with its own advice
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            result = solver.run(play, x0, y0, callback=record)
+        weights = game.equilibrium_weights(result.x)
+        if adversary.needs_groups:
+            # one weight per group label seen; groups without weight are not in the game
+            self.groups_ = group_labels
+            expanded = np.zeros(len(group_labels))
+            expanded[present] = weights
+            weights = expanded
+        self.adversary_weights_ = weights
+        self.n_iter_ = int(result.n_iter)
+        self.converged_ = bool(result.converged)
         hist = result.history
-        history = {
-            "objective": objective,
+        self.history_ = {
+            "objective": np.asarray(objective, dtype=float),
             "grad_norm_x": hist["grad_norm_x"],
             "grad_norm_y": hist["grad_norm_y"],
             "cg_iter": hist["cg_iter"],
         }
-        return result.x, result.n_iter, result.converged, history
+        return self
 
-    def _step_sizes(self, play, adversary, x0, y0):
-        if not (isinstance(self.eta, str)):
-            eta = self.eta
-            if not isinstance(eta, numbers.Real):
-                eta = tuple(eta)
-            return eta
-        factor = _FIRST_ORDER_FACTOR.get(self.solver, 1.0)
-        eta_x = factor / float(play.curvature_x(x0, y0))
-        game = play if adversary != "none" else None
-        if adversary == "chi2":
-            s = game.sample_weight
-            # per sample: the inverse of the adversary's curvature C s_i / rho (0 freezes the
-            # u_i of a zero-weight sample, which does not enter the game)
-            eta_y = factor * np.where(s > 0, game.rho / (game.C * np.where(s > 0, s, 1.0)), 0.0)
-        elif adversary in ("kl", "group"):
-            # the entropy mirror map with this scale makes the adversary's step its exact
-            # best response to the current classifier
-            eta_y = factor * game.rho / (game.C * game.N)
-        else:
-            eta_y = 1.0
-        return (eta_x, eta_y)
+    def _start(self, game, p):
+        """Zero coefficients, or the previous solution with ``warm_start``."""
+        x0 = np.zeros(game.n_x)
+        coef = getattr(self, "coef_", None)
+        if not self.warm_start or coef is None or coef.shape != (game.K, p):
+            return x0
+        W = x0.reshape(game.K, game.q)
+        W[:, :p] = coef
+        if self.fit_intercept:
+            W[:, p] = self.intercept_
+        return x0
 
-    def _adversary_weights(self, game, adversary, x, group_index=None):
-        if self.adversary == "none":
-            return None
-        if adversary == "none":  # rho = 0: the limit of the best responses
-            if self.adversary == "chi2":
-                return np.zeros(game.n_samples)
-            if self.adversary == "kl":
-                return game.sample_weight / game.N
-        if self.adversary == "group":
-            weights = np.zeros(len(self.groups_))
-            if adversary == "none":  # rho = 0: the prior pi_g = N_g / N of the present groups
-                present = self._group_present
-                w = np.bincount(
-                    group_index, weights=game.sample_weight, minlength=int(present.sum())
+    def _solve(self, game, adversary, x0, tol):
+        """Run the solver on the game; returns ``(result, primal objective per iteration)``."""
+        if self.solver == "newton":
+            if not adversary.has_primal:
+                raise ValueError(
+                    f"solver='newton' needs the adversary's best response in closed form, "
+                    f"which adversary={self.adversary!r} does not have; use solver='cgd'."
                 )
-                weights[present] = w / w.sum()
-            else:
-                weights[self._group_present] = game.best_response(x)
-            return weights
-        return game.best_response(x)
+            solver = Newton(max_iter=self.max_iter, tol=tol, cg_max_iter=self.cg_max_iter)
+            y0 = None
+        else:
+            y0 = game.best_response(x0)
+            cls = _GAME_SOLVERS[self.solver]
+            if cls is CGD and game.domain_y == "simplex":
+                cls = CompetitiveMirrorDescent
+            options = {"max_iter": self.max_iter, "tol": tol}
+            if self.solver in ("cgd", "acgd"):
+                options.update(cg_tol=self.cg_tol, cg_max_iter=self.cg_max_iter)
+            solver = cls(self._step_sizes(game, x0, y0), **options)
+        objective = [game.primal(x0)]
+        verbose, name = self.verbose, self.solver
+
+        def record(state):
+            objective.append(game.primal(state.x))
+            if verbose and state.n_iter % verbose == 0:
+                gx = float(np.linalg.norm(state.grad_x))
+                gy = float(np.linalg.norm(state.grad_y))
+                # Newton's adversary plays its best response: one gradient, the primal's
+                norms = (
+                    f"|grad| {gx:.3e}" if y0 is None else f"|grad_x| {gx:.3e}  |grad_y| {gy:.3e}"
+                )
+                print(
+                    f"[MinimaxLogisticRegression {name}] iter {state.n_iter:5d}  objective "
+                    f"{objective[-1]:.10g}  {norms}  CG iterations {state.cg_iter}"
+                )
+
+        # the estimator warns once, with its own advice (warn=False: no warning filters)
+        return solver.run(game, x0, y0, callback=record, warn=False), objective
+
+    def _step_sizes(self, game, x0, y0):
+        """``eta``, or for ``"auto"`` each player's natural step (scaled for EG and OGDA)."""
+        if not isinstance(self.eta, str):
+            return self.eta if isinstance(self.eta, Real) else tuple(self.eta)
+        factor = _FIRST_ORDER_FACTOR.get(self.solver, 1.0)
+        eta_x, eta_y = game.natural_step_sizes(x0, y0)
+        return factor * eta_x, factor * eta_y
 
     # -- predict --------------------------------------------------------------------------------
     def decision_function(self, X):

@@ -2,29 +2,35 @@
 estimators (see :mod:`skcgd._registry`)."""
 
 from skcgd._registry import EstimatorSpec, register_estimator_spec
+from skcgd.games import ADVERSARIES, get_adversary
 
 _GAME_SOLVERS = ("cgd", "acgd", "gda", "extragradient", "ogda")
+
+
+def _variants():
+    # every registered adversary (a new one is exercised without an edit here), rho = 0,
+    # then the game solvers: a short run exercises every code path (convergence is the
+    # business of tests/linear_model)
+    return (
+        tuple({"adversary": name} for name in ADVERSARIES)
+        + ({"adversary": "chi2", "rho": 0.0},)
+        + tuple({"solver": s, "max_iter": 30, "tol": 1e-4} for s in _GAME_SOLVERS)
+        + tuple(
+            {"adversary": name, "solver": solver, "max_iter": 30, "tol": 1e-4}
+            for name, solver in (("kl", "cgd"), ("group", "acgd"))
+        )
+    )
+
+
+def _needs_groups(params):
+    return get_adversary(params.get("adversary", "chi2")).needs_groups
+
 
 register_estimator_spec(
     "MinimaxLogisticRegression",
     EstimatorSpec(
         task="classifier",
-        variants=(
-            (
-                {"adversary": "chi2"},
-                {"adversary": "kl"},
-                {"adversary": "group"},
-                {"adversary": "none"},
-                {"adversary": "chi2", "rho": 0.0},
-            )
-            # the game solvers: a short run exercises every code path (convergence is the
-            # business of tests/linear_model)
-            + tuple({"solver": s, "max_iter": 30, "tol": 1e-4} for s in _GAME_SOLVERS)
-            + (
-                {"adversary": "kl", "solver": "cgd", "max_iter": 30, "tol": 1e-4},
-                {"adversary": "group", "solver": "acgd", "max_iter": 30, "tol": 1e-4},
-            )
-        ),
-        needs_groups=lambda params: params.get("adversary") == "group",
+        variants=_variants,
+        needs_groups=_needs_groups,
     ),
 )

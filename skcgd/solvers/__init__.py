@@ -2,15 +2,17 @@
 
 Zero-sum games (``min_x max_y f``): :class:`CGD`, :class:`ACGD`,
 :class:`CompetitiveMirrorDescent` (players on the simplex), and the first-order baselines
-:class:`GDA`, :class:`ExtraGradient`, :class:`OptimisticGDA`. General-sum games:
+:class:`GDA`, :class:`ExtraGradient`, :class:`OptimisticGDA`; :class:`Newton` on the primal of a
+game whose adversary has a closed-form best response. General-sum games:
 :class:`GeneralSumCGD`. Linear systems: :func:`conjugate_gradient`.
 """
 
+from skcgd._linalg import CGDOperator, RowGramOperator, conjugate_gradient
 from skcgd.solvers._base import BaseGameSolver, GameSolverResult, GameState, check_game
-from skcgd.solvers._cg import CGDOperator, RowGramOperator, conjugate_gradient
 from skcgd.solvers._cgd import ACGD, CGD, CompetitiveMirrorDescent
 from skcgd.solvers._first_order import GDA, ExtraGradient, OptimisticGDA
 from skcgd.solvers._general_sum import GeneralSumCGD
+from skcgd.solvers._newton import Newton
 
 __all__ = [
     "conjugate_gradient",
@@ -27,4 +29,5 @@ __all__ = [
     "ExtraGradient",
     "OptimisticGDA",
     "GeneralSumCGD",
+    "Newton",
 ]

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from skcgd._validation import check_max_iter, check_point, check_tolerance
 from skcgd.exceptions import ConvergenceWarning, DivergenceError
 
 __all__ = ["GameState", "GameSolverResult", "BaseGameSolver", "check_game"]
@@ -184,17 +185,6 @@ def _norm(v):
     return float(np.sqrt(np.dot(v, v)))
 
 
-def _check_point(v, size, name):
-    v = np.asarray(v, dtype=np.float64)
-    if v.ndim == 0 and size == 1:
-        v = v.reshape(1)
-    if v.ndim != 1 or v.shape[0] != size:
-        raise ValueError(f"{name} must be a vector of length {size}, got shape {v.shape}.")
-    if not np.isfinite(v).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return v.copy()
-
-
 class BaseGameSolver:
     """Base class of the game solvers: subclass it to write a solver (do not instantiate it).
 
@@ -285,10 +275,8 @@ class BaseGameSolver:
 
     # -- step sizes ---------------------------------------------------------------------------
     def _check_params(self):
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
-            raise ValueError(f"max_iter must be a non-negative integer, got {self.max_iter!r}.")
-        if not (isinstance(self.tol, numbers.Real) and self.tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {self.tol!r}.")
+        check_max_iter(self.max_iter)
+        check_tolerance(self.tol, "tol")
         if not (isinstance(self.divergence_factor, numbers.Real) and self.divergence_factor > 1):
             raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}.")
 
@@ -368,8 +356,8 @@ class BaseGameSolver:
         """Check the game and the start point; return the initial :class:`GameState`."""
         check_game(game, self.name, self._required, zero_sum=self._zero_sum)
         self._check_params()
-        x = _check_point(x0, game.n_x, "x0")
-        y = _check_point(y0, game.n_y, "y0")
+        x = check_point(x0, game.n_x, "x0")
+        y = check_point(y0, game.n_y, "y0")
         gx, gy = game.grads(x, y)
         aux = self._init_aux(game, x, y, gx, gy)
         return GameState(x, y, 0, self._error(game, x, y, gx, gy), gx, gy, 0, aux)
@@ -387,7 +375,7 @@ class BaseGameSolver:
             x, y, state.n_iter + 1, self._error(game, x, y, gx, gy), gx, gy, cg_iter, aux
         )
 
-    def run(self, game, x0, y0, callback=None):
+    def run(self, game, x0, y0, callback=None, *, warn=True):
         """Play the game from ``(x0, y0)`` until ``error <= tol`` or ``max_iter`` steps.
 
         Parameters
@@ -398,6 +386,11 @@ class BaseGameSolver:
             Start point.
         callback : callable, default=None
             Called as ``callback(state)`` after every step; returning ``True`` stops the run.
+        warn : bool, default=True
+            Warn :class:`~skcgd.exceptions.ConvergenceWarning` when the run ends without
+            convergence (or an inner solve was inexact). A caller that reports it itself,
+            with its own advice, passes False (``result.converged`` says it): silencing the
+            warning with ``warnings.catch_warnings`` instead would not be thread-safe.
 
         Returns
         -------
@@ -420,9 +413,13 @@ class BaseGameSolver:
             "cg_iter": [],
         }
         converged = self.tol > 0 and state.error <= self.tol
+        stalled = False
         while not converged and state.n_iter < self.max_iter:
             previous = state
             state = self.update(game, state)
+            if state is previous:  # the solver could not move (see _stalled)
+                stalled = True
+                break
             bad = (
                 not np.isfinite(state.error)
                 or not np.isfinite(state.x).all()
@@ -445,23 +442,41 @@ class BaseGameSolver:
             converged = self.tol > 0 and state.error <= self.tol
             if callback is not None and callback(state):
                 break
-        if not converged and self.tol > 0 and state.n_iter >= self.max_iter:
+            if not converged and self._stalled(state):
+                stalled = True
+                break
+        if warn and not converged and self.tol > 0 and (stalled or state.n_iter >= self.max_iter):
             warnings.warn(
-                f"{self.name} did not reach tol={self.tol:g} in max_iter={self.max_iter} steps "
-                f"(stationarity {state.error:.3e}). Increase max_iter, or check the step sizes "
-                f"{self._eta_text(game, start)}: too small is slow, and a step near 2/L of a "
-                "player's own curvature L oscillates.",
+                self._not_converged_message(game, start, state, stalled),
                 ConvergenceWarning,
                 stacklevel=2,
             )
         history = {
             k: np.asarray(v, dtype=float if k != "cg_iter" else int) for k, v in hist.items()
         }
-        self._finish(game, state)
-        return GameSolverResult(state.x, state.y, state.n_iter, bool(converged), history, state)
+        result = GameSolverResult(state.x, state.y, state.n_iter, bool(converged), history, state)
+        self._finish(game, result, warn)
+        return result
 
-    def _finish(self, game, state):
-        """Hook run at the end of :meth:`run` (e.g. to warn about inner solves)."""
+    def _stalled(self, state):
+        """Whether the run should stop before ``max_iter`` without convergence.
+
+        A solver says so here after a step that makes further steps useless, or by returning
+        the state it was given from :meth:`update` when it cannot take a step at all.
+        """
+        return False
+
+    def _not_converged_message(self, game, start, state, stalled):
+        return (
+            f"{self.name} did not reach tol={self.tol:g} in max_iter={self.max_iter} steps "
+            f"(stationarity {state.error:.3e}). Increase max_iter, or check the step sizes "
+            f"{self._eta_text(game, start)}: too small is slow, and a step near 2/L of a "
+            "player's own curvature L oscillates."
+        )
+
+    def _finish(self, game, result, warn):
+        """Hook run at the end of :meth:`run` (e.g. to complete the result, or to warn about
+        inner solves when ``warn``)."""
 
     def _eta_text(self, game, state):
         try:

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from skcgd._linalg import MixedOperator
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver, GameState, _norm
 
@@ -149,9 +150,10 @@ class _CompetitiveBase(BaseGameSolver):
             return "cholesky"
         return "auto"
 
-    def _finish(self, game, state):
+    def _finish(self, game, result, warn):
+        state = result.state
         failed = getattr(state.aux, "cg_failures", 0)
-        if failed:
+        if warn and failed:
             warnings.warn(
                 f"{self.name}: the inner conjugate-gradient solve did not reach cg_tol="
                 f"{self.cg_tol:g} in {failed} of {state.n_iter} steps; the steps were inexact. "
@@ -261,7 +263,7 @@ class CGD(_CompetitiveBase):
         )
 
 
-class _AugmentedOperator:
+class _AugmentedOperator(MixedOperator):
     """Mixed Hessian of the game with Lagrange multipliers for the simplex constraints.
 
     The min player's variables are ``(x, nu)`` (``nu`` prices the max player's constraint
@@ -289,27 +291,6 @@ class _AugmentedOperator:
         if self.ys:
             top = top + u[m]
         return np.concatenate([top, [u[:m].sum()]]) if self.xs else top
-
-    # CG and direct solves through the generic implementations of MixedOperator
-    def solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter):
-        from skcgd.games._base import MixedOperator
-
-        return MixedOperator.solve(self, side, hx, hy, rhs, z0, tol, atol, max_iter)
-
-    def solve_direct(self, side, hx, hy, rhs):
-        from skcgd.games._base import MixedOperator
-
-        return MixedOperator.solve_direct(self, side, hx, hy, rhs)
-
-    def toarray(self):
-        from skcgd.games._base import MixedOperator
-
-        return MixedOperator.toarray(self)
-
-    def system_matrix(self, side, hx, hy):
-        from skcgd.games._base import MixedOperator
-
-        return MixedOperator.system_matrix(self, side, hx, hy)
 
 
 def _mirror_step(v, dv):

@@ -199,9 +199,10 @@ class GeneralSumCGD(BaseGameSolver):
         eta_x, eta_y = self._step_sizes(game, x, y)
         return (eta_x, eta_y, None, 0)
 
-    def _finish(self, game, state):
+    def _finish(self, game, result, warn):
+        state = result.state
         failures = state.aux[3] if state.aux is not None else 0
-        if failures:
+        if warn and failures:
             warnings.warn(
                 f"GeneralSumCGD: GMRES did not reach gmres_tol={self.gmres_tol:g} in {failures} "
                 f"of {state.n_iter} steps; those steps were inexact. Increase gmres_max_iter, or "
@@ -210,6 +211,6 @@ class GeneralSumCGD(BaseGameSolver):
                 stacklevel=3,
             )
 
-    def run(self, game, x0, y0, callback=None):
+    def run(self, game, x0, y0, callback=None, *, warn=True):
         """Play the game; see :meth:`BaseGameSolver.run`."""
-        return super().run(self._wrap(game), x0, y0, callback=callback)
+        return super().run(self._wrap(game), x0, y0, callback=callback, warn=warn)

@@ -14,10 +14,12 @@ import scipy.optimize
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 
-import skcgd.games._logistic as logistic_module
+import skcgd.games._design as design_module
+import skcgd.games._reweighted as reweighted_module
 from skcgd.exceptions import ConvergenceWarning
-from skcgd.games._base import BaseGame, MixedOperator
-from skcgd.games._logistic import Chi2LogisticGame, KLLogisticGame, _warm_up
+from skcgd.games import BaseGame, MixedOperator
+from skcgd.games import Chi2LogisticGame, KLLogisticGame
+from skcgd.games._warm_up import _warm_up
 from skcgd.solvers import CGD, CompetitiveMirrorDescent
 
 GAMES = {"chi2": Chi2LogisticGame, "kl": KLLogisticGame}
@@ -168,7 +170,7 @@ def test_dense_csr_and_float32_agree(kind, multinomial, monkeypatch):
     X32[X32 < -0.3] = 0.0  # sparse-ish
     X64 = X32.astype(np.float64)  # the same numbers: results must agree to rounding
     # tiny row blocks, so that the blocked float32 paths run over many blocks
-    monkeypatch.setattr(logistic_module, "_CHUNK_ELEMENTS", 16)
+    monkeypatch.setattr(design_module, "CHUNK_ELEMENTS", 16)
     games = {}
     for name, data in (
         ("dense64", X64),
@@ -277,12 +279,12 @@ def test_curvature_bounds(kind, multinomial, intercept):
 def test_curvature_by_lanczos_matches_the_dense_eigenvalue(multinomial, monkeypatch):
     game, X, y, s, x, adv = _problem("kl", multinomial, True, True, seed=9, n=30, p=8)
     exact = game.curvature_x(x, adv)
-    monkeypatch.setattr(logistic_module, "_DENSE_CURVATURE_SIZE", 0)
+    monkeypatch.setattr(reweighted_module, "_DENSE_CURVATURE_SIZE", 0)
     game._curv_key = None  # drop the cache
     assert game.curvature_x(x, adv) == pytest.approx(exact, rel=1e-5)
     x2 = x + 0.01  # warm-started from the previous eigenvector
     lanczos = game.curvature_x(x2, adv)
-    monkeypatch.setattr(logistic_module, "_DENSE_CURVATURE_SIZE", 256)
+    monkeypatch.setattr(reweighted_module, "_DENSE_CURVATURE_SIZE", 256)
     game._curv_key = None
     assert lanczos == pytest.approx(game.curvature_x(x2, adv), rel=1e-5)
 

@@ -1,0 +1,104 @@
+"""Shared pieces of skcgd's estimators: a fit that fails leaves no trace, and the prediction
+methods of a linear classifier.
+
+Both rely on public scikit-learn APIs only (and :mod:`skcgd._compat` for ``validate_data``).
+"""
+
+import functools
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted
+
+from skcgd._compat import validate_data
+
+__all__ = ["LinearClassifierMixin", "restore_on_failure"]
+
+
+def restore_on_failure(fit):
+    """Decorate a ``fit``-like method so that a failure leaves the estimator as it was.
+
+    scikit-learn's ``validate_data(reset=True)`` records ``n_features_in_`` and
+    ``feature_names_in_`` before the fit proper runs, and a fit sets its attributes one after
+    the other; if it then raises (one class, a diverging solver, NaN found late), the
+    estimator would hold the new data's width beside the old coefficients, and its predict
+    methods would combine the two. The decorator snapshots the instance's attributes and puts
+    them back when ``fit`` raises, so every attribute is either the previous fit's or the new
+    one's. The snapshot is shallow: a fit must replace its fitted arrays, not write into them.
+
+    Examples
+    --------
+    >>> from skcgd._base import restore_on_failure
+    >>> class Model:
+    ...     @restore_on_failure
+    ...     def fit(self, value):
+    ...         self.n_features_in_ = value
+    ...         if value < 0:
+    ...             raise ValueError("negative")
+    ...         self.coef_ = value
+    ...         return self
+    >>> model = Model().fit(3)
+    >>> try:
+    ...     model.fit(-1)
+    ... except ValueError:
+    ...     pass
+    >>> model.n_features_in_, model.coef_
+    (3, 3)
+    """
+
+    @functools.wraps(fit)
+    def guarded(self, *args, **kwargs):
+        before = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return guarded
+
+
+class LinearClassifierMixin(ClassifierMixin):
+    """``decision_function`` and ``predict`` of a classifier with ``coef_`` and ``intercept_``.
+
+    ``coef_`` has one row for a binary problem (the scores of ``classes_[1]``) and one per
+    class otherwise. Scores keep the dtype of X and of the coefficients (float32 stays
+    float32); a sparse X is multiplied as it is.
+    """
+
+    def decision_function(self, X):
+        """Scores ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The log-odds of ``classes_[1]`` for binary problems.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """The class of the highest score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            index = (scores > 0).astype(np.intp)
+        else:
+            index = scores.argmax(axis=1)
+        return self.classes_[index]
