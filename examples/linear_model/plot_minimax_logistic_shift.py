@@ -19,25 +19,26 @@ Along the way we draw the adversary's weights on the data.
 # %%
 # Where the adversary puts its weight
 # -----------------------------------
-# Two Gaussian blobs in the plane, 20% of the labels flipped. The ``"chi2"`` adversary gives
-# sample :math:`i` the weight :math:`1 + u_i` with :math:`u_i = \rho\, l_i` at the solution
-# (:math:`l_i` its logistic loss), exposed as ``adversary_weights_`` (the :math:`u_i`): the
-# samples the classifier gets wrong weigh more.
+# Two Gaussian blobs in the plane, each label flipped with probability 0.2 by
+# :func:`~skcgd.datasets.flip_labels` (symmetric label noise, for any labels). The ``"chi2"``
+# adversary gives sample :math:`i` the weight :math:`1 + u_i` with :math:`u_i = \rho\, l_i` at
+# the solution (:math:`l_i` its logistic loss), exposed as ``adversary_weights_`` (the
+# :math:`u_i`): the samples the classifier gets wrong weigh more.
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.datasets import make_blobs, make_classification
+from sklearn.datasets import make_blobs
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 
+from skcgd.datasets import flip_labels, make_group_shift, make_label_noise
 from skcgd.linear_model import MinimaxLogisticRegression
 
-rng = np.random.default_rng(0)
 X2, y2 = make_blobs(
     n_samples=300, centers=[[-1.2, -0.6], [1.2, 0.6]], cluster_std=1.0, random_state=0
 )
-flipped = rng.random(len(y2)) < 0.2
-y2_noisy = np.where(flipped, 1 - y2, y2)
+y2_noisy = flip_labels(y2, noise_rate=0.2, random_state=0)
+flipped = y2_noisy != y2
 chi2 = MinimaxLogisticRegression("chi2", rho=0.5).fit(X2, y2_noisy)
 weights = 1 + chi2.adversary_weights_
 
@@ -94,12 +95,15 @@ print(
 # On a 20-feature problem (2000 training samples with 20% of the labels flipped, 1000 clean
 # test samples) the question is what the robustness costs, with a moderate budget
 # ``rho=0.5`` for the ``chi2`` and ``kl`` adversaries.
+# :func:`~skcgd.datasets.make_label_noise` draws scikit-learn's
+# :func:`~sklearn.datasets.make_classification` data and flips the labels; we train on the
+# noisy labels of the first 2000 samples and test on the clean labels of the others.
 
-X, y = make_classification(n_samples=3000, n_features=20, n_informative=5, random_state=0)
-X_test, y_test = X[2000:], y[2000:]
-X_train, y_train = X[:2000], y[:2000].copy()
-flip = np.random.default_rng(0).random(len(y_train)) < 0.2
-y_train[flip] = 1 - y_train[flip]
+X, y_noisy, y_clean = make_label_noise(
+    3000, n_informative=5, noise_rate=0.2, return_clean=True, random_state=0
+)
+X_train, y_train = X[:2000], y_noisy[:2000]
+X_test, y_test = X[2000:], y_clean[2000:]
 
 models = {
     "LogisticRegression": LogisticRegression(),
@@ -127,18 +131,8 @@ for name, model in models.items():
 # with feature 1), so a linear model *can* fit both groups, but the loss averaged over all
 # samples barely notices the minority. The ``"group"`` adversary re-weights whole groups
 # (``fit(X, y, groups=g)``): its objective is a soft maximum of the groups' mean losses.
-
-
-def minority_task(seed, n_major=900, n_minor=100):
-    """Majority: label follows feature 0; minority: label follows feature 1."""
-    rng = np.random.default_rng(seed)
-    Xa = rng.standard_normal((n_major, 2))
-    ya = (Xa[:, 0] + 0.3 * rng.standard_normal(n_major) > 0).astype(int)
-    Xb = rng.standard_normal((n_minor, 2))
-    yb = (Xb[:, 1] + 0.3 * rng.standard_normal(n_minor) > 0).astype(int)
-    X = np.vstack([Xa, Xb])
-    g = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
-    return np.column_stack([X, g, X[:, 1] * g]), np.r_[ya, yb], g
+# :func:`~skcgd.datasets.make_group_shift` draws the task: 1000 training samples and, from
+# another seed, 10000 test samples, 10% of them in the minority.
 
 
 def report(model, X, y, g):
@@ -153,8 +147,12 @@ def report(model, X, y, g):
     }
 
 
-X_train, y_train, g_train = minority_task(0)
-X_test, y_test, g_test = minority_task(1, n_major=9000, n_minor=1000)
+X_train, y_train, g_train = make_group_shift(
+    1000, minority_fraction=0.1, return_groups=True, random_state=0
+)
+X_test, y_test, g_test = make_group_shift(
+    10_000, minority_fraction=0.1, return_groups=True, random_state=1
+)
 plain = LogisticRegression(C=0.1).fit(X_train, y_train)
 robust = MinimaxLogisticRegression("group", rho=20.0, C=0.1).fit(X_train, y_train, groups=g_train)
 rows = {

@@ -14,9 +14,9 @@ and then follows a path over ``rho`` with ``warm_start=True``.
 # Data and a worst-group scorer
 # -----------------------------
 # The task of :ref:`sphx_glr_auto_examples_linear_model_plot_minimax_logistic_shift.py`:
-# a majority whose label follows feature 0 and a 10% minority whose label follows feature 1.
-# The quantity we care about is the accuracy of the worse group, which needs the group labels
-# at scoring time too.
+# a majority whose label follows feature 0 and a 10% minority whose label follows feature 1,
+# drawn by :func:`~skcgd.datasets.make_group_shift`. The quantity we care about is the
+# accuracy of the worse group, which needs the group labels at scoring time too.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,27 +26,18 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skcgd.datasets import make_group_shift
 from skcgd.linear_model import MinimaxLogisticRegression
-
-
-def minority_task(seed, n_major=900, n_minor=100):
-    """Majority: label follows feature 0; minority: label follows feature 1."""
-    rng = np.random.default_rng(seed)
-    Xa = rng.standard_normal((n_major, 2))
-    ya = (Xa[:, 0] + 0.3 * rng.standard_normal(n_major) > 0).astype(int)
-    Xb = rng.standard_normal((n_minor, 2))
-    yb = (Xb[:, 1] + 0.3 * rng.standard_normal(n_minor) > 0).astype(int)
-    X = np.vstack([Xa, Xb])
-    g = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
-    return np.column_stack([X, g, X[:, 1] * g]), np.r_[ya, yb], g
 
 
 def worst_group_accuracy(y_true, y_pred, groups):
     return min(np.mean(y_pred[groups == k] == y_true[groups == k]) for k in np.unique(groups))
 
 
-X, y, groups = minority_task(0)
-X_test, y_test, groups_test = minority_task(1, n_major=9000, n_minor=1000)
+X, y, groups = make_group_shift(1000, minority_fraction=0.1, return_groups=True, random_state=0)
+X_test, y_test, groups_test = make_group_shift(
+    10_000, minority_fraction=0.1, return_groups=True, random_state=1
+)
 
 # %%
 # Grid search with the groups routed

@@ -19,9 +19,10 @@ naive (independence) assumption is wrong, logistic regression wins once it has e
 # Class 0 has mean :math:`-1` in every one of the :math:`d = 100` features, class
 # :math:`k \ge 1` has mean :math:`2^{k-1}`; the covariance is diagonal, :math:`d` on the first
 # half of the features and 1 on the second half (with more than two classes, the data are
-# rescaled as in the paper). The Bayes error is about zero. For each training size m we draw
-# m samples from a pool (redrawing draws that miss a class), fit, and measure the error on
-# 5000 test samples, averaged over 5 seeds.
+# rescaled as in the paper). The Bayes error is about zero.
+# :func:`~skcgd.datasets.make_naive_bayes_simulation` draws it. For each training size m we
+# draw m samples from a pool (redrawing draws that miss a class), fit, and measure the error
+# on 5000 test samples, averaged over 5 seeds.
 
 import warnings
 
@@ -30,22 +31,10 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from skcgd.datasets import make_naive_bayes_simulation
 from skcgd.naive_bayes import GaussianNaiveBayes
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
-
-def seed_mixture(n_samples, n_features, n_classes, rng):
-    y = rng.integers(0, n_classes, n_samples)
-    means = np.array([-1.0] + [2.0 ** (k - 1) for k in range(1, n_classes)])
-    std = np.sqrt(
-        np.r_[np.full(n_features // 2, float(n_features)), np.ones(n_features - n_features // 2)]
-    )
-    X = means[y][:, None] + rng.standard_normal((n_samples, n_features)) * std
-    if n_classes > 2:
-        shift = 2.0 ** (n_classes - 3)
-        X = (X - shift) / shift
-    return X, y
 
 
 MODELS = {
@@ -80,8 +69,10 @@ curves = {}
 for n_classes in (2, 3, 5):
     problems = []
     for seed in range(5):
+        # the pool and the test set come from one stream, as in the paper
         rng = np.random.default_rng(seed)
-        pool, test = seed_mixture(3000, d, n_classes, rng), seed_mixture(5000, d, n_classes, rng)
+        pool = make_naive_bayes_simulation(3000, d, n_classes, random_state=rng)
+        test = make_naive_bayes_simulation(5000, d, n_classes, random_state=rng)
         problems.append(pool + test)
     grid = np.unique(np.geomspace(2 * n_classes, 3000, 12).astype(int))
     curves[n_classes] = grid, learning_curves(problems, grid, n_classes)

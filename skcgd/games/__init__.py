@@ -14,11 +14,13 @@ from skcgd.games._group import GroupKLLogisticGame
 from skcgd.games._kl import KLLogisticGame
 from skcgd.games._plain import PlainLogisticGame
 from skcgd.games._quadratic import BilinearGame, GeneralSumQuadraticGame, QuadraticGame
+from skcgd.games._registry import ADVERSARIES as ADVERSARIES  # the live registry (a dict)
 from skcgd.games._registry import (
-    ADVERSARIES,
+    Adversary,
     adversary_names,
     get_adversary,
     make_logistic_game,
+    register_adversary,
 )
 from skcgd.games._reweighted import ReweightedLogisticGame
 
@@ -34,8 +36,9 @@ __all__ = [
     "Chi2LogisticGame",
     "KLLogisticGame",
     "GroupKLLogisticGame",
-    "ADVERSARIES",
+    "Adversary",
     "adversary_names",
     "get_adversary",
     "make_logistic_game",
+    "register_adversary",
 ]

@@ -1,11 +1,11 @@
 """Competitive gradient descent: CGD, ACGD and competitive mirror descent (zero-sum)."""
 
-import numbers
 import warnings
 
 import numpy as np
 
 from skcgd._linalg import MixedOperator
+from skcgd._validation import check_max_iter, check_tolerance
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver, GameState, _norm
 
@@ -86,19 +86,10 @@ class _CompetitiveBase(BaseGameSolver):
             )
         if self.solve_for not in ("auto", "x", "y"):
             raise ValueError(f"solve_for must be 'auto', 'x' or 'y', got {self.solve_for!r}.")
-        if not (
-            isinstance(self.cg_tol, numbers.Real)
-            and self.cg_tol >= 0
-            and isinstance(self.cg_atol, numbers.Real)
-            and self.cg_atol >= 0
-        ):
-            raise ValueError("cg_tol and cg_atol must be non-negative numbers.")
-        if self.cg_max_iter is not None and (
-            not isinstance(self.cg_max_iter, numbers.Integral) or self.cg_max_iter < 1
-        ):
-            raise ValueError(
-                f"cg_max_iter must be a positive integer or None, got {self.cg_max_iter!r}."
-            )
+        check_tolerance(self.cg_tol, "cg_tol")
+        check_tolerance(self.cg_atol, "cg_atol")
+        if self.cg_max_iter is not None:
+            check_max_iter(self.cg_max_iter, "cg_max_iter", minimum=1)
 
     def _side(self, m, n):
         if self.solve_for != "auto":

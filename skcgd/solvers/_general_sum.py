@@ -1,12 +1,12 @@
 """General-sum competitive gradient descent (the block system, solved by GMRES or LU)."""
 
-import numbers
 import warnings
 
 import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator, gmres
 
+from skcgd._validation import check_max_iter
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver
 
@@ -126,10 +126,8 @@ class GeneralSumCGD(BaseGameSolver):
             raise ValueError(
                 f"linear_solver must be 'auto', 'gmres' or 'direct', got {self.linear_solver!r}."
             )
-        if self.gmres_max_iter is not None and (
-            not isinstance(self.gmres_max_iter, numbers.Integral) or self.gmres_max_iter < 1
-        ):
-            raise ValueError("gmres_max_iter must be a positive integer or None.")
+        if self.gmres_max_iter is not None:
+            check_max_iter(self.gmres_max_iter, "gmres_max_iter", minimum=1)
 
     def _wrap(self, game):
         return _AsGeneralSum(game) if getattr(game, "zero_sum", True) else game

@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skcgd.datasets import make_group_shift, make_label_noise
 from skcgd.exceptions import DivergenceError
 from skcgd.linear_model import MinimaxLogisticRegression
 
@@ -441,20 +442,6 @@ def test_diverging_game_names_the_step_sizes():
 
 
 # -- what users see ------------------------------------------------------------------------------
-def _minority_task(seed, n_major=900, n_minor=100):
-    """A majority whose label follows feature 0 and a minority whose label follows feature 1."""
-    rng = np.random.default_rng(seed)
-    Xa = rng.standard_normal((n_major, 2))
-    ya = (Xa[:, 0] + 0.3 * rng.standard_normal(n_major) > 0).astype(int)
-    Xb = rng.standard_normal((n_minor, 2)) + np.array([0.0, 0.0])
-    yb = (Xb[:, 1] + 0.3 * rng.standard_normal(n_minor) > 0).astype(int)
-    X = np.vstack([Xa, Xb])
-    # the group is visible in the features (a third column), as in most group-shift settings
-    g = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
-    X = np.column_stack([X, g, X[:, 1] * g])
-    return X, np.r_[ya, yb], g
-
-
 def _worst_group_accuracy(clf, X, y, g):
     pred = clf.predict(X)
     return min((pred[g == k] == y[g == k]).mean() for k in np.unique(g))
@@ -462,8 +449,9 @@ def _worst_group_accuracy(clf, X, y, g):
 
 def test_group_adversary_raises_worst_group_accuracy():
     # measured: worst-group accuracy 0.701 -> 0.783, overall 0.885 -> 0.888
-    X, y, g = _minority_task(0)
-    Xt, yt, gt = _minority_task(1, n_major=9000, n_minor=1000)
+    # a majority whose label follows feature 0, a 10% minority whose label follows feature 1
+    X, y, g = make_group_shift(1000, minority_fraction=0.1, return_groups=True, random_state=0)
+    Xt, yt, gt = make_group_shift(10_000, minority_fraction=0.1, return_groups=True, random_state=1)
     plain = LogisticRegression(C=0.1).fit(X, y)
     robust = MinimaxLogisticRegression("group", rho=20.0, C=0.1).fit(X, y, groups=g)
     gain = _worst_group_accuracy(robust, Xt, yt, gt) - _worst_group_accuracy(plain, Xt, yt, gt)
@@ -474,14 +462,75 @@ def test_group_adversary_raises_worst_group_accuracy():
 
 
 def test_label_noise_costs_little_clean_accuracy():
-    X, y = make_classification(n_samples=3000, n_features=20, n_informative=5, random_state=0)
-    Xt, yt = X[2000:], y[2000:]
-    X, y = X[:2000], y[:2000].copy()
-    rng = np.random.default_rng(0)
-    flip = rng.random(len(y)) < 0.2
-    y[flip] = 1 - y[flip]
+    # train on 2000 samples with 20% of the labels flipped, test on 1000 clean ones
+    X, y_noisy, y_clean = make_label_noise(
+        3000, n_informative=5, noise_rate=0.2, return_clean=True, random_state=0
+    )
+    X, y, Xt, yt = X[:2000], y_noisy[:2000], X[2000:], y_clean[2000:]
     # measured: LogisticRegression 0.852; chi2 0.857, kl 0.855 at rho=0.5
     base = LogisticRegression().fit(X, y).score(Xt, yt)
     for adversary in ("chi2", "kl"):
         acc = MinimaxLogisticRegression(adversary, rho=0.5).fit(X, y).score(Xt, yt)
         assert acc >= base - 0.02, (adversary, acc, base)
+
+
+# -- regressions found by hostile probing (architecture issue) -----------------------------------
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    X, y, _, _ = _data(False)
+    clf = MinimaxLogisticRegression().fit(X, y)
+    before = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    proba = clf.predict_proba(X)
+    wide = np.random.default_rng(0).standard_normal((30, 40))
+    with pytest.raises(ValueError, match="only one class"):  # fails after validate_data
+        clf.fit(wide, np.zeros(30))
+    assert clf.n_features_in_ == X.shape[1]
+    assert {k for k in vars(clf) if k.endswith("_")} == set(before)
+    for name, value in before.items():
+        assert getattr(clf, name) is value, name
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_groups_of_mixed_types_are_refused_by_name():
+    X, y, groups, _ = _data(False)
+    mixed = groups.astype(object)
+    mixed[0] = "a"  # ints and a string: sorting them raised a raw TypeError
+    with pytest.raises(ValueError, match="groups mixes values of different types"):
+        MinimaxLogisticRegression("group").fit(X, y, groups=mixed)
+    missing = groups.astype(object)
+    missing[3] = None
+    with pytest.raises(ValueError, match="groups contains missing values"):
+        MinimaxLogisticRegression("group").fit(X, y, groups=missing)
+
+
+def test_fits_leave_the_warning_filters_alone_also_on_threads():
+    # the estimator used to silence its solver's warning with warnings.catch_warnings(),
+    # which swaps the process-wide filter list and is not thread-safe: fits on a thread pool
+    # could leave a filter behind and swallow every later warning
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y, _, _ = _data(False)
+    filters = list(warnings.filters)
+
+    def fit(solver):
+        return MinimaxLogisticRegression("kl", solver=solver, max_iter=3).fit(X, y).converged_
+
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        with ThreadPoolExecutor(4) as pool:
+            converged = list(pool.map(fit, ["cgd", "acgd", "gda", "newton"] * 3))
+    assert not any(converged)
+    assert warnings.filters == filters
+    with pytest.warns(UserWarning, match="still heard"):
+        warnings.warn("still heard", UserWarning)
+
+
+def test_every_solver_warns_once_with_the_estimators_advice():
+    X, y, _, _ = _data(True)
+    for solver in SOLVERS:
+        with pytest.warns(ConvergenceWarning) as record:
+            MinimaxLogisticRegression("kl", solver=solver, max_iter=2).fit(X, y)
+        messages = [str(w.message) for w in record if w.category is ConvergenceWarning]
+        assert len(messages) == 1 and messages[0].startswith("MinimaxLogisticRegression"), (
+            solver,
+            messages,
+        )

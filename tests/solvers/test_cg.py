@@ -225,3 +225,47 @@ def test_preconditioned_cg():
         x, n_iter, ok = conjugate_gradient(op, b, tol=1e-9, M=lambda r: near @ r)
         assert ok and n_iter <= 20 < plain[1]
         np.testing.assert_allclose(x, expected, rtol=1e-6)
+
+
+# -- regressions: every public entry checks what it hands to a kernel ----------------------------
+def test_public_operators_refuse_vectors_of_the_wrong_length():
+    from skcgd.games import DenseMixedOperator
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 30))
+    ops = [
+        RowGramOperator(X, hy=0.5, fit_intercept=True),
+        RowGramOperator(sp.csr_matrix(X), R=np.ones((50, 2))),
+        CGDOperator(X, eta_x=0.1, eta_y=0.1),
+    ]
+    for op in ops:
+        m = op.shape[0]
+        # a short vector made the kernel read past its end: garbage, or a segfault
+        for bad in (np.ones(m - 1), np.ones(3), np.ones((m, 1)), np.ones(m + 1)):
+            with pytest.raises(ValueError, match=f"v must be a vector of length {m}"):
+                op.matvec(bad)
+        with pytest.raises(TypeError, match="v must hold real numbers"):
+            op.matvec(np.array(["a"] * m))
+        np.testing.assert_allclose(op.matvec(np.ones(m)), op.toarray() @ np.ones(m))
+    dense = DenseMixedOperator(X)
+    with pytest.raises(ValueError, match="v must be a vector of length 30"):
+        dense.matvec(np.ones(29))
+    with pytest.raises(ValueError, match="u must be a vector of length 50"):
+        dense.rmatvec(np.ones(30))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"tol": float("nan")}, "tol must be a non-negative finite number"),
+        ({"tol": -1.0}, "tol must be a non-negative finite number"),
+        ({"atol": float("inf")}, "atol must be a non-negative finite number"),
+        ({"max_iter": 2.5}, "max_iter must be an integer"),
+        ({"max_iter": True}, "max_iter must be an integer"),
+    ],
+)
+def test_conjugate_gradient_refuses_bad_tolerances_by_name(kwargs, match):
+    # tol=NaN was accepted: every comparison with it is False, so CG never stopped early
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    with pytest.raises(ValueError, match=match):
+        conjugate_gradient(A, np.ones(2), **kwargs)
