@@ -94,32 +94,6 @@ class Chi2LogisticGame(ReweightedLogisticGame):
     0.0
     """
 
-    def __init__(
-        self,
-        X,
-        y,
-        *,
-        C=1.0,
-        rho=1.0,
-        sample_weight=None,
-        fit_intercept=False,
-        multinomial=False,
-        n_classes=None,
-        check_input=True,
-    ):
-        super().__init__(
-            X,
-            y,
-            C=C,
-            sample_weight=sample_weight,
-            fit_intercept=fit_intercept,
-            multinomial=multinomial,
-            n_classes=n_classes,
-            check_input=check_input,
-        )
-        self.rho = self._check_rho(rho)
-        self.tau = 1.0 / self.rho
-
     @staticmethod
     def weights_at_rho_zero(sample_weight, groups=None):
         """The limit of the equilibrium weights as ``rho -> 0``: ``u = 0``."""

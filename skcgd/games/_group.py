@@ -83,9 +83,8 @@ class GroupKLLogisticGame(ReweightedLogisticGame):
             multinomial=multinomial,
             n_classes=n_classes,
             check_input=check_input,
+            rho=rho,
         )
-        self.rho = self._check_rho(rho)
-        self.tau = 1.0 / self.rho
         self.groups, self.group_weight = _check_group_index(groups, self.sample_weight)
         self.n_groups = self.group_weight.shape[0]
         self.log_prior = np.log(self.group_weight / self.N)

@@ -105,31 +105,8 @@ class KLLogisticGame(ReweightedLogisticGame):
 
     domain_y = "simplex"
 
-    def __init__(
-        self,
-        X,
-        y,
-        *,
-        C=1.0,
-        rho=1.0,
-        sample_weight=None,
-        fit_intercept=False,
-        multinomial=False,
-        n_classes=None,
-        check_input=True,
-    ):
-        super().__init__(
-            X,
-            y,
-            C=C,
-            sample_weight=sample_weight,
-            fit_intercept=fit_intercept,
-            multinomial=multinomial,
-            n_classes=n_classes,
-            check_input=check_input,
-        )
-        self.rho = self._check_rho(rho)
-        self.tau = 1.0 / self.rho
+    def _init_adversary(self):
+        # samples of weight 0 are outside the adversary's support (see Notes)
         self._support = self.sample_weight > 0
         self._log_prior = np.full(self.n_samples, -np.inf)
         self._log_prior[self._support] = np.log(self.sample_weight[self._support] / self.N)

@@ -93,6 +93,7 @@ class PlainLogisticGame(ReweightedLogisticGame):
             multinomial=multinomial,
             n_classes=n_classes,
             check_input=check_input,
+            rho=None,
         )
         self.n_y = 0
 

@@ -93,17 +93,19 @@ class ReweightedLogisticGame(BaseGame):
         Training data; float32 and float64 are kept as they are, CSR is never densified.
     y : array-like of shape (n_samples,)
         Labels in {-1, +1} (binary) or class indices ``0..K-1`` (``multinomial=True``).
-    C : float
+    C : float, default=1.0
         Inverse regularisation strength (scikit-learn's convention).
-    sample_weight : array-like of shape (n_samples,) or None
+    rho : float or None, default=1.0
+        The adversary's strength, > 0 (None for a game without an adversary).
+    sample_weight : array-like of shape (n_samples,), default=None
         Non-negative weights ``s_i`` (ones if None).
-    fit_intercept : bool
+    fit_intercept : bool, default=False
         Add an unpenalised intercept, stored last in each row of ``W``.
-    multinomial : bool
+    multinomial : bool, default=False
         Softmax loss with ``K`` coefficient rows instead of the binary loss with one.
-    n_classes : int or None
+    n_classes : int, default=None
         ``K`` for the multinomial loss (``max(y) + 1`` if None).
-    check_input : bool
+    check_input : bool, default=True
         Validate X, y, C and sample_weight (passes over X for finiteness and scale). An
         estimator that validated them already passes False: X must then be a C-contiguous
         float32/float64 array or a CSR matrix with sorted indices, y int64 labels of the
@@ -115,12 +117,13 @@ class ReweightedLogisticGame(BaseGame):
         X,
         y,
         *,
-        C,
-        sample_weight,
-        fit_intercept,
-        multinomial,
-        n_classes,
-        check_input,
+        C=1.0,
+        rho=1.0,
+        sample_weight=None,
+        fit_intercept=False,
+        multinomial=False,
+        n_classes=None,
+        check_input=True,
     ):
         multinomial = bool(multinomial)
         if check_input:
@@ -170,15 +173,18 @@ class ReweightedLogisticGame(BaseGame):
         self._cache_x = self._cache = None
         self._fused_x = self._fused_grad = None
         self._curv_key = self._curv_vec = None
+        if rho is not None:  # None: a game without an adversary
+            self.rho = check_positive(
+                rho,
+                "rho",
+                " rho = 0 is plain L2 logistic regression (no adversary): use "
+                "PlainLogisticGame, or make_logistic_game, which does so.",
+            )
+            self.tau = 1.0 / self.rho
+        self._init_adversary()
 
-    @staticmethod
-    def _check_rho(rho):
-        return check_positive(
-            rho,
-            "rho",
-            " rho = 0 is plain L2 logistic regression (no adversary): use "
-            "PlainLogisticGame, or the registry's make_logistic_game, which does so.",
-        )
+    def _init_adversary(self):
+        """Hook: derived attributes of the adversary, once the data are set."""
 
     # -- the data layer ------------------------------------------------------------------
     def coef_matrix(self, x):
