@@ -1,10 +1,15 @@
-"""The Numba wrapper: cache switch, fallback when caching is impossible, registry."""
+"""The Numba wrapper: cache switch, fallbacks when caching is impossible or the cache is
+damaged, registry."""
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
 
 import numba
+import numpy as np
 import pytest
 
 import skcgd._numba as wrapper
@@ -30,7 +35,7 @@ def test_environment_switch_turns_the_cache_off():
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "SKCGD_NUMBA_CACHE": "0"},
+        env={**os.environ, "SKCGD_NUMBA_CACHE": "0"},
         check=True,
     )
     assert out.stdout.strip() == "NullCache"
@@ -68,3 +73,108 @@ def test_fallback_when_no_cache_location(monkeypatch):
     )
     with pytest.raises(RuntimeError, match="unrelated"):
         wrapper.njit_kernel(twice)
+
+
+# -- a damaged disk cache ----------------------------------------------------------------------
+_KERNEL_SOURCE = textwrap.dedent("""
+    from skcgd._numba import njit_kernel
+
+
+    @njit_kernel
+    def twice(x):
+        return 2 * x
+""")
+
+# Calls the kernel for two signatures (two data files), records the warnings raised by the
+# calls and prints what happened as JSON.
+_CALLER = textwrap.dedent("""
+    import json, sys, warnings
+
+    sys.path.insert(0, sys.argv[1])
+    from damaged_pkg.kern import twice
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [twice(21), twice(1.5)]
+    print(json.dumps({
+        "results": results,
+        "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+        "hits": sum(twice.stats.cache_hits.values()),
+        "misses": sum(twice.stats.cache_misses.values()),
+    }))
+""")
+
+
+def _call_kernel(package_root, cache_dir):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "SKCGD_NUMBA_CACHE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", _CALLER, str(package_root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def cached_kernel(tmp_path_factory):
+    """A package with one cached kernel, and a cache directory holding its two signatures."""
+    root = tmp_path_factory.mktemp("kernel_package")
+    (root / "damaged_pkg").mkdir()
+    (root / "damaged_pkg" / "__init__.py").write_text("")
+    (root / "damaged_pkg" / "kern.py").write_text(_KERNEL_SOURCE)
+    pristine = tmp_path_factory.mktemp("pristine_cache")
+    first = _call_kernel(root, pristine)
+    assert first["results"] == [42, 3.0] and first["misses"] == 2 and first["warnings"] == []
+    return root, pristine
+
+
+def _damage(path, how):
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:  # garbage of the same length
+        path.write_bytes(np.random.default_rng(0).bytes(len(data)))
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "garbage"])
+@pytest.mark.parametrize("suffix", [".nbi", ".nbc"], ids=["index", "data"])
+def test_damaged_cache_is_recompiled_with_one_warning(cached_kernel, tmp_path, suffix, how):
+    root, pristine = cached_kernel
+    cache_dir = tmp_path / "numba_cache"
+    shutil.copytree(pristine, cache_dir)
+    damaged = sorted(cache_dir.rglob(f"*{suffix}"))
+    assert len(damaged) == (1 if suffix == ".nbi" else 2)
+    for path in damaged:
+        _damage(path, how)
+
+    repaired = _call_kernel(root, cache_dir)
+    assert repaired["results"] == [42, 3.0]
+    assert len(repaired["warnings"]) == 1, repaired["warnings"]
+    message = repaired["warnings"][0]
+    assert message.startswith("RuntimeWarning: skcgd found a damaged Numba cache entry")
+    assert str(damaged[0].parent) in message  # the directory to delete if it recurs
+    assert repaired["misses"] == 2
+
+    # the entry was rewritten: the next process loads it, silently
+    again = _call_kernel(root, cache_dir)
+    assert again["results"] == [42, 3.0]
+    assert again["warnings"] == []
+    assert again["hits"] == 2 and again["misses"] == 0
+
+
+def test_damaged_cache_fallback_is_off_the_call_path():
+    """The fallback hooks Numba's cache, which only its compiler reaches: the kernel is still
+    Numba's own dispatcher (its C dispatch serves compiled signatures), not a Python wrapper."""
+    from numba.core.registry import CPUDispatcher
+
+    from skcgd._kernels import cg  # noqa: F401
+
+    for name, kernel in wrapper.registered_kernels().items():
+        assert type(kernel) is CPUDispatcher, name
+        if wrapper.CACHE_ENABLED:
+            assert isinstance(kernel._cache, wrapper._SelfHealingCache), name

@@ -4,15 +4,23 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
+from skcgd._base import restore_on_failure
+from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._kernels.naive_bayes import _nb_class_moments, _nb_joint_log_likelihood
 from skcgd._registry import register_warm_up
-from skcgd.utils._validation import as_aligned, check_classification_labels
+from skcgd._validation import as_aligned, check_classification_labels, check_sample_weight
+from skcgd.naive_bayes._model import (
+    check_model_shapes,
+    encode_labels,
+    gaussian_model,
+    gaussian_parameters,
+    linear_parameters,
+    merge_moments,
+)
 
 __all__ = ["GaussianNaiveBayes"]
 
@@ -21,16 +29,6 @@ _JOINT, _LOG_PROBA, _PROBA = 0, 1, 2
 
 def _is_shared(estimator):
     return estimator.var_mode == "shared"
-
-
-def _merge_moments(count_a, mean_a, m2_a, count_b, mean_b, m2_b):
-    """Chan, Golub and LeVeque's pairwise merge of per-class weighted moments (float64)."""
-    count = count_a + count_b
-    r = np.divide(count_b, count, out=np.zeros_like(count), where=count > 0)[:, None]
-    delta = mean_b - mean_a
-    mean = mean_a + delta * r
-    m2 = m2_a + m2_b + delta * delta * (count_a[:, None] * r)
-    return count, mean, m2
 
 
 class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
@@ -195,6 +193,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
+    @restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the class means and variances on X, y in one pass over X.
@@ -217,23 +216,21 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         """
         X, y = self._validate_X_y(X, y, reset=True)
         check_classification_labels(y)
-        classes, y_index = _encode_labels(y)
-        check_classification_targets(classes)
-        sample_weight = self._validate_sample_weight(sample_weight, X)
+        classes, y_index = encode_labels(y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         count, mean, m2 = self._class_moments(X, y_index, sample_weight, classes.size)
         n_seen = int(np.count_nonzero(count > 0))
         if n_seen < 2:
             raise ValueError(
-                f"{type(self).__name__}.fit needs at least 2 classes with positive weight; got "
-                f"{n_seen} class (labels {classes.tolist()!r}). To build the model batch by "
-                "batch, declare all classes with partial_fit(X, y, classes=...)."
+                f"{type(self).__name__}.fit needs at least 2 classes with positive weight; "
+                f"got {n_seen} class (labels {classes.tolist()!r}). To build the model "
+                "batch by batch, declare all classes with partial_fit(X, y, classes=...)."
             )
         priors = self._validate_priors(classes.size)
-        self.classes_ = classes
-        self._class_prior = priors
-        self._set_moments(count, mean, m2, X.dtype)
+        self._publish(classes, priors, count, mean, m2, X.dtype)
         return self
 
+    @restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one batch of samples.
@@ -264,49 +261,32 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             The updated estimator.
         """
         first_call = not hasattr(self, "_class_count")
-        if first_call:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: the list of "
-                    "every class that can appear in y."
-                )
-            check_classification_labels(classes, "classes")
-            all_classes = np.unique(np.asarray(classes))
-        elif classes is not None:
-            check_classification_labels(classes, "classes")
-            all_classes = np.unique(np.asarray(classes))
-            if not np.array_equal(all_classes, self.classes_):
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the list of every "
+                "class that can appear in y."
+            )
+        if classes is not None:
+            all_classes = _check_declared_classes(classes)
+            if not first_call and not np.array_equal(all_classes, self.classes_):
                 raise ValueError(
                     f"classes={all_classes.tolist()!r} is not the same as on the first call "
                     f"to partial_fit or fit ({self.classes_.tolist()!r})."
                 )
         X, y = self._validate_X_y(X, y, reset=first_call)
         check_classification_labels(y)
-        if first_call:
-            known = all_classes
-        else:
-            known = self.classes_
-        y_index = np.searchsorted(known, y)
-        unseen = (y_index >= known.size) | (known[np.minimum(y_index, known.size - 1)] != y)
-        if np.any(unseen):
-            raise ValueError(
-                f"y contains labels {np.unique(y[unseen]).tolist()!r} that are not among the "
-                f"classes declared on the first call to partial_fit ({known.tolist()!r}). "
-                "Declare every class up front with classes=..."
-            )
-        sample_weight = self._validate_sample_weight(sample_weight, X)
+        known = all_classes if first_call else self.classes_
+        y_index = _class_index(known, y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         count, mean, m2 = self._class_moments(X, y_index, sample_weight, known.size)
         if first_call:
-            priors = self._validate_priors(known.size)
-            self.classes_ = known
-            self._class_prior = priors
-            dtype = X.dtype
+            priors, dtype = self._validate_priors(known.size), X.dtype
         else:
-            count, mean, m2 = _merge_moments(
+            count, mean, m2 = merge_moments(
                 self._class_count, self._class_mean, self._class_m2, count, mean, m2
             )
-            dtype = self.theta_.dtype
-        self._set_moments(count, mean, m2, dtype)
+            priors, dtype = self._class_prior, self.theta_.dtype
+        self._publish(known, priors, count, mean, m2, dtype)
         return self
 
     def _validate_X_y(self, X, y, reset):
@@ -321,36 +301,6 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             ensure_all_finite=False,  # checked by the kernel, without an extra pass over X
         )
         return as_aligned(X), y
-
-    @staticmethod
-    def _validate_sample_weight(sample_weight, X):
-        if sample_weight is None:
-            return np.ones(X.shape[0])
-        if isinstance(sample_weight, Real):
-            sample_weight = np.full(X.shape[0], float(sample_weight))
-        sample_weight = check_array(
-            sample_weight,
-            ensure_2d=False,
-            dtype=np.float64,
-            order="C",
-            input_name="sample_weight",
-        )
-        if sample_weight.shape != (X.shape[0],):
-            raise ValueError(
-                f"sample_weight has shape {sample_weight.shape}; expected ({X.shape[0]},), one "
-                "weight per sample."
-            )
-        sample_weight = as_aligned(sample_weight)
-        if np.any(sample_weight < 0):
-            raise ValueError(
-                "sample_weight has negative values; weights must be non-negative (a weight is "
-                "a number of repetitions of the sample)."
-            )
-        if not np.sum(sample_weight) > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample must have a positive weight."
-            )
-        return sample_weight
 
     def _validate_priors(self, n_classes):
         if self.priors is None:
@@ -372,6 +322,11 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
     def _class_moments(self, X, y_index, sample_weight, n_classes):
         y_index = np.ascontiguousarray(y_index, dtype=np.intp)
+        if not (y_index.shape == sample_weight.shape == (X.shape[0],)):  # the kernel's reads
+            raise ValueError(
+                f"X has {X.shape[0]} rows, y {y_index.shape[0]} labels and sample_weight "
+                f"{sample_weight.shape[0]} weights: they must have one per sample."
+            )
         count, mean, m2 = _nb_class_moments(X, y_index, sample_weight, n_classes)
         if not (
             np.all(np.isfinite(count)) and np.all(np.isfinite(mean)) and np.all(np.isfinite(m2))
@@ -379,128 +334,53 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             _raise_non_finite(self, X)
         return count, mean, m2
 
-    def _set_moments(self, count, mean, m2, dtype):
-        """Store the float64 sufficient statistics and derive the public attributes."""
-        total = count.sum()
-        seen = count > 0
-        grand_mean = count @ mean / total
-        # total variance = within-class + between-class (weighted, ddof=0)
-        total_var = (m2.sum(axis=0) + count @ (mean - grand_mean) ** 2) / total
-        # a spread at the rounding level of the values is no spread: a feature constant on
-        # the rows of positive weight gets a variance of ~(ulp of its mean)^2 from the
-        # rounding of grand_mean, which must not set the scale of epsilon (a 1e-43 epsilon
-        # would make the likelihood of everything else overflow its precision)
-        noise = (4.0 * np.finfo(np.float64).eps * np.abs(mean[seen]).max(axis=0, initial=0.0)) ** 2
-        scale = total_var[total_var > noise].max(initial=0.0)
-        epsilon = self.var_smoothing * (scale if scale > 0 else 1.0)
-
-        prior = self._class_prior if self._class_prior is not None else count / total
-        class_var = np.divide(m2, count[:, None], out=np.zeros_like(m2), where=seen[:, None])
-        if self.var_mode == "shared":
-            # the within-class variance of the mixture with these priors (as in linear
-            # discriminant analysis); with the default empirical priors it is sum(m2) / N.
-            # A class without data yet has no variance to contribute.
-            share = np.where(seen, prior, 0.0)
-            pooled = share @ class_var / share.sum() + epsilon
-            var = np.repeat(pooled[None, :], mean.shape[0], axis=0)
-        else:
-            var = class_var + epsilon
-        limit = np.finfo(dtype).max
-        if not (np.abs(mean).max(initial=0.0) <= limit and var.max(initial=0.0) <= limit):
-            # checked before anything is stored: a failed partial_fit leaves the model as it was
-            raise ValueError(
-                f"Input X contains values too large for {np.dtype(dtype).name}: the class "
-                f"variances ({var.max():.3g}) overflow it. Pass X as float64 "
-                "(X.astype(np.float64)) or rescale it."
-            )
-        smallest = var[seen].min(initial=np.inf)
-        if self.var_smoothing > 0 and not smallest >= np.finfo(dtype).tiny:
-            # every feature's spread is tiny, so is epsilon: a variance below the normal range
-            # of dtype has lost its digits (or is 0) and its reciprocal, the precision used
-            # in prediction, overflows (var_smoothing=0 is refused in predict, by name)
-            raise ValueError(
-                f"Input X contains values too small for {np.dtype(dtype).name}: the smallest "
-                f"class variance ({smallest:.3g}) underflows it (below "
-                f"{np.finfo(dtype).tiny:.3g}). Rescale X (e.g. "
-                "sklearn.preprocessing.StandardScaler)"
-                + (" or pass it as float64." if dtype == np.float32 else ".")
-            )
-
-        self._class_count, self._class_mean, self._class_m2 = count, mean, m2
-        self.class_count_ = count.astype(dtype)
-        self.class_prior_ = prior.astype(dtype)
-        self.theta_ = mean.astype(dtype)
-        self.var_ = var.astype(dtype)
-        self.epsilon_ = dtype.type(epsilon)
-        if self.var_mode == "shared":
-            coef, intercept = self._linear_parameters(centred=True)
-            if coef.shape[0] == 2:
-                coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
-            self.coef_ = coef.astype(dtype)
-            self.intercept_ = intercept.astype(dtype)
-        else:
+    def _publish(self, classes, priors, count, mean, m2, dtype):
+        """Derive the whole model from the float64 moments, then store it (nothing on error)."""
+        attributes = gaussian_model(
+            count,
+            mean,
+            m2,
+            priors=priors,
+            var_mode=self.var_mode,
+            var_smoothing=self.var_smoothing,
+            dtype=dtype,
+        )
+        self.classes_ = classes
+        self._class_prior = priors
+        if self.var_mode != "shared":
             for name in ("coef_", "intercept_"):
                 if hasattr(self, name):
                     delattr(self, name)
+        for name, value in attributes.items():
+            setattr(self, name, value)
 
     # --------------------------------------------------------------- prediction
 
     def _gaussian_parameters(self):
         """Means, inverse variances and per-class offsets, from the fitted attributes."""
-        # fresh, writable, C-ordered float64 copies: one kernel specialisation whatever the
-        # attributes are (float32, read-only after unpickling from a memmap, ...)
-        theta = np.array(self.theta_, dtype=np.float64, order="C")
-        var = np.array(self.var_, dtype=np.float64, order="C")
-        # the float64 counts: a float32 class_count_ of tiny weights can underflow to 0
-        seen = self._class_count > 0
-        if np.any(var[seen] <= 0):
-            raise ValueError(
-                "A fitted variance is zero (a feature is constant within a class and "
-                f"var_smoothing={self.var_smoothing!r}): the Gaussian likelihood is "
-                "degenerate. Use var_smoothing > 0."
-            )
-        with np.errstate(divide="ignore"):
-            prec = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
-            log_norm = np.log(2.0 * np.pi * np.where(var > 0, var, 1.0)).sum(axis=1)
-            offset = np.log(np.asarray(self.class_prior_, dtype=np.float64)) - 0.5 * log_norm
-        offset[~seen] = -np.inf
-        return theta, prec, offset
+        return gaussian_parameters(
+            self.theta_, self.var_, self.class_prior_, self._class_count, self.var_smoothing
+        )
 
     def _linear_parameters(self, centred=False):
-        """Per-class weights and intercepts of the shared-variance model, shape (K, d), (K,).
-
-        ``centred=True``: those of the class means minus their weighted mean ``m``, with the
-        intercepts that make ``X @ coef.T + intercept`` differ from the uncentred scores by a
-        term per sample only. A feature far from zero compared with its spread (a constant
-        one, say) then adds no huge, cancelling ``mu^2 / v`` terms to every class's score,
-        which would round away the informative features (or overflow).
-        """
+        """Per-class weights and intercepts of the shared-variance model, shape (K, d), (K,)."""
         theta, prec, _ = self._gaussian_parameters()
-        seen = self._class_count > 0
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(np.asarray(self.class_prior_, dtype=np.float64))
-        centre = np.zeros(theta.shape[1])
-        if centred:
-            centre = self._class_count @ theta / self._class_count.sum()
-        delta = theta - centre
-        coef = delta * prec
-        intercept = log_prior - 0.5 * np.einsum("kj,kj->k", delta, coef) - coef @ centre
-        intercept[~seen] = -np.inf
-        return coef, intercept
+        return linear_parameters(theta, prec, self.class_prior_, self._class_count, centred)
 
     def _validate_X(self, X):
         check_is_fitted(self)
         _refuse_sparse(self, X)
-        return as_aligned(
-            validate_data(
-                self,
-                X,
-                reset=False,
-                dtype=[np.float64, np.float32],
-                order="C",
-                ensure_all_finite=False,
-            )
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=[np.float64, np.float32],
+            order="C",
+            ensure_all_finite=False,
         )
+        # n_features_in_ was checked; so must the arrays the kernel reads be
+        check_model_shapes(self, X.shape[1], type(self).__name__)
+        return as_aligned(X)
 
     def _kernel_output(self, X, output):
         theta, prec, offset = self._gaussian_parameters()
@@ -649,17 +529,39 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _encode_labels(y):
-    """``np.unique(y, return_inverse=True)``, in linear time for integer labels of small range."""
-    if y.dtype.kind in "iu" and y.size:
-        low, high = int(y.min()), int(y.max())
-        if high - low <= max(y.size, 1 << 16):
-            offsets = (y - low).astype(np.intp, copy=False)
-            present = np.bincount(offsets, minlength=high - low + 1) > 0
-            classes = (np.flatnonzero(present) + low).astype(y.dtype)
-            return classes, (np.cumsum(present) - 1)[offsets]
-    classes, y_index = np.unique(y, return_inverse=True)
-    return classes, y_index.reshape(-1)
+def _check_declared_classes(classes):
+    """The sorted distinct ``classes`` of partial_fit: 1-D, one type, at least two."""
+    check_classification_labels(classes, "classes")
+    declared = np.asarray(classes)
+    if declared.ndim != 1:
+        raise ValueError(f"classes must be a 1-D list of labels, got shape {declared.shape}.")
+    declared = np.unique(declared)
+    if declared.size < 2:
+        raise ValueError(
+            (
+                "classes is empty"
+                if declared.size == 0
+                else f"classes lists only one class ({declared.tolist()!r})"
+            )
+            + ": partial_fit needs every class that can appear in y, at least 2 of them."
+        )
+    return declared
+
+
+def _class_index(known, y):
+    """The index in ``known`` (sorted classes) of every label of y; unknown labels refused."""
+    try:
+        y_index = np.searchsorted(known, y)
+        unseen = (y_index >= known.size) | (known[np.minimum(y_index, known.size - 1)] != y)
+    except TypeError:  # labels that do not compare with the classes (str against int)
+        unseen = np.ones(y.shape, dtype=bool)
+    if np.any(unseen):
+        raise ValueError(
+            f"y contains labels {np.unique(y[unseen]).tolist()!r} that are not among the "
+            f"classes declared on the first call to partial_fit ({known.tolist()!r}). Declare "
+            "every class up front with classes=..."
+        )
+    return y_index
 
 
 def _refuse_sparse(estimator, X):

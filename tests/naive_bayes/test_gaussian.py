@@ -17,6 +17,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import datasets
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
@@ -25,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from skcgd.datasets import make_naive_bayes_simulation
 from skcgd.naive_bayes import GaussianNaiveBayes
 from skcgd.naive_bayes._gaussian import _warm_up
 
@@ -516,6 +518,170 @@ def test_other_bad_input_is_refused():
         degenerate.predict(Xc)
 
 
+def _fitted_state(clf):
+    """Every attribute of ``clf``, arrays copied (to compare before and after a call)."""
+    return {
+        k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in vars(clf).items()
+    }
+
+
+def _assert_same_state(clf, state):
+    assert set(vars(clf)) == set(state)
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            assert_array_equal(getattr(clf, name), value, err_msg=name)
+            assert getattr(clf, name).dtype == value.dtype, name
+        else:
+            assert getattr(clf, name) == value, name
+
+
+def _wide_one_class():
+    # the input that broke it: wider than the first fit's data, and one class
+    return np.random.default_rng(1).standard_normal((40, 50)), np.zeros(40), "at least 2 classes"
+
+
+def _wide_nan():
+    X = np.random.default_rng(1).standard_normal((40, 50))
+    X[3, 7] = np.nan
+    return X, np.arange(40) % 2, "NaN"
+
+
+def _too_large_for_float32():
+    # finite float32, but the class variances (~1e60) overflow it; other labels too: the old
+    # fit stored classes_ before this check failed
+    X = np.random.default_rng(1).standard_normal((40, 50)).astype(np.float32) * np.float32(1e30)
+    return X, np.array(["x", "y"])[np.arange(40) % 2], "too large for float32"
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.parametrize("var_mode", ["class", "shared"])
+@pytest.mark.parametrize("failing", [_wide_one_class, _wide_nan, _too_large_for_float32])
+def test_failed_fit_leaves_the_model_unchanged(var_mode, failing):
+    pd = pytest.importorskip("pandas")
+    X, y = _load("iris")
+    XA = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = GaussianNaiveBayes(var_mode).fit(XA, y)
+    state, before = _fitted_state(clf), clf.predict_proba(XA)
+    XB, yB, match = failing()
+    with pytest.raises(ValueError, match=match):
+        clf.fit(XB, yB)
+    _assert_same_state(clf, state)
+    assert_array_equal(clf.predict_proba(XA), before)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(XB)  # the old n_features_in_ let the kernel read past theta_
+    # a batch of the fitted width that fails leaves it unchanged too
+    Xnan = X.copy()
+    Xnan[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.partial_fit(pd.DataFrame(Xnan, columns=XA.columns), y)
+    _assert_same_state(clf, state)
+
+
+def test_failed_shared_fit_with_zero_variance_leaves_the_model_unchanged():
+    # var_smoothing=0 and a feature constant in every class: the old fit stored theta_ and
+    # var_ before the linear form found the zero variance
+    X, y = _load("iris")
+    clf = GaussianNaiveBayes("shared", var_smoothing=0.0).fit(X, y)
+    state = _fitted_state(clf)
+    Xc = np.c_[X, np.ones(len(y))]
+    with pytest.raises(ValueError, match="var_smoothing > 0"):
+        clf.fit(Xc, y)
+    _assert_same_state(clf, state)
+
+
+@pytest.mark.parametrize("failing", [_wide_one_class, _wide_nan, _too_large_for_float32])
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted(failing):
+    XB, yB, match = failing()
+    clf = GaussianNaiveBayes()
+    with pytest.raises(ValueError, match=match if failing is not _wide_one_class else "one class"):
+        clf.partial_fit(XB, yB, classes=np.unique(yB))
+    assert vars(clf) == vars(GaussianNaiveBayes())
+    with pytest.raises(NotFittedError):
+        clf.predict(XB)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "predict_joint_log_proba",
+        "decision_function",
+    ],
+)
+def test_prediction_refuses_x_wider_than_the_fitted_arrays(method):
+    # the state the failed fit used to leave: n_features_in_ of wide data beside the old theta_
+    X, y = _load("iris")
+    clf = GaussianNaiveBayes("shared").fit(X, y)
+    XB = np.random.default_rng(1).standard_normal((40, 500))
+    clf.n_features_in_ = XB.shape[1]
+    with pytest.raises(ValueError, match=r"X has 500 features.*theta_ has shape \(3, 4\)"):
+        getattr(clf, method)(XB)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-128, 127, 0], dtype=np.int8),  # the input that broke it
+        np.array([-32768, 32767, 5], dtype=np.int16),
+        np.array([0, 255, 1], dtype=np.uint8),
+        np.array([2**64 - 1, 0, 2**64 - 3], dtype=np.uint64),
+        np.array([-(2**63), 2**63 - 1, 0], dtype=np.int64),
+    ],
+    ids=lambda a: a.dtype.name,
+)
+def test_integer_labels_spanning_their_range(labels):
+    X, y = _load("iris")
+    y = labels[y]
+    clf = GaussianNaiveBayes().fit(X, y)
+    assert clf.classes_.dtype == labels.dtype
+    assert_array_equal(clf.classes_, np.unique(labels))
+    _assert_fit_matches(clf, GaussianNB().fit(X, y), X)
+    online = GaussianNaiveBayes().partial_fit(X[::2], y[::2], classes=labels)
+    online.partial_fit(X[1::2], y[1::2])
+    assert_array_equal(online.predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize("classes", [[], np.array([]), np.array([], dtype=np.int8)])
+def test_partial_fit_refuses_empty_classes(classes):
+    # the input that broke it: classes=[] raised IndexError
+    X, y = _load("iris")
+    clf = GaussianNaiveBayes()
+    with pytest.raises(ValueError, match="classes is empty"):
+        clf.partial_fit(X, y, classes=classes)
+    with pytest.raises(ValueError, match="only one class"):
+        clf.partial_fit(X, y, classes=[0])
+    assert vars(clf) == vars(GaussianNaiveBayes())
+
+
+def test_partial_fit_refuses_labels_of_another_type_than_classes():
+    X, y = _load("iris")
+    clf = GaussianNaiveBayes().fit(X, y)
+    with pytest.raises(ValueError, match=r"labels \['a', 'b', 'c'\] that are not among"):
+        clf.partial_fit(X, np.array(["a", "b", "c"])[y])
+
+
+def test_module_uses_the_shared_bottom_layer():
+    import skcgd.naive_bayes as package
+    from skcgd._registry import _HOOKS  # (warm_up_hooks() imports every subpackage)
+
+    imported = {}
+    for path in pathlib.Path(package.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert "catch_warnings" not in source, path  # warnings filters are process-wide
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    imported[alias.name] = node.module
+    for name in ("_fit_context", "validate_data", "Interval", "StrOptions"):
+        assert imported[name] == "skcgd._compat", name
+    assert imported["available_if"] == "sklearn.utils.metaestimators"
+    for name in ("check_sample_weight", "check_classification_labels", "as_aligned"):
+        assert imported[name] == "skcgd._validation", name
+    assert _HOOKS["skcgd.naive_bayes._gaussian._warm_up"] is _warm_up
+
+
 def test_constant_data_predicts_the_priors():
     X = np.ones((6, 2))
     y = np.array([0, 0, 0, 0, 1, 1])
@@ -580,20 +746,6 @@ def test_kernel_module_imports_and_warm_up():
 # ----------------------------------------------------------- the seed paper's simulation
 
 
-def _seed_mixture(n_samples, n_features, n_classes, rng):
-    """Zheng et al. (2023), 'easy' mode: means -1 and 2**(k-1), covariance diag(d.., 1..)."""
-    y = rng.integers(0, n_classes, n_samples)
-    means = np.array([-1.0] + [2.0 ** (k - 1) for k in range(1, n_classes)])
-    std = np.sqrt(
-        np.r_[np.full(n_features // 2, float(n_features)), np.ones(n_features - n_features // 2)]
-    )
-    X = means[y][:, None] + rng.standard_normal((n_samples, n_features)) * std
-    if n_classes > 2:
-        shift = 2.0 ** (n_classes - 3)
-        X = (X - shift) / shift
-    return X, y
-
-
 def _mean_test_error(make_estimator, m, problems, n_classes):
     errors = []
     for seed, (X_pool, y_pool, X_test, y_test) in enumerate(problems):
@@ -611,9 +763,10 @@ def test_seed_simulation_shared_nb_needs_10x_fewer_samples_than_logistic_regress
     d, n_classes, threshold = 100, 2, 0.01
     problems = []
     for seed in range(5):
+        # Zheng et al. (2023), 'easy' mode; the pool and the test set from one stream
         rng = np.random.default_rng(seed)
-        X_pool, y_pool = _seed_mixture(100 * d, d, n_classes, rng)
-        X_test, y_test = _seed_mixture(10_000, d, n_classes, rng)
+        X_pool, y_pool = make_naive_bayes_simulation(100 * d, d, n_classes, random_state=rng)
+        X_test, y_test = make_naive_bayes_simulation(10_000, d, n_classes, random_state=rng)
         problems.append((X_pool, y_pool, X_test, y_test))
 
     def nb():
