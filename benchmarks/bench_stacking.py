@@ -64,7 +64,7 @@ from threadpoolctl import threadpool_limits
 
 from skcgd.datasets import load_diamonds
 from skcgd.ensemble import GreedyEnsembleSelection, RegularizedMetaLearner, RidgeStackingRegressor
-from skcgd.ensemble._meta_learner import meta_features
+from skcgd.ensemble._meta_features import meta_features
 from skcgd.utils import warm_up
 
 

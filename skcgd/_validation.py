@@ -26,11 +26,14 @@ __all__ = [
     "check_data",
     "check_diagonal",
     "check_game_labels",
+    "check_groups",
+    "check_input_features",
     "check_max_iter",
     "check_point",
     "check_positive",
     "check_problem_scale",
     "check_sample_weight",
+    "check_squares_fit",
     "check_tolerance",
     "check_vector",
     "encode_groups",
@@ -278,6 +281,48 @@ def check_problem_scale(X, sample_weight, C, max_abs_X=None):
         )
 
 
+def check_squares_fit(X, y, sw):
+    """Refuse data whose weighted sums of squares would overflow float64.
+
+    For estimators that accumulate ``sum_i s_i x_ij^2`` (Gram matrices, squared errors) over
+    ``n`` rows and ``p`` columns: a clear error rather than an inf deep in a Gram matrix, an
+    arbitrary choice among infinite losses or a failed eigendecomposition.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n, p)
+        Validated, finite data.
+    y : ndarray of shape (n,)
+        Validated, finite target.
+    sw : ndarray of shape (n,)
+        Validated weights, scaled to a largest value of about 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd._validation import check_squares_fit
+    >>> check_squares_fit(np.full((3, 2), 1e200), np.zeros(3), np.ones(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values too large for float64 sums of squares (max |X| = 1e+200, with
+    sample weights up to 1): they overflow. Rescale X (and the weights) to moderate magnitudes.
+    """
+    data = X.data if sp.issparse(X) else X
+    n = max(X.shape[0], 1)
+    w = float(np.max(sw)) if sw.size else 1.0
+    with np.errstate(divide="ignore"):
+        budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(X.shape[1], 1))
+        for name, values in (("X", data), ("y", y)):
+            # max and min rather than max(abs(.)), which would allocate a copy of X
+            top = max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0.0
+            if top > 0 and 2.0 * np.log10(top) > budget:
+                raise ValueError(
+                    f"{name} has values too large for float64 sums of squares (max |{name}| = "
+                    f"{top:.3g}, with sample weights up to {w:.3g}): they overflow. Rescale "
+                    f"{name} (and the weights) to moderate magnitudes."
+                )
+
+
 # -- weights, labels, groups -------------------------------------------------------------------
 def check_sample_weight(sample_weight, n, *, dtype=np.float64, allow_zero_sum=False):
     """Sample weights as a finite, non-negative, aligned vector of length ``n``.
@@ -478,3 +523,89 @@ def encode_groups(groups, n, sample_weight):
     # groups that carry no weight are not part of the game; their adversary weight is 0
     remap = np.cumsum(present) - 1
     return labels, np.where(present[index], remap[index], 0).astype(np.int64), present
+
+
+def check_groups(groups, n):
+    """Group labels for group-aware splitters (``GroupKFold``, ...): checked, or None.
+
+    scikit-learn's splitters sort the labels; labels of mixed types (``[1, "a"]``) or with
+    None then fail with "'<' not supported between instances of ...", which does not say
+    what is wrong with ``groups``.
+
+    Parameters
+    ----------
+    groups : array-like of shape (n,) or None
+        Group labels (any sortable type: integers, strings, ...).
+    n : int
+        Number of samples.
+
+    Returns
+    -------
+    groups : ndarray of shape (n,) or None
+
+    Raises
+    ------
+    ValueError
+        ``groups`` has the wrong length, holds NaN/None, or mixes types.
+
+    Examples
+    --------
+    >>> from skcgd._validation import check_groups
+    >>> check_groups([1, "a", 2], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: groups mixes values of different types (number, str); they must all have one
+    type: convert them first, e.g. groups.astype(str).
+    """
+    if groups is None:
+        return None
+    if sp.issparse(groups):
+        raise TypeError("groups must be a 1-D array of labels, got a sparse matrix.")
+    # a list mixing types would become strings under np.asarray ([1, "1"]: one group), so
+    # the types are checked on the values as given
+    given = groups if isinstance(groups, np.ndarray) else np.asarray(groups, dtype=object)
+    if given.ndim != 1 or given.shape[0] != n:
+        raise ValueError(f"groups must have one entry per sample ({n}), got shape {given.shape}.")
+    _check_discrete_values(given, "groups", "a group label")
+    return np.asarray(groups)
+
+
+def check_input_features(estimator, input_features=None):
+    """The names of a fitted estimator's input columns, for ``get_feature_names_out``.
+
+    ``input_features`` if given (checked against ``feature_names_in_`` and
+    ``n_features_in_``), else ``feature_names_in_``, else ``x0, x1, ...``: scikit-learn's
+    convention for ``get_feature_names_out``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        With ``n_features_in_`` (and ``feature_names_in_`` when fitted on named columns).
+    input_features : array-like of str or None, default=None
+
+    Returns
+    -------
+    names : ndarray of object
+
+    Raises
+    ------
+    ValueError
+        ``input_features`` differs from ``feature_names_in_`` or has the wrong length.
+    """
+    fitted_names = getattr(estimator, "feature_names_in_", None)
+    n = getattr(estimator, "n_features_in_", None)
+    if input_features is not None:
+        names = np.asarray(input_features, dtype=object)
+        if fitted_names is not None and not np.array_equal(fitted_names, names):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        if n is not None and len(names) != n:
+            raise ValueError(
+                f"input_features should have length equal to number of features ({n}), "
+                f"got {len(names)}"
+            )
+        return names
+    if fitted_names is not None:
+        return np.asarray(fitted_names, dtype=object)
+    if n is None:
+        raise ValueError("Unable to generate feature names without n_features_in_")
+    return np.asarray([f"x{i}" for i in range(n)], dtype=object)

@@ -31,6 +31,7 @@ PUBLIC_MODULES = [
     "skcgd.linear_model",
     "skcgd.naive_bayes",
     "skcgd.ensemble",
+    "skcgd.datasets",
     "skcgd.utils",
     "skcgd.exceptions",
 ]

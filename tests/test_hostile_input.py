@@ -79,6 +79,7 @@ _COSTLY = {
     "RegularizedMetaLearner": 150,
     "RidgeStackingRegressor": 150,
     "RidgeStackingClassifier": 150,
+    "RegularizedMetaClassifier": 150,
 }
 _SLOW_COSTLY = 1000
 # one tiny case running this long is a hang (a cold kernel compile takes ~5-20 s): dump every
@@ -205,6 +206,10 @@ LIMITS = {
         too_few=2,
         min_spread=(1e-140, 1e-12),
     ),
+    # X is read as log-odds: its probabilities saturate to 0 and 1 at any scale, and the
+    # meta-models see X standardised (or, in the raw variant, scikit-learn's lbfgs on X as it
+    # is); 3 stratified outer folds, then 2 inner folds: 6 rows per class, 4 of them weighted
+    "RegularizedMetaClassifier": Limits(min_per_class=6, min_weighted_per_class=4),
 }
 _DEFAULT_LIMITS = Limits(min_rows=10, min_per_class=6, min_weighted_per_class=6)
 

@@ -164,6 +164,7 @@ FLOAT32_KEPT = {
     "MinimaxLogisticRegression": True,  # solved in float64, coef_/intercept_ stored float32
     "GreedyEnsembleSelection": False,  # float32 X is read as is, predictions are float64
     "RegularizedMetaLearner": False,
+    "RegularizedMetaClassifier": False,  # log-odds are read in float64
     "RidgeStackingClassifier": False,  # out-of-fold columns are float64
     "RidgeStackingRegressor": False,
 }

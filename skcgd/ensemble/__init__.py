@@ -1,18 +1,22 @@
 """Stacking meta-learners: regularized meta-learning, ridge stacking, greedy ensemble selection.
 
-:class:`RegularizedMetaLearner` and :class:`GreedyEnsembleSelection` work on a matrix of
-base-model out-of-fold predictions (one column per model); :class:`RidgeStackingRegressor` and
-:class:`RidgeStackingClassifier` compute that matrix from base estimators first.
+:class:`RegularizedMetaLearner`, :class:`RegularizedMetaClassifier` and
+:class:`GreedyEnsembleSelection` work on a matrix of base-model out-of-fold predictions (one
+column per model; log-odds, one per class, for the classifier); :class:`RidgeStackingRegressor`
+and :class:`RidgeStackingClassifier` compute that matrix from base estimators first and fit the
+first two on it.
 """
 
 from skcgd._registry import register_warm_up
 from skcgd.ensemble import _specs  # noqa: F401  (registers the test specs)
 from skcgd.ensemble._greedy import GreedyEnsembleSelection
+from skcgd.ensemble._meta_classifier import RegularizedMetaClassifier
 from skcgd.ensemble._meta_learner import RegularizedMetaLearner
 from skcgd.ensemble._stacking import RidgeStackingClassifier, RidgeStackingRegressor
 
 __all__ = [
     "RegularizedMetaLearner",
+    "RegularizedMetaClassifier",
     "RidgeStackingRegressor",
     "RidgeStackingClassifier",
     "GreedyEnsembleSelection",
@@ -21,7 +25,11 @@ __all__ = [
 
 @register_warm_up
 def _warm_up():
-    """Fit each estimator once on a tiny problem, compiling the kernels they use."""
+    """Fit each estimator once on a tiny problem, compiling the kernels they use.
+
+    Runs on Dask worker threads too: nothing here may touch process-wide state (no warning
+    filters, no global configuration).
+    """
     import numpy as np
     from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -45,6 +53,13 @@ def _warm_up():
     ]
     RidgeStackingRegressor(regressors, cv=3).fit(X, y).predict(X)
     labels = (y > np.median(y)).astype(int)
+    # the meta-classifier on log-odds, binary and multiclass (its meta-models are skcgd's
+    # Newton logistic regression: their kernels compile here)
+    L = np.column_stack([y + 0.5 * rng.standard_normal(40) for _ in range(3)])
+    RegularizedMetaClassifier(Cs=(0.1, 1.0), cv=2, inner_cv=2).fit(L, labels).predict_proba(L)
+    thirds = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    L3 = np.hstack([np.column_stack([L[:, j], -L[:, j], 0.5 * L[:, j]]) for j in range(3)])
+    RegularizedMetaClassifier(Cs=(1.0,), cv=2).fit(L3, thirds).predict_proba(L3)
     classifiers = [
         ("lr", LogisticRegression()),
         ("tree", DecisionTreeClassifier(max_depth=2, random_state=0)),

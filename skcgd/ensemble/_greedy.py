@@ -4,13 +4,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from skcgd._kernels.stacking import MAE, MSE, _column_losses, _greedy_select
-from skcgd.ensemble._meta_learner import _check_magnitudes
+from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
+from skcgd._kernels.greedy import MAE, MSE, _column_losses, _greedy_select
+from skcgd._validation import check_sample_weight, check_squares_fit
+from skcgd.ensemble._fitting import fit_atomically
 
 __all__ = ["GreedyEnsembleSelection"]
 
@@ -92,9 +93,12 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         Number of bags selected in parallel through joblib (None means 1 unless in a
         ``joblib.parallel_config`` context; -1 means all processors). The bags are drawn
         first, in order, so the result does not depend on ``n_jobs``. Threads are preferred
-        (the selection kernel releases the GIL and the prediction matrix is shared, not
-        copied into worker processes); a ``joblib.parallel_config(backend=...)`` context
-        overrides that, e.g. to run on Dask. Ignored without bagging.
+        for the built-in metrics (the selection kernel releases the GIL and the prediction
+        matrix is shared, not copied into worker processes), processes for a callable
+        metric (scikit-learn's metrics validate their input under
+        ``warnings.catch_warnings``, which is not thread-safe); a
+        ``joblib.parallel_config(backend=...)`` context overrides that, e.g. to run on Dask.
+        Ignored without bagging.
 
     Attributes
     ----------
@@ -195,6 +199,7 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fit_atomically
     def fit(self, X, y, sample_weight=None):
         """Select the ensemble on the out-of-fold predictions X.
 
@@ -219,13 +224,11 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, order="C")
         y = np.asarray(y, dtype=np.float64)
         has_weights = sample_weight is not None
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if sw.sum() <= 0:
-            raise ValueError("The sample weights sum to zero: nothing to select on.")
+        sw = check_sample_weight(sample_weight, X.shape[0])
         if isinstance(self.metric, str) and self.metric != "mae":
             # squared errors summed in float64: magnitudes that overflow them would make every
             # loss inf and the selection arbitrary (the losses depend on the weights' ratios)
-            _check_magnitudes(X, y, sw / sw.max())
+            check_squares_fit(X, y, sw / sw.max())
         m = X.shape[1]
         if not self.n_bags:
             counts, order, traj = self._select(X, y, sw, np.ones(m, dtype=bool), has_weights)
@@ -243,7 +246,10 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
             allowed = np.zeros(m, dtype=bool)
             allowed[rng.choice(m, size=size, replace=False)] = True
             bags.append(allowed)
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+        # a callable metric may validate its input under warnings.catch_warnings (scikit-learn's
+        # metrics do), which is not thread-safe: it runs its bags in processes
+        prefer = "threads" if isinstance(self.metric, str) else "processes"
+        results = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
             delayed(self._select)(X, y, sw, allowed, has_weights) for allowed in bags
         )
         weights = np.zeros(m)
@@ -262,8 +268,16 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         if isinstance(self.metric, str):
             return _builtin_loss(self.metric, y, pred, sw)
         if has_weights:
-            return float(self.metric(y, pred, sample_weight=sw))
-        return float(self.metric(y, pred))
+            value = float(self.metric(y, pred, sample_weight=sw))
+        else:
+            value = float(self.metric(y, pred))
+        if np.isnan(value):
+            # NaN compares false with everything: argmin would take it as the best loss
+            raise ValueError(
+                f"metric returned NaN (for {self.metric!r}); it must return a number, lower "
+                "being better, for every candidate ensemble."
+            )
+        return value
 
     def _select(self, P, y, sw, allowed, has_weights):
         """One selection among the ``allowed`` columns: (counts, order, trajectory)."""

@@ -1,4 +1,4 @@
-"""Regularized meta-learner on a matrix of base-model out-of-fold predictions."""
+"""The regression meta stage: RegularizedMetaLearner on a matrix of out-of-fold predictions."""
 
 import warnings
 from numbers import Integral, Real
@@ -6,449 +6,52 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from skcgd.ensemble import _linear_path
-from skcgd.ensemble._linear_path import (
-    MetaModelSpec,
-    block_stats,
+from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
+from skcgd._validation import (
+    check_groups,
+    check_input_features,
+    check_sample_weight,
+    check_squares_fit,
+)
+from skcgd.ensemble import _penalized_cv
+from skcgd.ensemble._blending import blend_weights
+from skcgd.ensemble._design import (
     condition_number_of_cov,
     condition_number_of_stats,
     design_matvec,
-    direct_cache,
-    fit_linear_cv,
+    design_stats,
     global_transform,
-    row_blocks,
+)
+from skcgd.ensemble._fitting import fit_atomically
+from skcgd.ensemble._meta_features import (
+    MIN_MODELS_FOR_META_FEATURES,
+    MetaDesign,
+    meta_feature_names,
+)
+from skcgd.ensemble._penalized_cv import (
+    DEFAULT_RIDGE_ALPHAS,
+    LINEAR_MODELS,
+    direct_cache,
+    fit_models_on_rows,
+    linear_model_specs,
+)
+from skcgd.ensemble._redundancy import prediction_moments, redundancy_from_moments
+from skcgd.ensemble._splits import (
+    check_fold_weights,
+    check_partition,
+    given_groups,
+    inner_splits,
+    kfold_splitter,
+    outer_splits,
+    splitter_rule,
 )
 
 __all__ = ["RegularizedMetaLearner"]
-
-# the row-wise statistics available as meta-features; the default leaves out the seed paper's
-# interactions mean*std and range*std (see the meta_features parameter)
-META_FEATURES = ("mean", "std", "median", "range", "min", "max", "mean*std", "range*std")
-DEFAULT_META_FEATURES = ("mean", "std", "median", "range")
-_META_MODELS = ("ridge", "lasso", "elasticnet")
-_DEFAULT_RIDGE_ALPHAS = np.logspace(-3, 5, 50)
-_LASSO_EPS = 1e-5
-_INNER_FOLDS_DEFAULT = 5
-
-
-# ----------------------------------------------------------------------------- stage 1
-
-
-def _weighted_moments(Q, sw):
-    """Weighted means and covariance matrix of the columns of a dense ``Q`` (n, q)."""
-    N = sw.sum()
-    mu = sw @ Q / N
-    Qc = Q - mu
-    C = (Qc * sw[:, None]).T @ Qc / N
-    return mu, 0.5 * (C + C.T)
-
-
-def redundancy_projection(
-    P, Q, errors, sw, *, n_blocks, corr_threshold, mse_threshold, var_threshold, target_var
-):
-    """Greedy de-duplication of base models, best first (stage 1).
-
-    Parameters
-    ----------
-    P : ndarray of shape (n_samples, n_blocks * k)
-        The model outputs whose correlation decides redundancy (predictions; log-odds for a
-        classifier), ``k`` consecutive columns per model.
-    Q : ndarray of shape (n_samples, n_blocks * k)
-        The outputs whose mean squared difference and variance are compared with the target's
-        variance (predictions; probabilities for a classifier).
-    errors : ndarray of shape (n_blocks,)
-        Each model's own out-of-fold error; models are visited from the smallest.
-    sw : ndarray of shape (n_samples,)
-        Sample weights.
-    n_blocks : int
-        Number of models.
-    corr_threshold : float or None
-        A model is redundant when an already kept one has correlation ``>= corr_threshold``
-        with it and mean squared difference ``<= mse_threshold * target_var``; None disables
-        the test.
-    mse_threshold, var_threshold : float
-        Relative to ``target_var``; a kept model whose output variance is
-        ``<= var_threshold * target_var`` is dropped as near-constant.
-    target_var : float
-        Weighted variance of the target (summed over the indicator columns for a classifier).
-
-    Returns
-    -------
-    kept : ndarray of int
-        Indices of the kept models, ascending.
-    dropped : list of dict
-        One record per dropped model: ``column``, ``reason`` (``"redundant"`` or
-        ``"near_constant"``), ``kept_instead``, ``correlation``, ``relative_msd``,
-        ``relative_variance``.
-    """
-    _, Cp = _weighted_moments(P, sw)
-    mu_q, Cq = _weighted_moments(Q, sw)
-    return redundancy_from_moments(
-        Cp,
-        mu_q,
-        Cq,
-        errors,
-        n_blocks=n_blocks,
-        corr_threshold=corr_threshold,
-        mse_threshold=mse_threshold,
-        var_threshold=var_threshold,
-        target_var=target_var,
-    )
-
-
-def redundancy_from_moments(
-    Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, mse_threshold, var_threshold, target_var
-):
-    """:func:`redundancy_projection` from the weighted moments of ``P`` and ``Q``.
-
-    ``Cp`` and ``Cq`` are the weighted covariance matrices of the columns of ``P`` and ``Q``,
-    ``mu_q`` the weighted means of ``Q``; the other parameters and the result are those of
-    :func:`redundancy_projection`.
-    """
-    k = Cp.shape[0] // n_blocks
-    blocks = [slice(b * k, (b + 1) * k) for b in range(n_blocks)]
-    # block covariances: sum over the k outputs of a model of the per-output covariances
-    diag_k = np.arange(k)
-    cov_p = np.empty((n_blocks, n_blocks))
-    cov_q = np.empty((n_blocks, n_blocks))
-    for a, sa in enumerate(blocks):
-        for b, sb in enumerate(blocks):
-            cov_p[a, b] = Cp[sa, sb][diag_k, diag_k].sum()
-            cov_q[a, b] = Cq[sa, sb][diag_k, diag_k].sum()
-    var_p = np.diag(cov_p)
-    var_q = np.diag(cov_q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = cov_p / np.sqrt(np.outer(var_p, var_p))
-    corr = np.where(np.isfinite(corr), corr, 0.0)
-    mu_blocks = mu_q.reshape(n_blocks, k)
-    mean_gap = ((mu_blocks[:, None, :] - mu_blocks[None, :, :]) ** 2).sum(axis=2)
-    msd = np.clip(var_q[:, None] + var_q[None, :] - 2.0 * cov_q + mean_gap, 0.0, None)
-    scale = target_var if target_var > 0 else 1.0
-
-    order = np.argsort(errors, kind="stable")
-    kept, dropped = [], []
-    for i in order:
-        twin = None
-        if corr_threshold is not None:
-            for j in kept:
-                if corr[i, j] >= corr_threshold and msd[i, j] <= mse_threshold * target_var:
-                    twin = j
-                    break
-        if twin is None:
-            kept.append(i)
-        else:
-            dropped.append(
-                {
-                    "column": int(i),
-                    "reason": "redundant",
-                    "kept_instead": int(twin),
-                    "correlation": float(corr[i, twin]),
-                    "relative_msd": float(msd[i, twin] / scale),
-                    "relative_variance": float(var_q[i] / scale),
-                }
-            )
-    still = []
-    for i in kept:
-        if var_q[i] <= var_threshold * target_var:
-            dropped.append(
-                {
-                    "column": int(i),
-                    "reason": "near_constant",
-                    "kept_instead": None,
-                    "correlation": np.nan,
-                    "relative_msd": np.nan,
-                    "relative_variance": float(var_q[i] / scale),
-                }
-            )
-        else:
-            still.append(i)
-    if not still:  # everything near-constant: keep the best model rather than nothing
-        best = int(order[0])
-        still = [best]
-        dropped = [r for r in dropped if r["column"] != best]
-    return np.array(sorted(still), dtype=np.intp), dropped
-
-
-def condition_number(Z, sw):
-    """Condition number of the standardised columns of ``Z`` (of their correlation matrix)."""
-    if Z.shape[1] == 0:
-        return 1.0
-    return condition_number_of_stats(block_stats(Z, np.zeros(Z.shape[0]), sw))
-
-
-def _prediction_block(X, rows, cols):
-    """Columns ``cols`` (prediction columns) of the rows ``rows`` of X, dense float64.
-
-    Prediction columns are dense by nature; a CSR X is densified one block of rows and only
-    these columns at a time (its extra columns stay sparse).
-    """
-    if sp.issparse(X):
-        return np.asarray(X[rows][:, cols].toarray(), dtype=np.float64)
-    return X[np.ix_(rows, cols)].astype(np.float64, copy=False)
-
-
-def prediction_moments(X, n_pred, y, sw):
-    """Weighted means, covariance matrix and squared errors of the prediction columns of X.
-
-    Two passes over row blocks (the covariance about the means, which stays accurate for
-    columns whose mean is large against their spread); no copy of X is made, so a float32 X
-    stays float32 and the extra memory is one block.
-
-    Returns
-    -------
-    mu : ndarray of shape (n_pred,)
-    cov : ndarray of shape (n_pred, n_pred)
-        ``sum_i s_i (p_i - mu)(p_i - mu)^T / N``.
-    sse : ndarray of shape (n_pred,)
-        ``sum_i s_i (p_ij - y_i)^2`` per column.
-    """
-    rows = np.arange(X.shape[0])
-    cols = np.arange(n_pred)
-    N = sw.sum()
-    total = np.zeros(n_pred)
-    for b in row_blocks(rows, n_pred):
-        total += sw[b] @ _prediction_block(X, b, cols)
-    mu = total / N
-    cov = np.zeros((n_pred, n_pred))
-    sse = np.zeros(n_pred)
-    for b in row_blocks(rows, n_pred):
-        P = _prediction_block(X, b, cols)
-        swb = sw[b]
-        sse += swb @ (P - y[b, None]) ** 2
-        P -= mu
-        cov += (P * swb[:, None]).T @ P
-    cov /= N
-    return mu, 0.5 * (cov + cov.T), sse
-
-
-class _MetaDesign:
-    """The meta design of X, ``[kept prediction columns, meta-features, extra columns]``,
-    served a block of rows at a time (the design protocol of ``_linear_path``).
-
-    Nothing of the size of X is copied: a block is gathered from X when asked for, the
-    meta-features of the fit are computed once (``n_samples x n_meta_features`` float64),
-    and the global shift and scale (``mu``, ``sigma``) are applied to each block.
-    """
-
-    def __init__(self, X, n_pred, kept, meta_names):
-        self.X = X
-        self.n_pred = n_pred
-        self.kept = np.asarray(kept, dtype=np.intp)
-        self.meta_names = tuple(meta_names)
-        self.n_extra = X.shape[1] - n_pred
-        self.sparse = sp.issparse(X) and self.n_extra > 0
-        self.shape = (X.shape[0], self.kept.size + len(self.meta_names) + self.n_extra)
-        self.M = None
-        self.mu = None
-        self.sigma = None
-
-    def store_meta_features(self):
-        """Compute the meta-features of all rows once (they are reused by every pass)."""
-        if not self.meta_names:
-            return
-        n = self.X.shape[0]
-        self.M = np.empty((n, len(self.meta_names)))
-        rows = np.arange(n)
-        for b in row_blocks(rows, self.kept.size):
-            self.M[b] = meta_features(_prediction_block(self.X, b, self.kept), self.meta_names)
-
-    def raw(self, rows):
-        """Untransformed design rows (dense float64, or CSR when the extra columns are)."""
-        if self.sparse:
-            P = _prediction_block(self.X, rows, self.kept)
-            if self.meta_names:
-                F = self.M[rows] if self.M is not None else meta_features(P, self.meta_names)
-                P = np.hstack([P, F])
-            R = self.X[rows][:, self.n_pred :]
-            return sp.hstack([sp.csr_matrix(P), R], format="csr", dtype=np.float64)
-        # dense: every part is written straight into one block
-        X, q, k = self.X, len(self.meta_names), self.kept.size
-        out = np.empty((rows.shape[0], self.shape[1]))
-        out[:, :k] = (
-            _prediction_block(X, rows, self.kept) if sp.issparse(X) else X[np.ix_(rows, self.kept)]
-        )
-        if q:
-            out[:, k : k + q] = (
-                self.M[rows] if self.M is not None else meta_features(out[:, :k], self.meta_names)
-            )
-        if self.n_extra:
-            out[:, k + q :] = X[rows, self.n_pred :]
-        return out
-
-    def rows(self, rows):
-        """Rows of ``Z = (D - mu) / sigma`` (the raw design until a transform is set)."""
-        D = self.raw(rows)
-        if self.sigma is None:
-            return D
-        if sp.issparse(D):
-            return sp.csr_matrix(D.multiply(1.0 / self.sigma[None, :]))
-        D -= self.mu
-        D /= self.sigma
-        return D
-
-
-# ----------------------------------------------------------------------------- stage 2
-
-
-def meta_features(P, names=DEFAULT_META_FEATURES):
-    """Row-wise statistics of the prediction columns ``P`` (stage 2).
-
-    Parameters
-    ----------
-    P : ndarray of shape (n_samples, n_models)
-        Predictions of the kept models.
-    names : tuple of str
-        Statistics among ``META_FEATURES``, in the order wanted; the standard deviation is the
-        population one (``ddof=0``) and the range is max - min.
-
-    Returns
-    -------
-    F : ndarray of shape (n_samples, len(names))
-    """
-    stats = {}
-    columns = [_row_statistic(P, name, stats) for name in names]
-    return np.column_stack(columns) if names else np.empty((P.shape[0], 0))
-
-
-def _row_statistic(P, name, stats):
-    """One statistic of :func:`meta_features`, memoised in ``stats``.
-
-    A module-level function rather than a closure: a recursive closure is a reference cycle,
-    which would keep every block's statistics (and ``P``) alive until the cyclic garbage
-    collector runs.
-    """
-    if name not in stats:
-        if name == "mean":
-            stats[name] = P.mean(axis=1)
-        elif name == "std":
-            stats[name] = P.std(axis=1)
-        elif name == "median":
-            stats[name] = np.median(P, axis=1)
-        elif name == "min":
-            stats[name] = P.min(axis=1)
-        elif name == "max":
-            stats[name] = P.max(axis=1)
-        elif name == "range":
-            stats[name] = _row_statistic(P, "max", stats) - _row_statistic(P, "min", stats)
-        else:
-            a, b = name.split("*")
-            stats[name] = _row_statistic(P, a, stats) * _row_statistic(P, b, stats)
-    return stats[name]
-
-
-def _meta_feature_names(meta_features):
-    """The statistics selected by the ``meta_features`` parameter (validated)."""
-    if meta_features is True:
-        return DEFAULT_META_FEATURES
-    if meta_features is False or meta_features is None:
-        return ()
-    names = tuple(meta_features)
-    unknown = [n for n in names if n not in META_FEATURES]
-    if unknown or len(set(names)) != len(names):
-        raise ValueError(
-            f"meta_features must be a bool or distinct names among "
-            f"{META_FEATURES}, got {meta_features!r}."
-        )
-    return names
-
-
-# ----------------------------------------------------------------------------- splits
-
-
-def _outer_splits(cv, n):
-    """The outer (train, test) splits; ``train`` is None when it is the complement of
-    ``test`` (K-fold), and is rebuilt by :func:`_train_rows` in the task that needs it (so
-    the list holds about one index per row, not one per row and fold)."""
-    if cv is None:
-        cv = 5
-    if isinstance(cv, Integral):
-        splitter = KFold(int(cv))
-    else:
-        splitter = cv
-    splits = splitter.split(np.zeros((n, 1))) if hasattr(splitter, "split") else cv
-    out = []
-    for tr, te in splits:
-        tr, te = np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)
-        if tr.shape[0] + te.shape[0] == n:
-            seen = np.zeros(n, dtype=bool)
-            seen[tr] = True
-            seen[te] = True
-            if seen.all():
-                tr = None
-        out.append((tr, te))
-    return out
-
-
-def _train_rows(n, train, test):
-    if train is not None:
-        return train
-    mask = np.ones(n, dtype=bool)
-    mask[test] = False
-    return np.flatnonzero(mask)
-
-
-def _inner_splits(splitter, n_rows):
-    """The inner (train, test) index arrays of a fit on ``n_rows`` rows, one at a time."""
-    rows = np.zeros((n_rows, 1))
-    # (splitters such as LeaveOneOut count their splits from the rows)
-    n_splits = splitter.get_n_splits(rows) if hasattr(splitter, "get_n_splits") else None
-    if n_splits is not None and n_splits > n_rows:
-        raise ValueError(f"Cannot run {n_splits}-fold inner cross-validation on {n_rows} rows.")
-    splits = splitter.split(rows) if hasattr(splitter, "split") else splitter
-    return ((np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits)
-
-
-def _fit_meta_models(specs, design, y, sw, train, test, splitter, kfold, cache, common):
-    """One joblib task: every meta-model fitted on the ``train`` rows (None: the complement
-    of ``test``, or all rows when ``test`` is None too), predicting the ``test`` rows.
-
-    Returns ``(fitted, converged, predictions)``: a FittedLinear per spec, whether every
-    solver converged, and the predictions on ``test`` (one column per spec; None without
-    ``test``), in the units of the centred target.
-    """
-    n = design.shape[0]
-    rows = np.arange(n, dtype=np.intp) if test is None else _train_rows(n, train, test)
-    splits = ()
-    if common["solver"] == "cg":
-        splits = list(_inner_splits(splitter, rows.shape[0]))
-    elif cache is None:
-        # the direct path reads each inner split once, into the statistics of its block
-        cache = direct_cache(
-            design, y, sw, rows, _inner_splits(splitter, rows.shape[0]) if kfold else (), kfold
-        )
-    fitted, converged = [], True
-    for spec in specs:
-        fit, ok = fit_linear_cv(spec, design, y, sw, rows, splits, cache=cache, **common)
-        fitted.append(fit)
-        converged &= ok
-    if test is None:
-        return fitted, converged, None
-    W = np.column_stack([fit.coef for fit in fitted])
-    b = np.array([fit.intercept for fit in fitted])
-    return fitted, converged, design_matvec(design, test, W) + b
-
-
-def _check_partition(splits, n, name):
-    counts = np.zeros(n, dtype=np.intp)
-    for _, te in splits:
-        counts[te] += 1
-    if np.any(counts > 1):
-        raise ValueError(
-            f"The test sets of {name} overlap: every row must be predicted at "
-            "most once (use a partition such as KFold, or TimeSeriesSplit)."
-        )
-    return counts == 1
 
 
 class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
@@ -564,7 +167,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         fits every meta-model on its rows). None means 1 unless in a
         ``joblib.parallel_config`` context; -1 means all processors. Threads are preferred
         (the design is shared rather than copied into worker processes, and the solvers run
-        in BLAS and Numba kernels that release the GIL); a
+        in BLAS and Numba kernels that release the GIL), except where the fits call
+        scikit-learn (the ``"cg"`` solver's Lasso and elastic net, an ``inner_cv`` other than
+        ``KFold``), which validates its input under ``warnings.catch_warnings``: that is not
+        thread-safe, so those fits run in processes. A
         ``joblib.parallel_config(backend=...)`` context overrides that, e.g. to run on Dask.
         The result does not depend on ``n_jobs``.
 
@@ -651,8 +257,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     See Also
     --------
     RidgeStackingRegressor : Computes the out-of-fold predictions and fits this on them.
+    RegularizedMetaClassifier : The classification counterpart, on out-of-fold log-odds.
     GreedyEnsembleSelection : Caruana's forward selection, the classic baseline.
-    sklearn.ensemble.StackingRegressor : Stacking with a single final estimator.
 
     Notes
     -----
@@ -733,7 +339,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         mse_threshold=1e-3,
         var_threshold=1e-4,
         meta_features=True,
-        meta_models=_META_MODELS,
+        meta_models=LINEAR_MODELS,
         ridge_alphas=None,
         lasso_alphas=30,
         l1_ratio=(0.1, 0.5, 0.7, 0.9, 0.95, 0.99),
@@ -767,52 +373,6 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation helpers
 
-    def _specs(self, ridge_factor=1.0):
-        models = tuple(self.meta_models)
-        unknown = [m for m in models if m not in _META_MODELS]
-        if not models or unknown or len(set(models)) != len(models):
-            raise ValueError(
-                f"meta_models must be a non-empty tuple of distinct names among "
-                f"{_META_MODELS}, got {self.meta_models!r}."
-            )
-        ridge_alphas = (
-            _DEFAULT_RIDGE_ALPHAS
-            if self.ridge_alphas is None
-            else np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
-        )
-        if (
-            ridge_alphas.size == 0
-            or not np.all(np.isfinite(ridge_alphas))
-            or np.any(ridge_alphas <= 0)
-        ):
-            raise ValueError("ridge_alphas must be a non-empty array of positive numbers.")
-        if isinstance(self.lasso_alphas, Integral):
-            lasso_alphas, n_alphas = None, int(self.lasso_alphas)
-        else:
-            lasso_alphas = np.asarray(self.lasso_alphas, dtype=float).reshape(-1)
-            n_alphas = lasso_alphas.size
-            if n_alphas == 0 or not np.all(np.isfinite(lasso_alphas)) or np.any(lasso_alphas <= 0):
-                raise ValueError(
-                    "lasso_alphas must be a positive integer or a non-empty "
-                    "array of positive numbers."
-                )
-        l1_ratios = tuple(np.asarray(self.l1_ratio, dtype=float).reshape(-1))
-        if not l1_ratios or any(not (0 < r <= 1) for r in l1_ratios):
-            raise ValueError(f"l1_ratio values must lie in (0, 1], got {self.l1_ratio!r}.")
-        specs = []
-        for name in models:
-            if name == "ridge":
-                specs.append(
-                    MetaModelSpec("ridge", ridge_alphas * ridge_factor, ridge_alphas.size, 0.0, ())
-                )
-            elif name == "lasso":
-                specs.append(MetaModelSpec("lasso", lasso_alphas, n_alphas, _LASSO_EPS, (1.0,)))
-            else:
-                specs.append(
-                    MetaModelSpec("elasticnet", lasso_alphas, n_alphas, _LASSO_EPS, l1_ratios)
-                )
-        return models, specs
-
     def _n_pred(self, n_features):
         k = n_features if self.n_predictions is None else int(self.n_predictions)
         if k > n_features:
@@ -820,25 +380,13 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         return k
 
     def _inner_splitter(self):
-        if self.inner_cv is None:
-            return KFold(_INNER_FOLDS_DEFAULT)
-        if isinstance(self.inner_cv, Integral):
-            return KFold(int(self.inner_cv))
-        return self.inner_cv
-
-    def _selection_rules(self, names, loo):
-        """How each meta-model's penalty is chosen (the ``alpha_selection_`` attribute)."""
-        splitter = self._inner_splitter()
-        if isinstance(splitter, KFold) and not splitter.shuffle:
-            inner = f"{splitter.get_n_splits()}-fold"
-        else:
-            inner = "inner_cv"
-        return {name: "leave-one-out" if (name == "ridge" and loo) else inner for name in names}
+        return kfold_splitter(self.inner_cv)
 
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    @fit_atomically
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Select, augment, fit the meta-models out of fold and blend them.
 
         Parameters
@@ -853,6 +401,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights for every stage (errors, correlations, fits, RMSEs).
+
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the samples, for group-aware ``cv`` and ``inner_cv`` splitters
+            (e.g. ``GroupKFold``); other splitters ignore them.
 
         Returns
         -------
@@ -869,9 +421,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             ensure_min_samples=2,
         )
         y = np.asarray(y, dtype=np.float64)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if sw.sum() <= 0:
-            raise ValueError("The sample weights sum to zero: nothing to fit.")
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        groups = check_groups(groups, X.shape[0])
         # Every stage depends on the weights only through their ratios, except the ridge
         # penalty, which scikit-learn does not divide by the total weight: work with weights
         # scaled to a maximum of 1 (tiny or huge weights would underflow or overflow the
@@ -884,8 +435,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
                 f"The sample weights are too small (largest {weight_scale:.3g}) "
                 "for float64 precision; rescale them."
             )
-        _check_magnitudes(X, y, sw)
-        names, specs = self._specs(ridge_factor)
+        check_squares_fit(X, y, sw)
+        names, specs = linear_model_specs(
+            self.meta_models, self.ridge_alphas, self.lasso_alphas, self.l1_ratio, ridge_factor
+        )
 
         N = sw.sum()
         ybar = float(sw @ y / N)
@@ -907,7 +460,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             var_threshold=self.var_threshold,
             target_var=target_var,
         )
-        pred_names = self._input_names()[:n_pred]
+        pred_names = check_input_features(self)[:n_pred]
         for record in dropped:
             record["name"] = str(pred_names[record["column"]])
         self.dropped_columns_ = dropped
@@ -916,17 +469,17 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.condition_number_after_ = condition_number_of_cov(cov[np.ix_(kept, kept)])
 
         # stage 2 ------------------------------------------------------------------------
-        self._meta_names = _meta_feature_names(self.meta_features)
-        self._use_meta = bool(self._meta_names) and kept.size >= 3
-        design = _MetaDesign(X, n_pred, kept, self._meta_names if self._use_meta else ())
+        self._meta_names = meta_feature_names(self.meta_features)
+        self._use_meta = bool(self._meta_names) and kept.size >= MIN_MODELS_FOR_META_FEATURES
+        design = MetaDesign(X, n_pred, kept, self._meta_names if self._use_meta else ())
         design.store_meta_features()
         p = design.shape[1]
         solver = self.solver
         if solver == "auto":
             limit = (
-                _linear_path.DIRECT_MAX_FEATURES_SPARSE
+                _penalized_cv.DIRECT_MAX_FEATURES_SPARSE
                 if design.sparse
-                else _linear_path.DIRECT_MAX_FEATURES
+                else _penalized_cv.DIRECT_MAX_FEATURES
             )
             solver = "cg" if p > limit else "direct"
         self.solver_ = solver
@@ -934,12 +487,18 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         design.mu, design.sigma = mu, sigma
 
         # stage 3 ------------------------------------------------------------------------
-        outer = _outer_splits(self.cv, n)
-        predicted = _check_partition(outer, n, "cv")
+        outer = outer_splits(self.cv, n, y=y, groups=groups)
+        inner_groups = given_groups(self.inner_cv, groups)
+        predicted = check_partition(outer, n, "cv")
+        check_fold_weights(outer, n, sw, "cv")
         # exact leave-one-out for ridge needs the factorization of the direct path; the CG
         # path chooses by K-fold (see inner_cv and alpha_selection_)
         loo = self.inner_cv is None and solver == "direct"
-        self.alpha_selection_ = self._selection_rules(names, loo)
+        # how each meta-model's penalty is chosen
+        inner = splitter_rule(self._inner_splitter())
+        self.alpha_selection_ = {
+            name: "leave-one-out" if (name == "ridge" and loo) else inner for name in names
+        }
         kfold = solver == "direct" and any(spec.kind != "ridge" or not loo for spec in specs)
         common = dict(
             standardize=self.standardize,
@@ -951,7 +510,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         )
         all_rows = np.arange(n, dtype=np.intp)
         final_cache = None
-        want_cond = not design.sparse and p <= _linear_path.DIRECT_MAX_FEATURES
+        want_cond = not design.sparse and p <= _penalized_cv.DIRECT_MAX_FEATURES
         if solver == "direct":
             # the statistics of all rows serve the final fits and the condition number
             final_cache = direct_cache(
@@ -959,7 +518,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
                 y0,
                 sw,
                 all_rows,
-                _inner_splits(self._inner_splitter(), n) if kfold else (),
+                inner_splits(self._inner_splitter(), n, None, inner_groups) if kfold else (),
                 kfold,
             )
             self.condition_number_design_ = (
@@ -967,19 +526,35 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             )
         else:
             self.condition_number_design_ = (
-                condition_number_of_stats(_linear_path.design_stats(design, y0, sw, all_rows))
+                condition_number_of_stats(design_stats(design, y0, sw, all_rows))
                 if want_cond
                 else np.nan
             )
         del all_rows
         # the fits of the outer folds and the final one are independent: one joblib task
         # each (threads preferred: the design is shared, not copied into worker processes,
-        # and the solvers spend their time in BLAS and Numba kernels that release the GIL)
+        # and the solvers spend their time in BLAS and Numba kernels that release the GIL).
+        # scikit-learn validates inputs under warnings.catch_warnings, which swaps the
+        # process-wide warning filters and is not thread-safe: tasks that call scikit-learn
+        # (the "cg" path's Lasso and elastic net, an inner splitter other than KFold) go to
+        # processes, so that no fit changes the user's filters
+        own_code = solver == "direct" or all(spec.kind == "ridge" for spec in specs)
+        own_code &= isinstance(self._inner_splitter(), KFold)
         tasks = [(train, test, None) for train, test in outer]
         tasks.append((None, None, final_cache))
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_meta_models)(
-                specs, design, y0, sw, train, test, self._inner_splitter(), kfold, cache, common
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads" if own_code else "processes")(
+            delayed(fit_models_on_rows)(
+                specs,
+                design,
+                y0,
+                sw,
+                train,
+                test,
+                self._inner_splitter(),
+                kfold,
+                cache,
+                common,
+                inner_groups,
             )
             for train, test, cache in tasks
         )
@@ -1007,7 +582,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         for name, spec, fit in zip(names, specs, final):
             if name == "ridge":  # report the grid value itself, not its rescaled copy
                 grid = (
-                    _DEFAULT_RIDGE_ALPHAS
+                    DEFAULT_RIDGE_ALPHAS
                     if self.ridge_alphas is None
                     else np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
                 )
@@ -1033,23 +608,18 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             )
         else:
             self.meta_oof_rmse_ = np.full(len(specs), np.nan)
-        self.blend_weights_ = _blend_weights(self.meta_oof_rmse_, self.blend)
+        self.blend_weights_ = blend_weights(self.meta_oof_rmse_, self.blend)
         self.coef_ = self.blend_weights_ @ self.meta_coef_
         self.intercept_ = float(self.blend_weights_ @ self.meta_intercept_)
         return self
 
     # ------------------------------------------------------------------ predict / transform
 
-    def _input_names(self):
-        if hasattr(self, "feature_names_in_"):
-            return np.asarray(self.feature_names_in_, dtype=object)
-        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
-
     def _predict_design(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         names = self._meta_names if self._use_meta else ()
-        return _MetaDesign(X, self._n_pred(X.shape[1]), self.kept_columns_, names)
+        return MetaDesign(X, self._n_pred(X.shape[1]), self.kept_columns_, names)
 
     def transform(self, X):
         """The meta design: kept prediction columns, meta-features, then any extra columns.
@@ -1105,7 +675,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             used, then the extra columns.
         """
         check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
+        names = check_input_features(self, input_features)
         k = self._n_pred(self.n_features_in_)
         out = [str(names[j]) for j in self.kept_columns_]
         if self._use_meta:
@@ -1119,25 +689,6 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_magnitudes(X, y, sw):
-    """Refuse data whose weighted sums of squares would overflow float64 (a clear error rather
-    than an inf deep in a Gram matrix or a failed eigendecomposition)."""
-    data = X.data if sp.issparse(X) else X
-    n = max(X.shape[0], 1)
-    w = float(np.max(sw)) if sw.size else 1.0
-    with np.errstate(divide="ignore"):
-        budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(X.shape[1], 1))
-        for name, values in (("X", data), ("y", y)):
-            # max and min rather than max(abs(.)), which would allocate a copy of X
-            top = max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0.0
-            if top > 0 and 2.0 * np.log10(top) > budget:
-                raise ValueError(
-                    f"{name} has values too large for float64 sums of squares (max |{name}| = "
-                    f"{top:.3g}, with sample weights up to {w:.3g}): they overflow. Rescale "
-                    f"{name} (and the weights) to moderate magnitudes."
-                )
-
-
 def _check_finite_output(Z, what):
     values = Z.data if sp.issparse(Z) else Z
     if not np.all(np.isfinite(values)):
@@ -1145,15 +696,3 @@ def _check_finite_output(Z, what):
             f"The {what} overflows float64 for this X: its values are too large "
             "for the fitted model; rescale X to the magnitudes seen in fit."
         )
-
-
-def _blend_weights(scores, blend):
-    """Weights proportional to ``1 / scores`` (or uniform), summing to one."""
-    m = scores.shape[0]
-    if blend == "uniform" or m == 1 or not np.all(np.isfinite(scores)):
-        return np.full(m, 1.0 / m)
-    if np.any(scores <= 0):
-        w = (scores <= 0).astype(float)
-    else:
-        w = 1.0 / scores
-    return w / w.sum()

@@ -58,6 +58,42 @@ register_estimator_spec(
         "passthrough columns stay sparse",
     ),
 )
+
+
+def _meta_classifier_variants():
+    from sklearn.linear_model import LogisticRegression
+
+    # the default: skcgd's Newton logistic regression, C chosen by inner CV; then two
+    # scikit-learn meta-models without a warm start, blended uniformly, on the raw design with
+    # chosen meta-features and a single C (no inner CV). On the suites' data (4 columns) the
+    # log-odds layout applies to binary and 4-class problems; with 3 classes X is not a matrix
+    # of log-odds, and stages 1-2 are skipped (see n_predictions)
+    return (
+        {},
+        {
+            "meta_models": [
+                ("lr", LogisticRegression(max_iter=1000)),
+                ("lr_strong", LogisticRegression(C=0.1, max_iter=1000)),
+            ],
+            "Cs": (1.0,),
+            "standardize": False,
+            "blend": "uniform",
+            "meta_features": ("mean", "range"),
+            "corr_threshold": None,
+        },
+    )
+
+
+register_estimator_spec(
+    "RegularizedMetaClassifier",
+    EstimatorSpec(
+        task="classifier",
+        params={"cv": 3, "inner_cv": 2, "Cs": (0.1, 1.0)},
+        variants=_meta_classifier_variants,
+        sparse_densifies="the log-odds columns (model outputs, dense by nature); extra "
+        "passthrough columns stay sparse",
+    ),
+)
 register_estimator_spec(
     "GreedyEnsembleSelection",
     EstimatorSpec(

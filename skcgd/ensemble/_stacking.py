@@ -1,358 +1,28 @@
 """Ridge stacking of base estimators: out-of-fold predictions, then a regularized meta stage."""
 
-import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
-from joblib import Parallel, delayed
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    TransformerMixin,
-    _fit_context,
-    clone,
-    is_classifier,
-)
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    _check_sample_weight,
-    _num_samples,
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    indexable,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from skcgd.ensemble._meta_learner import (
-    RegularizedMetaLearner,
-    _blend_weights,
-    _check_partition,
-    _meta_feature_names,
-    condition_number,
-    meta_features,
-    redundancy_projection,
-)
-from skcgd.linear_model import MinimaxLogisticRegression
-from skcgd.utils._validation import check_classification_labels
+from skcgd._compat import HasMethods, Interval, StrOptions, _fit_context
+from skcgd._validation import check_classification_labels
+from skcgd.ensemble._base import _BaseStacking
+from skcgd.ensemble._blending import aligned_proba
+from skcgd.ensemble._fitting import fit_atomically
+from skcgd.ensemble._meta_classifier import DEFAULT_CS, RegularizedMetaClassifier, check_Cs
+from skcgd.ensemble._meta_learner import RegularizedMetaLearner
 
-__all__ = ["RidgeStackingRegressor", "RidgeStackingClassifier"]
+__all__ = ["RidgeStackingClassifier", "RidgeStackingRegressor"]
 
 # probabilities are clipped to [eps, 1 - eps] before the log-odds (a tree's 0 and 1 would be
 # infinite); logit(1e-6) = -13.8
 _PROBA_EPS = 1e-6
 
 
-def _default_logistic():
-    """The ridge-penalised logistic meta-model of :class:`RidgeStackingClassifier`.
-
-    skcgd's own L2 logistic regression: ``MinimaxLogisticRegression`` without adversary,
-    Newton's method (the objective of scikit-learn's ``LogisticRegression``, binary or
-    multinomial, solved to a relative gradient norm of 1e-6).
-    """
-    return MinimaxLogisticRegression(adversary="none", C=1.0)
-
-
-# ----------------------------------------------------------------------------- fitting helpers
-
-
-def _fit_estimator(estimator, X, y, sample_weight):
-    if sample_weight is None:
-        return estimator.fit(X, y)
-    try:
-        return estimator.fit(X, y, sample_weight=sample_weight)
-    except (TypeError, ValueError) as exc:
-        if "sample_weight" in str(exc):
-            raise TypeError(
-                f"{type(estimator).__name__} does not accept sample_weight in fit "
-                f"({exc}); remove it from the estimators, or fit without weights "
-                "(a Pipeline takes them only per step)."
-            ) from exc
-        raise
-
-
-def _fit_and_predict(estimator, X, y, sample_weight, train, test, method):
-    """Fit on ``train`` rows; return ``(method on test rows, classes_ or None)``.
-
-    With ``train=None`` fit on all rows and return the fitted estimator.
-    """
-    if train is None:
-        return _fit_estimator(estimator, X, y, sample_weight)
-    rows = _as_slice(train)  # a contiguous fold is a view of X, not a copy
-    X_train = _safe_indexing(X, train if rows is None else rows)
-    sw = None if sample_weight is None else sample_weight[train]
-    _fit_estimator(estimator, X_train, _safe_indexing(y, train), sw)
-    del X_train  # before the test rows are gathered: the two copies are never held at once
-    rows = _as_slice(test)
-    out = getattr(estimator, method)(_safe_indexing(X, test if rows is None else rows))
-    return out, getattr(estimator, "classes_", None)
-
-
-def _as_slice(index):
-    """``slice(a, b)`` if ``index`` is the increasing run ``a, a + 1, ..., b - 1``, else None."""
-    index = np.asarray(index)
-    if (
-        index.ndim != 1
-        or index.size == 0
-        or index.dtype.kind not in "iu"
-        or index[-1] - index[0] != index.size - 1
-        or not (np.diff(index) == 1).all()
-    ):
-        return None
-    return slice(int(index[0]), int(index[-1]) + 1)
-
-
-class _BaseRidgeStacking(TransformerMixin, BaseEstimator):
-    """Out-of-fold predictions of heterogeneous estimators and a meta stage on them."""
-
-    _parameter_constraints: dict = {
-        "estimators": [list],
-        "meta_learner": [None, HasMethods(["fit", "predict"])],
-        "cv": ["cv_object", StrOptions({"prefit"})],
-        "n_jobs": [None, Integral],
-        "passthrough": ["boolean"],
-        "verbose": ["verbose"],
-    }
-
-    # ------------------------------------------------------------------ nested parameters
-
-    def get_params(self, deep=True):
-        """Parameters of this estimator and, with ``deep``, of every named base estimator.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return ``<name>`` and ``<name>__<param>`` for every base estimator, and the
-            parameters of ``meta_learner``.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        out = super().get_params(deep=deep)
-        if not deep:
-            return out
-        try:
-            named = dict(self.estimators)
-        except (TypeError, ValueError):
-            return out
-        out.update(named)
-        for name, est in named.items():
-            if hasattr(est, "get_params"):
-                for key, value in est.get_params(deep=True).items():
-                    out[f"{name}__{key}"] = value
-        return out
-
-    def set_params(self, **params):
-        """Set parameters, including ``<name>=estimator`` and ``<name>__<param>=value``.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : object
-            This estimator.
-        """
-        if "estimators" in params:
-            self.estimators = params.pop("estimators")
-        try:
-            names = [name for name, _ in self.estimators]
-        except (TypeError, ValueError):
-            names = []
-        for key in list(params):
-            if "__" not in key and key in names:
-                new = params.pop(key)
-                self.estimators = [
-                    (name, new if name == key else est) for name, est in self.estimators
-                ]
-        super().set_params(**params)
-        return self
-
-    # ------------------------------------------------------------------ validation
-
-    def _validate_estimators(self):
-        if not self.estimators:
-            raise ValueError("estimators must be a non-empty list of (name, estimator) tuples.")
-        try:
-            names, ests = zip(*self.estimators)
-        except (TypeError, ValueError) as exc:
-            raise ValueError("estimators must be a list of (name, estimator) tuples.") from exc
-        if len(set(names)) != len(names):
-            raise ValueError(f"Estimator names must be unique, got {list(names)}.")
-        bad = [n for n in names if not isinstance(n, str) or "__" in n]
-        if bad:
-            raise ValueError(f"Estimator names must be strings without '__', got {bad}.")
-        clash = set(names) & set(self.get_params(deep=False))
-        if clash:
-            raise ValueError(f"Estimator names conflict with parameters: {sorted(clash)}.")
-        kept = [(n, e) for n, e in zip(names, ests) if not (isinstance(e, str) and e == "drop")]
-        if not kept:
-            raise ValueError("All estimators are 'drop': at least one is needed.")
-        for name, est in kept:
-            if not hasattr(est, "fit"):
-                raise TypeError(f"Estimator {name!r} has no fit method: {est!r}.")
-            wanted = "classifier" if is_classifier(self) else "regressor"
-            kind = get_tags(est).estimator_type
-            if kind is not None and kind != wanted:
-                raise ValueError(
-                    f"Estimator {name!r} is a {kind}; {type(self).__name__} stacks {wanted}s."
-                )
-        return [n for n, _ in kept], [e for _, e in kept]
-
-    # ------------------------------------------------------------------ fit
-
-    def _fit_base(self, X, y, sample_weight):
-        """Fit the base estimators and collect their out-of-fold outputs (meta columns)."""
-        names, ests = self._validate_estimators()
-        methods = [self._method(name, est) for name, est in zip(names, ests)]
-        n = _num_samples(X)
-        if self.cv == "prefit":
-            for est in ests:
-                check_is_fitted(est)
-            self.estimators_ = list(ests)
-            blocks = [
-                self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
-                for est, m in zip(ests, methods)
-            ]
-            predicted = np.ones(n, dtype=bool)
-        else:
-            # the splits are drawn once and shared by every estimator (a shuffling splitter
-            # without random_state still gives all of them the same folds)
-            cv = check_cv(self.cv, y, classifier=is_classifier(self))
-            splits = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y)]
-            predicted = _check_partition(splits, n, "cv")
-            tasks = [(m, tr, te) for m in range(len(ests)) for tr, te in splits]
-            tasks += [(m, None, None) for m in range(len(ests))]
-            results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-                delayed(_fit_and_predict)(clone(ests[m]), X, y, sample_weight, tr, te, methods[m])
-                for m, tr, te in tasks
-            )
-            fold_out = results[: len(splits) * len(ests)]
-            self.estimators_ = results[len(splits) * len(ests) :]
-            blocks = []
-            for m in range(len(ests)):
-                block = None
-                for f, (_, te) in enumerate(splits):
-                    out, classes = fold_out[m * len(splits) + f]
-                    out = self._to_meta(out, methods[m], classes)
-                    if block is None:
-                        block = np.full((n, out.shape[1]), np.nan)
-                    block[te] = out
-                blocks.append(block)
-        self.stack_method_ = methods
-        self.named_estimators_ = dict(zip(names, self.estimators_))
-        self._names = names
-        self._n_outputs = [b.shape[1] for b in blocks]
-        for est in self.estimators_:
-            if hasattr(est, "feature_names_in_"):
-                self.feature_names_in_ = est.feature_names_in_
-                break
-        self.oof_predictions_ = np.hstack(blocks)
-        for name, block in zip(names, blocks):
-            bad = predicted & ~np.all(np.isfinite(block), axis=1)
-            if bad.any():
-                raise ValueError(
-                    f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
-                    f"on {int(bad.sum())} rows: check its input for NaN, or "
-                    "values too large in scale for it."
-                )
-        return predicted
-
-    def _stack(self, X, P):
-        """Append the original features to the meta columns when ``passthrough``."""
-        if not self.passthrough:
-            return P
-        if sp.issparse(X):
-            return sp.hstack([sp.csr_matrix(P), sp.csr_matrix(X, dtype=np.float64)], format="csr")
-        Xa = check_array(X, dtype=np.float64, ensure_all_finite=False)
-        return np.hstack([P, Xa])
-
-    @property
-    def n_features_in_(self):
-        """Number of features seen during :term:`fit`."""
-        try:
-            check_is_fitted(self)
-        except NotFittedError as exc:
-            raise AttributeError(
-                f"{type(self).__name__} object has no attribute 'n_features_in_'"
-            ) from exc
-        return self.estimators_[0].n_features_in_
-
-    def transform(self, X):
-        """Outputs of the fitted base estimators on X: the meta-learner's input columns.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        X_meta : {ndarray, sparse matrix} of shape (n_samples, n_meta_columns)
-            One column per regressor (per class for a multiclass classifier; log-odds for a
-            classifier), then X itself when ``passthrough``.
-        """
-        check_is_fitted(self)
-        blocks = [
-            self._to_meta(getattr(est, m)(X), m, getattr(est, "classes_", None))
-            for est, m in zip(self.estimators_, self.stack_method_)
-        ]
-        for name, block in zip(self._names, blocks):
-            bad = ~np.all(np.isfinite(block), axis=1)
-            if bad.any():  # (the meta-learner would blame the user's X for them)
-                raise ValueError(
-                    f"Estimator {name!r} gave non-finite (NaN or inf) predictions "
-                    f"on {int(bad.sum())} rows: check the input for NaN, or "
-                    "values too large in scale for it."
-                )
-        return self._stack(X, np.hstack(blocks))
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the columns of :meth:`transform`.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Names of the input features, only used with ``passthrough``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``<estimator name>`` per regressor, ``<estimator name><k>`` per class of a
-            multiclass classifier, then the input features with ``passthrough``.
-        """
-        check_is_fitted(self)
-        names = []
-        for name, k in zip(self._names, self._n_outputs):
-            names += [name] if k == 1 else [f"{name}{j}" for j in range(k)]
-        if self.passthrough:
-            names += list(_check_feature_names_in(self, input_features))
-        return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            ests = [
-                est for _, est in self.estimators if not (isinstance(est, str) and est == "drop")
-            ]
-            tags.input_tags.allow_nan = all(get_tags(e).input_tags.allow_nan for e in ests)
-            tags.input_tags.sparse = all(get_tags(e).input_tags.sparse for e in ests)
-        except Exception:  # invalid estimators: fit raises a clear error
-            pass
-        return tags
-
-
-class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
+class RidgeStackingRegressor(RegressorMixin, _BaseStacking):
     r"""Stacked generalization with a regularized, de-duplicating meta-learner.
 
     Every base estimator is fitted ``cv`` times to produce out-of-fold predictions on the
@@ -371,8 +41,9 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
 
     meta_learner : regressor, default=None
         Fitted (a clone of it) on the out-of-fold predictions. None means
-        ``RegularizedMetaLearner()``. A :class:`RegularizedMetaLearner` is told which columns
-        are predictions (the others come from ``passthrough``).
+        ``RegularizedMetaLearner(n_jobs=n_jobs)``. A :class:`RegularizedMetaLearner` is told
+        which columns are predictions (the others come from ``passthrough``), and gets the
+        ``groups`` of :meth:`fit`.
 
     cv : int, cross-validation generator, iterable or "prefit", default=5
         Splits for the out-of-fold predictions; an integer means ``KFold`` (not shuffled),
@@ -428,7 +99,8 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
     :math:`F_k`, ``oof_predictions_[i, m]`` :math:`= \hat f_m^{(-k)}(x_i)`; prediction is
     :math:`g(\hat f_1(x), \dots, \hat f_M(x))` with the meta-learner :math:`g` and the base
     models refitted on all rows. ``sample_weight`` is passed to every base fit (fold and
-    full) and to the meta-learner.
+    full) and to the meta-learner; ``groups`` to the splitters (``cv=GroupKFold()`` keeps a
+    group's rows in one fold) and to every fit that takes them.
 
     References
     ----------
@@ -466,6 +138,9 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
         self.passthrough = passthrough
         self.verbose = verbose
 
+    def _check_target(self, y):
+        return column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64), warn=True)
+
     def _method(self, name, est):
         if not hasattr(est, "predict"):
             raise ValueError(f"Estimator {name!r} has no predict method.")
@@ -480,8 +155,18 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
             )
         return out.reshape(-1, 1)
 
+    def _meta_estimator(self, n_columns, y):
+        if self.meta_learner is None:
+            meta = RegularizedMetaLearner(n_jobs=self.n_jobs)
+        else:
+            meta = clone(self.meta_learner)
+        if isinstance(meta, RegularizedMetaLearner) and self.passthrough:
+            meta.set_params(n_predictions=n_columns)
+        return meta
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    @fit_atomically
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the base estimators out of fold and on all rows, then the meta-learner.
 
         Parameters
@@ -495,40 +180,16 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every fit of every base estimator and to the meta-learner.
 
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the samples: passed to the ``cv`` splitter (e.g. ``GroupKFold``),
+            to every base estimator whose ``fit`` takes ``groups`` and to the meta-learner.
+
         Returns
         -------
         self : object
             The fitted stack.
         """
-        if y is None:
-            raise ValueError(
-                "RidgeStackingRegressor requires y to be passed, but the target y is None."
-            )
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=np.float64), warn=True)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty((y.shape[0], 0)), dtype=np.float64, ensure_non_negative=True
-            )
-        if _num_samples(X) != y.shape[0]:
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {y.shape[0]}.")
-        X, y = indexable(X, y)
-        rows = self._fit_base(X, y, sample_weight)
-        meta = (
-            RegularizedMetaLearner(n_jobs=self.n_jobs)
-            if self.meta_learner is None
-            else clone(self.meta_learner)
-        )
-        if isinstance(meta, RegularizedMetaLearner) and self.passthrough:
-            meta.set_params(n_predictions=self.oof_predictions_.shape[1])
-        Z = self._stack(X, self.oof_predictions_)
-        if not rows.all():
-            Z = Z[rows]
-        sw = None if sample_weight is None else sample_weight[rows]
-        self.meta_learner_ = _fit_estimator(meta, Z, y[rows], sw)
-        if isinstance(self.meta_learner_, RegularizedMetaLearner):
-            for record in self.meta_learner_.dropped_columns_:
-                record["name"] = self._names[record["column"]]
-        return self
+        return self._fit_stack(X, y, sample_weight, groups)
 
     def predict(self, X):
         """Meta-learner's prediction on the base estimators' predictions.
@@ -547,331 +208,7 @@ class RidgeStackingRegressor(RegressorMixin, _BaseRidgeStacking):
         return self.meta_learner_.predict(self.transform(X))
 
 
-# ----------------------------------------------------------------------------- classifier
-
-
-def _log_loss(Y, proba, sw):
-    """Weighted multiclass log-loss of ``proba`` (n, K) for one-hot ``Y``."""
-    p = np.clip(np.sum(Y * proba, axis=1), 1e-15, None)
-    return float(-(sw @ np.log(p)) / sw.sum())
-
-
-def _aligned_proba(clf, X, n_classes):
-    """``clf.predict_proba(X)`` with one column per class 0..n_classes-1 (0 if unseen)."""
-    proba = clf.predict_proba(X)
-    classes = np.asarray(clf.classes_)
-    if classes.shape[0] == n_classes and np.array_equal(classes, np.arange(n_classes)):
-        return proba
-    out = np.zeros((proba.shape[0], n_classes))
-    out[:, classes.astype(np.intp)] = proba
-    return out
-
-
-def _standardizer(D, sw):
-    N = sw.sum()
-    if sp.issparse(D):
-        mu = np.zeros(D.shape[1])
-        mean = np.asarray(D.T @ sw).ravel() / N
-        var = np.asarray(D.multiply(D).T @ sw).ravel() / N - mean**2
-    else:
-        mu = sw @ D / N
-        var = sw @ (D - mu) ** 2 / N
-    sd = np.sqrt(np.clip(var, 0.0, None))
-    return mu, np.where(sd > 1e-12 * max(1.0, float(np.max(np.abs(mu), initial=0.0))), sd, 1.0)
-
-
-def _apply_standardizer(D, mu, sd):
-    if sp.issparse(D):
-        return sp.csr_matrix(D @ sp.diags(1.0 / sd))
-    return (D - mu) / sd
-
-
-def _standardized(D, sw, rows):
-    """``D[rows]`` standardised on those rows, and the (mu, sd) that did it."""
-    Dr = D[rows]
-    mu, sd = _standardizer(Dr, sw[rows])
-    return _apply_standardizer(Dr, mu, sd), (mu, sd)
-
-
-def _C_path_losses(template, Cs, D, y, sw, train, test, n_classes):
-    """One inner fold of the choice of C: the weighted log-loss on ``test`` of the model fitted
-    on ``train`` (standardised on ``train``, like a ``StandardScaler`` in a pipeline) for
-    every C (a joblib task).
-
-    A model with a ``warm_start`` parameter walks the grid from the smallest C up, each fit
-    starting from the previous solution (the same solutions to the solver's tolerance, in
-    about half the iterations: the coefficients grow smoothly with C).
-    """
-    Dtr, (mu, sd) = _standardized(D, sw, train)
-    Dte = _apply_standardizer(D[test], mu, sd)
-    Y = np.eye(n_classes)[y[test]]
-    losses = np.empty(len(Cs))
-    warm = "warm_start" in template.get_params()
-    clf = clone(template).set_params(warm_start=True) if warm else None
-    for j in np.argsort(Cs, kind="stable"):
-        clf = (clf if warm else clone(template)).set_params(C=Cs[j])
-        clf = _fit_estimator(clf, Dtr, y[train], sw[train])
-        losses[j] = _log_loss(Y, _aligned_proba(clf, Dte, n_classes), sw[test])
-    return losses
-
-
-def _refit(template, C, D, y, sw, rows, test, n_classes):
-    """Fit on ``rows`` (standardised on them) with the chosen C and predict the ``test`` rows'
-    probabilities (None without ``test``): ``(model, (mu, sd), proba)`` (a joblib task)."""
-    Dr, scaler = _standardized(D, sw, rows)
-    model = clone(template)
-    if C is not None:
-        model.set_params(C=C)
-    model = _fit_estimator(model, Dr, y[rows], sw[rows])
-    if test is None:
-        return model, scaler, None
-    return model, scaler, _aligned_proba(model, _apply_standardizer(D[test], *scaler), n_classes)
-
-
-class _RegularizedMetaClassifier(ClassifierMixin, BaseEstimator):
-    """The meta stage of :class:`RidgeStackingClassifier` on out-of-fold log-odds (private).
-
-    ``X`` holds ``n_blocks`` groups of ``block_size`` log-odds columns (one group per base
-    model), then optional extra columns; ``y`` is encoded as 0..n_classes-1.
-    """
-
-    def __init__(
-        self,
-        *,
-        n_blocks=1,
-        block_size=1,
-        corr_threshold=0.95,
-        mse_threshold=1e-3,
-        var_threshold=1e-4,
-        meta_features=True,
-        meta_models=None,
-        Cs=(0.01, 0.1, 1.0, 10.0, 100.0),
-        meta_cv=5,
-        inner_cv=3,
-        blend="inverse_log_loss",
-        n_jobs=None,
-    ):
-        self.n_blocks = n_blocks
-        self.block_size = block_size
-        self.corr_threshold = corr_threshold
-        self.mse_threshold = mse_threshold
-        self.var_threshold = var_threshold
-        self.meta_features = meta_features
-        self.meta_models = meta_models
-        self.Cs = Cs
-        self.meta_cv = meta_cv
-        self.inner_cv = inner_cv
-        self.blend = blend
-        self.n_jobs = n_jobs
-
-    def _models(self):
-        if self.meta_models is None:
-            return [("logistic", _default_logistic())]
-        models = list(self.meta_models)
-        if (
-            isinstance(self.meta_models, tuple)
-            and len(models) == 2
-            and isinstance(models[0], str)
-            and hasattr(models[1], "fit")
-        ):
-            models = [tuple(models)]
-        try:
-            names = [name for name, _ in models]
-        except (TypeError, ValueError) as exc:
-            raise ValueError("meta_models must be a list of (name, classifier) pairs.") from exc
-        if not models or len(set(names)) != len(names):
-            raise ValueError(
-                "meta_models must be a non-empty list of uniquely named (name, classifier) pairs."
-            )
-        for name, clf in models:
-            if not hasattr(clf, "predict_proba"):
-                raise ValueError(f"Meta-model {name!r} has no predict_proba.")
-        return models
-
-    def _design(self, X, kept_cols, use_meta):
-        k = self.block_size
-        L = X[:, : self.n_blocks * k]
-        L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
-        parts = [L[:, kept_cols]]
-        if use_meta:
-            kept = L[:, kept_cols].reshape(X.shape[0], -1, k)
-            parts += [meta_features(kept[:, :, c], self._meta_names) for c in range(k)]
-        dense = np.hstack(parts)
-        if X.shape[1] == self.n_blocks * k:
-            return dense
-        extra = X[:, self.n_blocks * k :]
-        if sp.issparse(extra):
-            return sp.hstack([sp.csr_matrix(dense), extra], format="csr")
-        return np.hstack([dense, np.asarray(extra, dtype=np.float64)])
-
-    def fit(self, X, y, sample_weight=None):
-        y = np.asarray(y, dtype=np.intp)
-        n = y.shape[0]
-        sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        n_classes = int(y.max()) + 1
-        self.classes_ = np.arange(n_classes)
-        k, M = self.block_size, self.n_blocks
-        models = self._models()
-        L = X[:, : M * k]
-        L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
-        Y = np.eye(n_classes)[y]
-
-        # stage 1: rank models by log-loss, compare log-odds (correlation) and probabilities
-        # (mean squared difference) with the variance of the class indicators
-        Q = 1.0 / (1.0 + np.exp(-L))
-        Yk = Y[:, 1:] if k == 1 else Y
-        N = sw.sum()
-        pi = sw @ Yk / N
-        target_var = float(np.sum(pi * (1.0 - pi)))
-        errors = np.empty(M)
-        for b in range(M):
-            q = Q[:, b * k : (b + 1) * k]
-            proba = (
-                np.column_stack([1.0 - q[:, 0], q[:, 0]])
-                if k == 1
-                else (q / np.clip(q.sum(axis=1, keepdims=True), 1e-300, None))
-            )
-            errors[b] = _log_loss(Y, proba, sw)
-        self.model_log_loss_ = errors
-        kept, dropped = redundancy_projection(
-            L,
-            Q,
-            errors,
-            sw,
-            n_blocks=M,
-            corr_threshold=self.corr_threshold,
-            mse_threshold=self.mse_threshold,
-            var_threshold=self.var_threshold,
-            target_var=target_var,
-        )
-        self.kept_columns_ = kept
-        self.dropped_columns_ = dropped
-        self._kept_cols = np.concatenate([np.arange(b * k, (b + 1) * k) for b in kept])
-        self.condition_number_before_ = condition_number(L, sw)
-        self.condition_number_after_ = condition_number(L[:, self._kept_cols], sw)
-
-        # stage 2
-        self._meta_names = _meta_feature_names(self.meta_features)
-        self._use_meta = bool(self._meta_names) and kept.size >= 3
-        D = self._design(X, self._kept_cols, self._use_meta)
-        self.condition_number_design_ = condition_number(D, sw) if not sp.issparse(D) else np.nan
-
-        # stage 3, nested: every fit set (the training rows of each outer meta_cv fold, then
-        # all rows) chooses C by inner stratified CV on its own rows only, so the out-of-fold
-        # meta predictions, their log-losses and the blend weights are honest about the
-        # choice of C; the final models are tuned on all rows
-        splitter = 5 if self.meta_cv is None else self.meta_cv
-        if isinstance(splitter, Integral):
-            splitter = StratifiedKFold(int(splitter))
-        splits = splitter.split(np.zeros((n, 1)), y) if hasattr(splitter, "split") else splitter
-        outer = [(np.asarray(a, dtype=np.intp), np.asarray(b, dtype=np.intp)) for a, b in splits]
-        predicted = _check_partition(outer, n, "meta_cv")
-        fit_sets = outer + [(np.arange(n, dtype=np.intp), None)]
-        grids = [
-            list(self.Cs) if "C" in template.get_params() and len(self.Cs) else []
-            for _, template in models
-        ]
-        # round 1: every (fit set, meta-model, inner fold) scores the whole C grid
-        tasks = []
-        for f, (rows, _) in enumerate(fit_sets):
-            inner = None
-            for m, (_, template) in enumerate(models):
-                if len(grids[m]) < 2:
-                    continue
-                if inner is None:
-                    inner = _inner_splits(self.inner_cv, y[rows])
-                tasks += [(f, m, rows[tr], rows[te]) for tr, te in inner]
-        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
-        losses = parallel(
-            delayed(_C_path_losses)(models[m][1], grids[m], D, y, sw, tr, te, n_classes)
-            for f, m, tr, te in tasks
-        )
-        total = {}
-        for (f, m, _, _), loss in zip(tasks, losses):
-            total[f, m] = total.get((f, m), 0.0) + loss
-        chosen = {}
-        for f in range(len(fit_sets)):
-            for m in range(len(models)):
-                grid = grids[m]
-                chosen[f, m] = (
-                    grid[int(np.argmin(total[f, m]))]
-                    if len(grid) > 1
-                    else (grid[0] if grid else None)
-                )
-        # round 2: refit every (fit set, meta-model) with its C
-        refits = parallel(
-            delayed(_refit)(models[m][1], chosen[f, m], D, y, sw, rows, test, n_classes)
-            for f, (rows, test) in enumerate(fit_sets)
-            for m in range(len(models))
-        )
-        final = len(fit_sets) - 1
-        oof = np.full((n, len(models), n_classes), np.nan)
-        self.meta_models_, self._scalers = [], []
-        for i, (model, scaler, proba) in enumerate(refits):
-            f, m = divmod(i, len(models))
-            if f == final:
-                self.meta_models_.append((models[m][0], model))
-                self._scalers.append(scaler)
-            else:
-                oof[fit_sets[f][1], m] = proba
-        self.C_ = {
-            name: None if chosen[final, m] is None else float(chosen[final, m])
-            for m, (name, _) in enumerate(models)
-        }
-        self.meta_oof_C_ = {
-            name: np.array([np.nan if chosen[f, m] is None else chosen[f, m] for f in range(final)])
-            for m, (name, _) in enumerate(models)
-        }
-        self.meta_oof_proba_ = oof
-        rows = predicted
-        self.meta_oof_log_loss_ = np.array(
-            [_log_loss(Y[rows], oof[rows, m], sw[rows]) for m in range(len(models))]
-        )
-        weights = _blend_weights(
-            self.meta_oof_log_loss_, "uniform" if self.blend == "uniform" else "inverse"
-        )
-        self.blend_weights_ = weights
-        return self
-
-    def predict_proba(self, X):
-        D = self._design(X, self._kept_cols, self._use_meta)
-        proba = 0.0
-        for w, (_, model), (mu, sd) in zip(self.blend_weights_, self.meta_models_, self._scalers):
-            proba = proba + w * _aligned_proba(
-                model, _apply_standardizer(D, mu, sd), self.classes_.shape[0]
-            )
-        return proba
-
-    def predict(self, X):
-        return np.argmax(self.predict_proba(X), axis=1)
-
-    def get_feature_names(self, input_names):
-        """Names of the design columns, given the names of the input columns."""
-        k = self.block_size
-        names = [str(input_names[j]) for j in self._kept_cols]
-        if self._use_meta:
-            for c in range(k):
-                suffix = "" if k == 1 else f"[{c}]"
-                names += [f"{f}{suffix}" for f in self._meta_names]
-        names += [str(x) for x in input_names[self.n_blocks * k :]]
-        return names
-
-
-def _inner_splits(inner_cv, y):
-    if isinstance(inner_cv, Integral):
-        _, counts = np.unique(y, return_counts=True)
-        n_splits = int(min(inner_cv, max(2, counts.min())))
-        splitter = StratifiedKFold(n_splits)
-    else:
-        splitter = inner_cv
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "least populated class" on tiny data
-        return [
-            (np.asarray(a), np.asarray(b)) for a, b in splitter.split(np.zeros((y.shape[0], 1)), y)
-        ]
-
-
-class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
+class RidgeStackingClassifier(ClassifierMixin, _BaseStacking):
     r"""Stacking of classifiers on out-of-fold log-odds with regularised logistic meta-models.
 
     Every base classifier is fitted ``cv`` times to produce out-of-fold class probabilities
@@ -879,8 +216,10 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     ``(estimator, fold)`` fits in one joblib ``Parallel``, then refitted on all rows. The
     probabilities enter the meta stage as log-odds, ``log(p / (1 - p))`` (the positive class
     for binary problems, every class for multiclass ones), the scale on which a linear
-    meta-model combines evidence. The meta stage mirrors
-    :class:`~skcgd.ensemble.RegularizedMetaLearner`:
+    meta-model combines evidence. The default meta stage is a
+    :class:`~skcgd.ensemble.RegularizedMetaClassifier` built from this estimator's
+    parameters, the stages of :class:`~skcgd.ensemble.RegularizedMetaLearner` for
+    classification:
 
     1. base models are visited from the smallest out-of-fold log-loss up; one is dropped when
        an already kept one has log-odds correlation ``>= corr_threshold`` and a mean squared
@@ -898,7 +237,10 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
        of their out-of-fold log-loss.
 
     With ``meta_learner`` given, that classifier replaces stages 1-4 and is fitted on the
-    out-of-fold log-odds directly (scikit-learn's ``StackingClassifier`` on log-odds).
+    out-of-fold log-odds directly (scikit-learn's ``StackingClassifier`` on log-odds), and the
+    parameters from ``corr_threshold`` to ``blend`` are not used: pass
+    ``meta_learner=RegularizedMetaClassifier(...)`` to set the meta stage in one object (it
+    is told which columns are log-odds, and gets the ``groups`` of :meth:`fit`).
 
     Parameters
     ----------
@@ -906,7 +248,8 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         Base classifiers, each with a unique name; ``"drop"`` disables one.
 
     meta_learner : classifier, default=None
-        If given, fitted (a clone) on the out-of-fold log-odds instead of the meta stage.
+        If given, fitted (a clone) on the out-of-fold log-odds instead of the default meta
+        stage, ``RegularizedMetaClassifier`` with the parameters below.
 
     cv : int, cross-validation generator, iterable or "prefit", default=5
         Splits for the out-of-fold predictions; an integer means ``StratifiedKFold`` (not
@@ -946,11 +289,11 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         along the grid of ``C`` inside an inner fold.
 
     Cs : tuple of float, default=(0.01, 0.1, 1.0, 10.0, 100.0)
-        Inverse penalties tried for each meta-model.
+        Inverse penalties tried for each meta-model (at least one).
 
     meta_cv : int or cross-validation generator, default=5
         Outer splits of the meta stage (out-of-fold meta predictions, blend weights); an
-        integer means ``StratifiedKFold``.
+        integer means ``StratifiedKFold``. The ``cv`` of the ``RegularizedMetaClassifier``.
 
     inner_cv : int or cross-validation generator, default=3
         Splits choosing ``C``, made within the rows of each fit (each outer fold's training
@@ -982,8 +325,9 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         for binary problems, one per class for multiclass ones.
 
     meta_learner_ : classifier
-        The fitted meta stage. By default it carries ``kept_columns_`` (kept base models),
-        ``dropped_columns_``, ``condition_number_before_``, ``condition_number_after_``,
+        The fitted meta stage. By default a :class:`RegularizedMetaClassifier`, with
+        ``kept_columns_`` (kept base models), ``dropped_columns_``,
+        ``condition_number_before_``, ``condition_number_after_``,
         ``condition_number_design_``, ``C_`` (per meta-model, chosen on all rows),
         ``meta_oof_C_`` (per meta-model, the C chosen in every outer fold),
         ``meta_oof_proba_``, ``meta_oof_log_loss_`` and ``blend_weights_``.
@@ -996,6 +340,7 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
 
     See Also
     --------
+    RegularizedMetaClassifier : The default meta stage, usable on precomputed log-odds.
     RidgeStackingRegressor : The regression counterpart.
     sklearn.ensemble.StackingClassifier : Stacking with a single final estimator.
 
@@ -1005,6 +350,8 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     :math:`\operatorname{logit}(\min(\max(p_{ik}, \epsilon), 1 - \epsilon))`,
     :math:`\epsilon = 10^{-6}`. The blended probability is
     :math:`\sum_m w_m P_m(y \mid x)`, :math:`w_m \propto 1 / \mathrm{LogLoss}_m`.
+    ``sample_weight`` is passed to every base fit and to the meta stage; ``groups`` to the
+    splitters (``cv=GroupKFold()``) and to every fit that takes them.
 
     Cost of the meta stage: with ``meta_cv=5``, ``inner_cv=3`` and 5 values of ``Cs``, the
     nested choice of ``C`` fits each meta-model ``(5 + 1) * (3 * 5 + 1) = 96`` times (on
@@ -1038,7 +385,7 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
     """
 
     _parameter_constraints: dict = {
-        **_BaseRidgeStacking._parameter_constraints,
+        **_BaseStacking._parameter_constraints,
         "meta_learner": [None, HasMethods(["fit", "predict_proba"])],
         "stack_method": [StrOptions({"auto", "predict_proba", "decision_function"})],
         "corr_threshold": [Interval(Real, 0, 1, closed="both"), None],
@@ -1066,7 +413,7 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         var_threshold=1e-4,
         meta_features=True,
         meta_models=None,
-        Cs=(0.01, 0.1, 1.0, 10.0, 100.0),
+        Cs=DEFAULT_CS,
         meta_cv=5,
         inner_cv=3,
         blend="inverse_log_loss",
@@ -1089,6 +436,22 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         self.blend = blend
         self.verbose = verbose
 
+    def _check_target(self, y):
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True
+        )
+        check_classification_labels(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "RidgeStackingClassifier needs samples of at least two classes; "
+                f"got one class ({self.classes_[0]!r})."
+            )
+        if self.meta_learner is None:
+            check_Cs(self.Cs)  # before the base models are fitted, not after
+        return encoder.transform(y)
+
     def _method(self, name, est):
         order = (
             ["predict_proba", "decision_function"]
@@ -1106,7 +469,7 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         K = self.classes_.shape[0]
         if classes is not None:
             classes = np.asarray(classes)
-            if self.cv == "prefit":
+            if isinstance(self.cv, str) and self.cv == "prefit":  # fitted on the labels
                 classes = np.searchsorted(self.classes_, classes)
             classes = classes.astype(np.intp)
         if method == "predict_proba":
@@ -1125,8 +488,45 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
             out = full
         return out
 
+    def _meta_estimator(self, n_columns, y):
+        if self.meta_learner is not None:
+            meta = clone(self.meta_learner)
+        else:
+            meta = RegularizedMetaClassifier(
+                corr_threshold=self.corr_threshold,
+                mse_threshold=self.mse_threshold,
+                var_threshold=self.var_threshold,
+                meta_features=self.meta_features,
+                meta_models=self.meta_models,
+                Cs=self.Cs,
+                cv=self.meta_cv,
+                inner_cv=self.inner_cv,
+                blend=self.blend,
+                n_jobs=self.n_jobs,
+            )
+        if not isinstance(meta, RegularizedMetaClassifier):
+            return meta
+        # its log-odds layout (one column per class and model, or one per model for two
+        # classes) must be that of the classes it sees
+        if len(set(self._n_outputs)) != 1:
+            raise ValueError(
+                f"Every base classifier must give one output per class (got {self._n_outputs})."
+            )
+        missing = np.setdiff1d(np.arange(self.classes_.shape[0]), y)
+        if missing.size:
+            label = self.classes_[missing[0]]
+            raise ValueError(
+                f"No row with an out-of-fold prediction has the class "
+                f"{getattr(label, 'item', lambda: label)()!r}: the test folds of cv must "
+                "cover every class."
+            )
+        if self.passthrough:
+            meta.set_params(n_predictions=n_columns)
+        return meta
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    @fit_atomically
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the base classifiers out of fold and on all rows, then the meta stage.
 
         Parameters
@@ -1140,65 +540,16 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every fit of every base estimator and to the meta stage.
 
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the samples: passed to the ``cv`` splitter (e.g. ``GroupKFold``),
+            to every base estimator whose ``fit`` takes ``groups`` and to the meta stage.
+
         Returns
         -------
         self : object
             The fitted stack.
         """
-        if y is None:
-            raise ValueError(
-                "RidgeStackingClassifier requires y to be passed, but the target y is None."
-            )
-        y = column_or_1d(
-            check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True
-        )
-        check_classification_labels(y)
-        self._label_encoder = LabelEncoder().fit(y)
-        self.classes_ = self._label_encoder.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                "RidgeStackingClassifier needs samples of at least two classes; "
-                f"got one class ({self.classes_[0]!r})."
-            )
-        y_enc = self._label_encoder.transform(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty((y.shape[0], 0)), dtype=np.float64, ensure_non_negative=True
-            )
-        if _num_samples(X) != y.shape[0]:
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {y.shape[0]}.")
-        X, y_enc = indexable(X, y_enc)
-        rows = self._fit_base(X, y_enc, sample_weight)
-        Z = self._stack(X, self.oof_predictions_)
-        if not rows.all():
-            Z = Z[rows]
-        sw = None if sample_weight is None else sample_weight[rows]
-        if self.meta_learner is not None:
-            meta = clone(self.meta_learner)
-        else:
-            meta = _RegularizedMetaClassifier(
-                n_blocks=len(self.estimators_),
-                block_size=self._n_outputs[0],
-                corr_threshold=self.corr_threshold,
-                mse_threshold=self.mse_threshold,
-                var_threshold=self.var_threshold,
-                meta_features=self.meta_features,
-                meta_models=self.meta_models,
-                Cs=tuple(np.atleast_1d(self.Cs)),
-                meta_cv=self.meta_cv,
-                inner_cv=self.inner_cv,
-                blend=self.blend,
-                n_jobs=self.n_jobs,
-            )
-            if len(set(self._n_outputs)) != 1:
-                raise ValueError(
-                    f"Every base classifier must give one output per class (got {self._n_outputs})."
-                )
-        self.meta_learner_ = _fit_estimator(meta, Z, y_enc[rows], sw)
-        if isinstance(self.meta_learner_, _RegularizedMetaClassifier):
-            for record in self.meta_learner_.dropped_columns_:
-                record["name"] = self._names[record["column"]]
-        return self
+        return self._fit_stack(X, y, sample_weight, groups)
 
     def predict_proba(self, X):
         """Class probabilities of the blended meta-models.
@@ -1214,7 +565,7 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseRidgeStacking):
             Probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        return _aligned_proba(self.meta_learner_, self.transform(X), self.classes_.shape[0])
+        return aligned_proba(self.meta_learner_, self.transform(X), self.classes_.shape[0])
 
     def predict(self, X):
         """Most probable class.

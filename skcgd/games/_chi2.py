@@ -95,9 +95,10 @@ class Chi2LogisticGame(ReweightedLogisticGame):
     """
 
     @staticmethod
-    def weights_at_rho_zero(sample_weight, groups=None):
-        """The limit of the equilibrium weights as ``rho -> 0``: ``u = 0``."""
-        return np.zeros(len(sample_weight))
+    def weights_at_rho_zero(game, **adversary_data):
+        """The limit of the equilibrium weights as ``rho -> 0`` on the data of ``game`` (the
+        plain game that stands in at ``rho = 0``): ``u = 0``."""
+        return np.zeros(game.n_samples)
 
     def _data_weights(self, u):
         return self.C * self.sample_weight * (1.0 + u)

@@ -91,9 +91,9 @@ class GroupKLLogisticGame(ReweightedLogisticGame):
         self.n_y = self.n_groups
 
     @staticmethod
-    def weights_at_rho_zero(sample_weight, groups):
+    def weights_at_rho_zero(game, groups):
         """The limit of the equilibrium weights as ``rho -> 0``: the prior ``N_g / N``."""
-        _, group_weight = _check_group_index(groups, sample_weight)
+        _, group_weight = _check_group_index(groups, game.sample_weight)
         return group_weight / group_weight.sum()
 
     def _check_q(self, y):

@@ -112,9 +112,9 @@ class KLLogisticGame(ReweightedLogisticGame):
         self._log_prior[self._support] = np.log(self.sample_weight[self._support] / self.N)
 
     @staticmethod
-    def weights_at_rho_zero(sample_weight, groups=None):
+    def weights_at_rho_zero(game, **adversary_data):
         """The limit of the equilibrium weights as ``rho -> 0``: the prior ``s / N``."""
-        return sample_weight / sample_weight.sum()
+        return game.sample_weight / game.N
 
     def _check_p(self, y):
         p = check_vector(y, self.n_y, "y")

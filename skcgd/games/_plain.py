@@ -98,7 +98,7 @@ class PlainLogisticGame(ReweightedLogisticGame):
         self.n_y = 0
 
     @staticmethod
-    def weights_at_rho_zero(sample_weight, groups=None):
+    def weights_at_rho_zero(game, **adversary_data):
         """No adversary, no weights: None."""
         return None
 

@@ -37,6 +37,13 @@ class Adversary(NamedTuple):
         :class:`~skcgd.solvers.Newton` minimises.
     summary : str
         What the adversary re-weights, in a few words (for messages and docs).
+
+    Examples
+    --------
+    >>> from skcgd.games import get_adversary
+    >>> adversary = get_adversary("group")
+    >>> adversary.game.__name__, adversary.needs_groups, adversary.has_primal
+    ('GroupKLLogisticGame', True, True)
     """
 
     name: str
@@ -53,7 +60,48 @@ _NO_ADVERSARY = "none"
 
 
 def register_adversary(name, *, needs_groups=False, has_primal=True, summary=""):
-    """Class decorator: register a logistic game class as the adversary ``name``."""
+    """Class decorator: register a logistic game class as the adversary ``name``.
+
+    The class (a subclass of :class:`~skcgd.games.ReweightedLogisticGame`) becomes an
+    ``adversary`` of :class:`~skcgd.linear_model.MinimaxLogisticRegression`: parameter
+    validation, :func:`make_logistic_game`, the solvers and the warm-up find it by name.
+
+    Parameters
+    ----------
+    name : str
+        The name, unique among the registered ones.
+    needs_groups : bool, default=False
+        The game takes ``groups`` (``fit(X, y, groups=...)`` then requires them).
+    has_primal : bool, default=True
+        The best response is closed-form and the game provides the primal, so that
+        ``solver="newton"`` applies; otherwise only the game solvers play it.
+    summary : str, default=""
+        What the adversary re-weights, in a few words.
+
+    Returns
+    -------
+    decorator : callable
+        Registers the class, sets its ``adversary`` attribute to ``name``, returns it.
+
+    Examples
+    --------
+    The chi-square adversary with its budget in other units (``rho`` means twice as much):
+
+    >>> import numpy as np
+    >>> from skcgd.games import ADVERSARIES, Chi2LogisticGame, register_adversary
+    >>> from skcgd.linear_model import MinimaxLogisticRegression
+    >>> @register_adversary("chi2_doubled", summary="chi2 at twice rho")
+    ... class DoubledChi2(Chi2LogisticGame):
+    ...     def __init__(self, X, y, *, rho=1.0, **kwargs):
+    ...         super().__init__(X, y, rho=2.0 * rho, **kwargs)
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> doubled = MinimaxLogisticRegression("chi2_doubled", rho=0.5).fit(X, y)
+    >>> chi2 = MinimaxLogisticRegression("chi2", rho=1.0).fit(X, y)
+    >>> bool(np.allclose(doubled.coef_, chi2.coef_))
+    True
+    >>> del ADVERSARIES["chi2_doubled"]      # this example leaves the registry as it was
+    """
 
     def decorate(cls):
         if name in ADVERSARIES and ADVERSARIES[name].game is not cls:
@@ -66,12 +114,30 @@ def register_adversary(name, *, needs_groups=False, has_primal=True, summary="")
 
 
 def adversary_names():
-    """The registered adversaries' names, sorted."""
+    """The registered adversaries' names, sorted.
+
+    Examples
+    --------
+    >>> from skcgd.games import adversary_names
+    >>> adversary_names()
+    ('chi2', 'group', 'kl', 'none')
+    """
     return tuple(sorted(ADVERSARIES))
 
 
 def get_adversary(name):
-    """The registered :class:`Adversary` called ``name`` (a ValueError listing them if none)."""
+    """The registered :class:`Adversary` called ``name`` (a ValueError listing them if none).
+
+    Examples
+    --------
+    >>> from skcgd.games import get_adversary
+    >>> get_adversary("kl").summary
+    'each sample, on the simplex, with a KL penalty'
+    >>> get_adversary("huber")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown adversary 'huber'; the registered ones are chi2, group, kl, none.
+    """
     try:
         return ADVERSARIES[name]
     except (KeyError, TypeError):
@@ -98,7 +164,7 @@ def make_logistic_game(
 
     ``rho = 0`` is plain L2 logistic regression whatever the adversary: the game is then the
     plain one, which reports as its equilibrium weights the ``rho -> 0`` limit of the
-    adversary's (its class method ``weights_at_rho_zero``).
+    adversary's (its static method ``weights_at_rho_zero(plain_game, **extra)``).
 
     Parameters
     ----------
@@ -141,6 +207,6 @@ def make_logistic_game(
     if rho == 0 or spec.name == _NO_ADVERSARY:
         plain = ADVERSARIES[_NO_ADVERSARY].game
         game = plain(X, y, **common)
-        game.null_weights = spec.game.weights_at_rho_zero(game.sample_weight, **extra)
+        game.null_weights = spec.game.weights_at_rho_zero(game, **extra)
         return game
     return spec.game(X, y, rho=rho, **extra, **common)

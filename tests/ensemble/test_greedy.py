@@ -173,3 +173,15 @@ def test_bad_input():
     ges = GreedyEnsembleSelection().fit(P, y)
     with pytest.raises(ValueError, match="features"):
         ges.predict(P[:, :3])
+
+
+def test_a_metric_returning_nan_is_a_named_error():
+    # regression: NaN compares false with every loss, so argmin took it as the best and the
+    # selection silently followed it
+    P, y = library()
+
+    def broken(y_true, y_pred):
+        return np.nan if y_pred[0] > y_true[0] else float(np.mean((y_true - y_pred) ** 2))
+
+    with pytest.raises(ValueError, match="metric returned NaN"):
+        GreedyEnsembleSelection(10, metric=broken).fit(P, y)

@@ -13,10 +13,10 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, ElasticNetCV, LassoCV, Ridge, RidgeCV
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 
-from skcgd.ensemble import RegularizedMetaLearner, _linear_path
-from skcgd.ensemble._meta_learner import META_FEATURES, meta_features
+from skcgd.ensemble import RegularizedMetaLearner, _design, _penalized_cv
+from skcgd.ensemble._meta_features import META_FEATURES, meta_features
 
 RTOL_RIDGE = 1e-8  # closed-form ridge against closed-form ridge
 ATOL_ENET = 1e-6  # coordinate descent at tol=1e-12 against coordinate descent
@@ -207,7 +207,7 @@ def test_lasso_gram_kernel_on_collinear_design_matches_scikit_learn():
     Z = np.hstack([P, meta_features(P, ("mean", "std", "median", "range"))])
     Z = (Z - Z.mean(0)) / Z.std(0)
     yc = y - y.mean()
-    from skcgd._kernels.stacking import _enet_gram_path
+    from skcgd._kernels.elastic_net import _enet_gram_path
 
     G, c = Z.T @ Z / len(y), Z.T @ yc / len(y)
     for l1_ratio in (1.0, 0.5):
@@ -346,7 +346,7 @@ def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
     assert direct.alpha_selection_ == {"ridge": "leave-one-out"}
     assert direct.alpha_["ridge"] == pytest.approx(loo.alpha_, rel=1e-12)
     assert_allclose(direct.coef_, loo.coef_, rtol=RTOL_RIDGE)
-    monkeypatch.setattr(_linear_path, "DIRECT_MAX_FEATURES", P.shape[1] - 1)
+    monkeypatch.setattr(_penalized_cv, "DIRECT_MAX_FEATURES", P.shape[1] - 1)
     cg = RegularizedMetaLearner(**common).fit(P, y)
     assert cg.solver_ == "cg"
     assert cg.alpha_selection_ == {"ridge": "5-fold"}
@@ -363,9 +363,9 @@ def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
     assert direct3.alpha_["ridge"] == pytest.approx(kfold3.alpha, rel=1e-12)
     assert_allclose(cg3.coef_, direct3.coef_, rtol=1e-7)
     with pytest.raises(ValueError, match="leave-one-out"):
-        _linear_path.fit_linear_cv(
-            _linear_path.MetaModelSpec("ridge", alphas, alphas.size, 0.0, ()),
-            _linear_path.ArrayDesign(P),
+        _penalized_cv.fit_linear_cv(
+            _penalized_cv.LinearModelSpec("ridge", alphas, alphas.size, 0.0, ()),
+            _design.ArrayDesign(P),
             y,
             np.ones(300),
             np.arange(300),
@@ -454,7 +454,7 @@ def test_fit_holds_no_copy_of_the_design(monkeypatch):
     # meta-features (4 float64 columns), the out-of-fold predictions, O(n) vectors and one
     # block of rows (made small here, as it is next to the (2e6, 50) matrices of the memory
     # benchmark)
-    monkeypatch.setattr(_linear_path, "_BLOCK_ENTRIES", 1 << 15)
+    monkeypatch.setattr(_design, "_BLOCK_ENTRIES", 1 << 15)
     rng = np.random.default_rng(0)
     y = rng.normal(size=50_000)
     P = (y[:, None] + rng.uniform(0.2, 1.0, 50) * rng.normal(size=(50_000, 50))).astype(np.float32)
@@ -536,7 +536,7 @@ def test_bad_input_is_refused():
     P_nan[3, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         RegularizedMetaLearner().fit(P_nan, y)
-    with pytest.raises(ValueError, match="non-zero"):
+    with pytest.raises(ValueError, match="sample_weight sums to zero"):
         RegularizedMetaLearner().fit(P, y, sample_weight=np.zeros(y.shape[0]))
     with pytest.raises(ValueError, match="[Nn]egative"):
         RegularizedMetaLearner().fit(P, y, sample_weight=-np.ones(y.shape[0]))
@@ -550,3 +550,33 @@ def test_no_warning_on_the_default_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         RegularizedMetaLearner().fit(P, y)
+
+
+@pytest.mark.parametrize("solver", ["direct", "cg"])
+def test_all_but_one_zero_weight_is_a_named_error(solver):
+    # regression: a ZeroDivisionError (direct) or "X contains NaN" (cg) from the outer fold
+    # whose training rows all weigh 0
+    P, y, _ = planted_oof(n=30)
+    sw = np.zeros(30)
+    sw[0] = 1.0
+    with pytest.raises(ValueError, match="sample_weight is zero on every training row"):
+        RegularizedMetaLearner(cv=3, solver=solver).fit(P, y, sample_weight=sw)
+
+
+def test_groups_keep_a_group_in_one_fold_at_every_level():
+    P, y, _ = planted_oof(n=240)
+    groups = np.repeat(np.arange(24), 10)
+    alphas = np.logspace(-2, 3, 11)
+    meta = ridge_only(ridge_alphas=alphas, standardize=False, cv=GroupKFold(4))
+    meta.set_params(inner_cv=GroupKFold(3)).fit(P, y, groups=groups)
+    # oracle: the same outer splits given explicitly, and GridSearchCV(GroupKFold(3)) inside
+    for train, test in GroupKFold(4).split(P, y, groups):
+        ref = GridSearchCV(
+            Ridge(),
+            {"alpha": alphas},
+            cv=GroupKFold(3),
+            scoring="neg_mean_squared_error",
+        ).fit(P[train], y[train], groups=groups[train])
+        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]), rtol=1e-8)
+    with pytest.raises(ValueError, match="groups mixes values of different types"):
+        meta.fit(P, y, groups=[1, "a"] * 120)

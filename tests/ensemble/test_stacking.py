@@ -17,6 +17,7 @@ from sklearn.ensemble import StackingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV
 from sklearn.model_selection import (
     GridSearchCV,
+    GroupKFold,
     KFold,
     StratifiedKFold,
     TimeSeriesSplit,
@@ -148,10 +149,13 @@ def test_sample_weight_reaches_every_fit():
     ).fit(X, y, sample_weight=sw0)
     ref = RidgeCV().fit(stack.oof_predictions_[sw0 > 0], y[sw0 > 0])
     assert_allclose(stack.meta_learner_.coef_, ref.coef_, rtol=1e-8)
-    with pytest.raises(TypeError, match="sample_weight"):
+    # a Pipeline routes weights to its steps by name: its own error says how
+    with pytest.raises(ValueError, match="Pipeline.fit does not accept the sample_weight"):
         RidgeStackingRegressor(
             [("knn", make_pipeline(StandardScaler(), KNeighborsRegressor()))]
         ).fit(X, y, sample_weight=sw)
+    with pytest.raises(TypeError, match="KNeighborsRegressor does not accept sample_weight"):
+        RidgeStackingRegressor([("knn", KNeighborsRegressor())]).fit(X, y, sample_weight=sw)
 
 
 def test_time_series_split_rows_without_prediction_are_left_out():
@@ -477,3 +481,71 @@ def test_warm_up_runs():
 
 
 # scikit-learn's estimator checks run once for every estimator in tests/test_common.py
+
+
+# ----------------------------------------------------------------------------- groups
+
+
+def test_groups_go_to_the_splitter_and_to_the_meta_learner():
+    X, y = regression_data()
+    groups = np.repeat(np.arange(24), 10)
+    cv = GroupKFold(4)
+    stack = RidgeStackingRegressor(regressors(), cv=cv).fit(X, y, groups=groups)
+    expected = cross_val_predict(LinearRegression(), X, y, cv=cv, groups=groups)
+    assert_allclose(stack.oof_predictions_[:, 0], expected)
+    # the meta-learner's outer folds are grouped too when its cv is
+    meta = RegularizedMetaLearner(cv=GroupKFold(3))
+    stack = RidgeStackingRegressor(regressors(), cv=cv, meta_learner=meta)
+    stack.fit(X, y, groups=groups)
+    for train, test in GroupKFold(3).split(X, y, groups):
+        assert not set(groups[train]) & set(groups[test])
+    assert np.isfinite(stack.meta_learner_.meta_oof_predictions_).all()
+
+
+@pytest.mark.parametrize("cls", [RidgeStackingRegressor, RidgeStackingClassifier])
+def test_groups_of_mixed_types_are_a_named_error(cls):
+    # regression: GroupKFold sorted the labels and failed with "'<' not supported between
+    # instances of 'str' and 'int'"
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    ests = [("lr", LogisticRegression())] if cls is RidgeStackingClassifier else [("r", Ridge())]
+    groups = np.array([1, "a", 2, "b"] * 15, dtype=object)
+    with pytest.raises(ValueError, match="groups mixes values of different types"):
+        cls(ests, cv=GroupKFold(3)).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="groups mixes values of different types"):
+        cls(ests, cv=GroupKFold(3)).fit(X, y, groups=[1, "a", 2, "b"] * 15)
+
+
+class GroupRecorder(RegressorMixin, BaseEstimator):
+    """Ridge that records the groups of every fit (n_jobs=1: same process)."""
+
+    def fit(self, X, y, groups=None):
+        FIT_LOG.append(None if groups is None else np.asarray(groups).copy())
+        self.model_ = Ridge(1.0).fit(X, y)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def test_groups_reach_base_estimators_that_take_them():
+    X, y = regression_data()
+    groups = np.arange(240) % 7
+    FIT_LOG.clear()
+    RidgeStackingRegressor([("rec", GroupRecorder()), ("ridge", Ridge())], cv=3).fit(
+        X, y, groups=groups
+    )
+    for (train, _), logged in zip(KFold(3).split(X), FIT_LOG[:3]):
+        assert_array_equal(logged, groups[train])
+    assert_array_equal(FIT_LOG[3], groups)
+
+
+def test_a_class_without_out_of_fold_rows_is_a_named_error():
+    X, y = make_classification(
+        n_samples=90, n_features=5, n_classes=3, n_informative=3, random_state=0
+    )
+    others = np.flatnonzero(y != 0)
+    train = np.concatenate([np.flatnonzero(y == 0), others[::2]])
+    cv = [(train, others[1::2])]  # class 0 is never predicted out of fold
+    with pytest.raises(ValueError, match="No row with an out-of-fold prediction has the class 0"):
+        RidgeStackingClassifier([("lr", LogisticRegression())], cv=cv).fit(X, y)

@@ -17,8 +17,7 @@ from scipy.special import expit, logsumexp, softmax
 import skcgd.games._design as design_module
 import skcgd.games._reweighted as reweighted_module
 from skcgd.exceptions import ConvergenceWarning
-from skcgd.games import BaseGame, MixedOperator
-from skcgd.games import Chi2LogisticGame, KLLogisticGame
+from skcgd.games import BaseGame, Chi2LogisticGame, KLLogisticGame, MixedOperator
 from skcgd.games._warm_up import _warm_up
 from skcgd.solvers import CGD, CompetitiveMirrorDescent
 

@@ -11,7 +11,7 @@ def test_warm_up_compiles_every_registered_kernel():
     # every subpackage with kernels registered its own warm-up (no hard-coded list)
     for part in (
         "kernels",
-        "skcgd.solvers",
+        "skcgd._linalg",
         "skcgd.games",
         "skcgd.linear_model",
         "skcgd.naive_bayes",

@@ -1,22 +1,19 @@
-"""Cross-validated ridge, Lasso and elastic-net fits on one design (private).
+"""Penalised least squares with cross-validated penalties: ridge, Lasso and elastic net (private).
 
-Everything here works on a *design*: an object with ``shape``, ``sparse`` and ``rows(idx)``,
-which returns the rows ``idx`` of ``Z = (X - mu) / sigma`` (float64; dense, or CSR), the
-caller having chosen the shift and scale once for the whole data set (centring a sparse
-design is skipped). :class:`ArrayDesign` wraps an array held in memory; the meta-learner
-builds its rows from the base-model predictions block by block, so the direct path below never
-holds a full copy of the design. With a target ``y`` centred the same way and non-negative
-weights ``sw``, a *fit* uses a subset of the rows (the training rows of an outer fold, or all
-rows) and
+A general engine, independent of stacking: it fits linear models on a *design* (the protocol
+of :mod:`skcgd.ensemble._design`: ``shape``, ``sparse``, ``rows(idx)`` of
+``Z = (X - mu) / sigma``, transformed once for the whole data set) with a target ``y``
+centred the same way and non-negative weights ``sw``. A *fit* uses a subset of the rows (the
+training rows of an outer fold, or all rows) and
 
 * centres ``Z`` and ``y`` on those rows (the intercept is never penalised);
 * optionally standardises the columns on those rows (``d`` = their weighted standard
-  deviations), so the penalty acts on ``u = d * w``, as for a ``StandardScaler`` fitted in a
-  pipeline before the model;
+  deviations, :func:`~skcgd.ensemble._design.column_scales`), so the penalty acts on
+  ``u = d * w``, as for a ``StandardScaler`` fitted in a pipeline before the model;
 * chooses the penalty by inner cross-validation (K-fold, or the exact leave-one-out of ridge),
   and refits on all the rows of the fit.
 
-Two ways to solve:
+Two ways to solve (the solvers are in :mod:`skcgd.ensemble._penalized_solvers`):
 
 ``direct`` (designs up to ``DIRECT_MAX_FEATURES`` columns, ``DIRECT_MAX_FEATURES_SPARSE``
 when sparse)
@@ -42,36 +39,41 @@ when sparse)
 Penalty selection: K-fold on both paths for every model; for ridge with ``loo`` the exact
 leave-one-out, which only the direct path computes (it needs the leverages, i.e. the
 factorization the CG path avoids), so the caller decides which rule applies to which solver.
+
+The fits of one set of rows are independent of those of another, so callers run them as
+joblib tasks (:func:`fit_models_on_rows`), possibly on threads: nothing here touches
+process-wide state (no warning filters; a solver's convergence is read from its result).
 """
 
-import warnings
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import ElasticNet
 
-from skcgd._kernels.stacking import _enet_gram_path
-from skcgd.solvers import RowGramOperator, conjugate_gradient
+from skcgd.ensemble._design import add_stats, design_matvec, design_stats, row_blocks
+from skcgd.ensemble._penalized_solvers import (
+    CGProblem,
+    FitScaling,
+    enet_direct,
+    enet_rows,
+    fit_from_stats,
+    ridge_cg,
+    ridge_direct,
+    to_z_units,
+)
+from skcgd.ensemble._splits import inner_splits, train_rows
 
 __all__ = [
-    "MetaModelSpec",
-    "FittedLinear",
-    "fit_linear_cv",
-    "global_transform",
-    "ArrayDesign",
+    "DEFAULT_RIDGE_ALPHAS",
     "DIRECT_MAX_FEATURES",
     "DIRECT_MAX_FEATURES_SPARSE",
-    "condition_number_of_stats",
-    "condition_number_of_cov",
-    "block_stats",
-    "design_stats",
-    "design_matvec",
+    "FittedLinear",
+    "LINEAR_MODELS",
+    "LinearModelSpec",
     "direct_cache",
-    "add_stats",
-    "row_blocks",
+    "fit_linear_cv",
+    "fit_models_on_rows",
+    "linear_model_specs",
 ]
 
 # ``solver="auto"`` uses the direct path up to this many design columns, the conjugate
@@ -90,15 +92,14 @@ __all__ = [
 DIRECT_MAX_FEATURES = 4000
 DIRECT_MAX_FEATURES_SPARSE = 1400
 
-# rows per block of the passes over a design: about this many float64 entries (8 MB) per block
-_BLOCK_ENTRIES = 1 << 20
 
-# a column whose weighted standard deviation on the fit rows is below this (in the units of the
-# globally standardised design, where columns have unit scale) is treated as constant
-_CONSTANT_SCALE = 1e-10
+# the models this engine fits, and the default grids of a meta-learner
+LINEAR_MODELS = ("ridge", "lasso", "elasticnet")
+DEFAULT_RIDGE_ALPHAS = np.logspace(-3, 5, 50)
+LASSO_EPS = 1e-5
 
 
-class MetaModelSpec(NamedTuple):
+class LinearModelSpec(NamedTuple):
     """What to fit: ``kind`` in {"ridge", "lasso", "elasticnet"} and its penalty grid.
 
     ``alphas`` is an explicit array of penalties (for the design as the fit penalises it:
@@ -114,8 +115,70 @@ class MetaModelSpec(NamedTuple):
     l1_ratios: tuple
 
 
+def linear_model_specs(kinds, ridge_alphas, lasso_alphas, l1_ratio, ridge_factor=1.0):
+    """The :class:`LinearModelSpec` of each model, from a meta-learner's parameters (checked).
+
+    Parameters
+    ----------
+    kinds : tuple of str
+        Distinct names among :data:`LINEAR_MODELS`.
+    ridge_alphas : array-like or None
+        Positive ridge penalties; None means :data:`DEFAULT_RIDGE_ALPHAS`.
+    lasso_alphas : int or array-like
+        Lasso and elastic-net penalties, or the number of them on an automatic grid.
+    l1_ratio : array-like
+        Elastic-net mixing values in (0, 1].
+    ridge_factor : float, default=1.0
+        Factor on the ridge penalties (the caller's rescaling of the sample weights).
+
+    Returns
+    -------
+    names : tuple of str
+    specs : list of LinearModelSpec
+    """
+    models = tuple(kinds)
+    unknown = [m for m in models if m not in LINEAR_MODELS]
+    if not models or unknown or len(set(models)) != len(models):
+        raise ValueError(
+            f"meta_models must be a non-empty tuple of distinct names among "
+            f"{LINEAR_MODELS}, got {kinds!r}."
+        )
+    ridge_alphas = (
+        DEFAULT_RIDGE_ALPHAS
+        if ridge_alphas is None
+        else np.asarray(ridge_alphas, dtype=float).reshape(-1)
+    )
+    if ridge_alphas.size == 0 or not np.all(np.isfinite(ridge_alphas)) or np.any(ridge_alphas <= 0):
+        raise ValueError("ridge_alphas must be a non-empty array of positive numbers.")
+    if isinstance(lasso_alphas, Integral):
+        lasso_alphas, n_alphas = None, int(lasso_alphas)
+    else:
+        lasso_alphas = np.asarray(lasso_alphas, dtype=float).reshape(-1)
+        n_alphas = lasso_alphas.size
+        if n_alphas == 0 or not np.all(np.isfinite(lasso_alphas)) or np.any(lasso_alphas <= 0):
+            raise ValueError(
+                "lasso_alphas must be a positive integer or a non-empty array of positive numbers."
+            )
+    l1_ratios = tuple(np.asarray(l1_ratio, dtype=float).reshape(-1))
+    if not l1_ratios or any(not (0 < r <= 1) for r in l1_ratios):
+        raise ValueError(f"l1_ratio values must lie in (0, 1], got {l1_ratio!r}.")
+    specs = []
+    for name in models:
+        if name == "ridge":
+            specs.append(
+                LinearModelSpec("ridge", ridge_alphas * ridge_factor, ridge_alphas.size, 0.0, ())
+            )
+        elif name == "lasso":
+            specs.append(LinearModelSpec("lasso", lasso_alphas, n_alphas, LASSO_EPS, (1.0,)))
+        else:
+            specs.append(
+                LinearModelSpec("elasticnet", lasso_alphas, n_alphas, LASSO_EPS, l1_ratios)
+            )
+    return models, specs
+
+
 class FittedLinear(NamedTuple):
-    """A fitted meta-model in the units of ``Z``: ``Z @ coef + intercept`` predicts ``y``.
+    """A fitted model in the units of ``Z``: ``Z @ coef + intercept`` predicts ``y``.
 
     ``n_iter`` counts the solver's iterations of the final fit at the chosen penalty (coordinate
     sweeps, CG iterations; 1 for a direct solve).
@@ -129,183 +192,10 @@ class FittedLinear(NamedTuple):
     n_iter: int
 
 
-class Stats(NamedTuple):
-    """Weighted sums over a block of rows (sufficient statistics of a linear least squares)."""
-
-    n: float
-    zs: np.ndarray
-    G: np.ndarray
-    zy: np.ndarray
-    ys: float
-    yy: float
-
-
-def add_stats(a, b, sign=1.0):
-    """``a + sign * b`` field by field."""
-    return Stats(
-        a.n + sign * b.n,
-        a.zs + sign * b.zs,
-        a.G + sign * b.G,
-        a.zy + sign * b.zy,
-        a.ys + sign * b.ys,
-        a.yy + sign * b.yy,
-    )
-
-
-def block_stats(Z, y, sw):
-    """Weighted sums of one block of rows (dense or CSR ``Z``, held in memory)."""
-    if sp.issparse(Z):
-        Zw = sp.csr_matrix(Z.multiply(sw[:, None]))
-        G = (Z.T @ Zw).toarray()  # p x p: the Gram matrix is dense by nature, Z stays sparse
-        zs = np.asarray(Zw.sum(axis=0)).ravel()
-        zy = np.asarray(Zw.T @ y).ravel()
-    else:
-        Zw = Z * sw[:, None]
-        G = Z.T @ Zw
-        G = 0.5 * (G + G.T)
-        zs = Zw.sum(axis=0)
-        zy = Zw.T @ y
-    return Stats(float(sw.sum()), zs, G, zy, float(sw @ y), float(sw @ (y * y)))
-
-
-def _zero_stats(p):
-    return Stats(0.0, np.zeros(p), np.zeros((p, p)), np.zeros(p), 0.0, 0.0)
-
-
-class ArrayDesign:
-    """A design held in memory (dense ndarray or CSR) seen through the design protocol."""
-
-    def __init__(self, Z):
-        self.Z = Z
-        self.shape = Z.shape
-        self.sparse = sp.issparse(Z)
-
-    def rows(self, idx):
-        """The rows ``idx`` (index array or slice)."""
-        return self.Z[idx]
-
-
-def row_blocks(rows, width):
-    """Consecutive pieces of the index array ``rows``, about ``_BLOCK_ENTRIES / width`` each."""
-    size = max(256, _BLOCK_ENTRIES // max(int(width), 1))
-    for start in range(0, rows.shape[0], size):
-        yield rows[start : start + size]
-
-
-def design_stats(design, y, sw, rows):
-    """:func:`block_stats` of the rows ``rows`` of a design, accumulated block by block."""
-    total = None
-    for b in row_blocks(rows, design.shape[1]):
-        S = block_stats(design.rows(b), y[b], sw[b])
-        total = S if total is None else add_stats(total, S)
-    return _zero_stats(design.shape[1]) if total is None else total
-
-
-def design_matvec(design, rows, coef):
-    """``Z[rows] @ coef`` computed block by block (``coef`` of shape (p,) or (p, k))."""
-    out = np.empty((rows.shape[0],) + coef.shape[1:])
-    start = 0
-    for b in row_blocks(rows, design.shape[1]):
-        out[start : start + b.shape[0]] = np.asarray(design.rows(b) @ coef)
-        start += b.shape[0]
-    return out
-
-
-def global_transform(design, sw, standardize):
-    """Shift and scale applied once to the whole design: ``Z = (X - mu) / sigma``.
-
-    ``design`` gives the untransformed rows. Dense designs are centred (weighted mean) for
-    accuracy; sparse ones are only scaled. ``sigma`` is the weighted standard deviation of
-    each column when ``standardize``, else 1. Two passes over the rows (the variance about
-    the mean, not from the raw second moment) for dense designs, one for sparse ones.
-    """
-    n, p = design.shape
-    N = sw.sum()
-    rows = np.arange(n)
-    first = np.zeros(p)
-    second = np.zeros(p)
-    for b in row_blocks(rows, p):
-        D = design.rows(b)
-        first += np.asarray(D.T @ sw[b]).ravel()
-        if design.sparse and standardize:
-            second += np.asarray(D.multiply(D).T @ sw[b]).ravel()
-    mean = first / N
-    if design.sparse:
-        mu = np.zeros(p)
-        sigma = np.sqrt(np.clip(second / N - mean**2, 0.0, None)) if standardize else np.ones(p)
-    else:
-        mu = mean
-        if standardize:
-            for b in row_blocks(rows, p):
-                second += sw[b] @ (design.rows(b) - mu) ** 2
-            sigma = np.sqrt(second / N)
-        else:
-            sigma = np.ones(p)
-    sigma = np.where(sigma > 0, sigma, 1.0)
-    return mu, sigma
-
-
-def condition_number_of_cov(C):
-    """2-norm condition number of the correlation matrix of a covariance matrix ``C``."""
-    if C.shape[0] == 0:
-        return 1.0
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
-    if np.any(d <= _CONSTANT_SCALE * max(d.max(), 1.0)):
-        return np.inf
-    return float(np.linalg.cond(C / np.outer(d, d)))
-
-
-def condition_number_of_stats(S):
-    """2-norm condition number of the standardised design (its correlation matrix)."""
-    m = S.zs / S.n
-    return condition_number_of_cov(S.G / S.n - np.outer(m, m))
-
-
-# ----------------------------------------------------------------------------- per-fit setup
-
-
-class _Fit(NamedTuple):
-    """Centring and scaling of one fit (its rows), in ``Z`` units."""
-
-    N: float
-    m: np.ndarray  # weighted mean of the rows of Z
-    ybar: float
-    d: np.ndarray  # column scales: the penalty acts on u = d * w
-    Gu: np.ndarray  # (Z - m)^T S (Z - m) / (d d^T), or None on the CG path
-    bu: np.ndarray  # (Z - m)^T S (y - ybar) / d
-    yyc: float  # (y - ybar)^T S (y - ybar)
-
-
-def _fit_from_stats(S, standardize):
-    N = S.n
-    m = S.zs / N
-    ybar = S.ys / N
-    Gc = S.G - N * np.outer(m, m)
-    bc = S.zy - N * m * ybar
-    yyc = max(S.yy - N * ybar * ybar, 0.0)
-    d = _scales(np.diag(Gc) / N, standardize)
-    Gu = Gc / np.outer(d, d)
-    return _Fit(N, m, ybar, d, 0.5 * (Gu + Gu.T), bc / d, yyc)
-
-
-def _scales(var, standardize):
-    if not standardize:
-        return np.ones(var.shape[0])
-    d = np.sqrt(np.clip(var, 0.0, None))
-    return np.where(d > _CONSTANT_SCALE, d, 1.0)
-
-
 def _sse_from_stats(B, W, c0):
     """Weighted sum of squared errors on block ``B`` of ``Z @ W + c0`` (one column per model)."""
     quad = np.einsum("pa,pa->a", W, B.G @ W)
     return B.yy - 2.0 * c0 * B.ys - 2.0 * (B.zy @ W) + c0 * c0 * B.n + 2.0 * c0 * (B.zs @ W) + quad
-
-
-def _to_z_units(F, U):
-    """Coefficients ``u`` (p, k) on the standardised fit -> ``(W, c0)`` in ``Z`` units."""
-    W = U / F.d[:, None]
-    c0 = F.ybar - F.m @ W
-    return W, c0
 
 
 # ----------------------------------------------------------------------------- penalty grids
@@ -321,140 +211,6 @@ def _alpha_grid(spec, F, l1_ratio, y_scale):
     # a design (nearly) uncorrelated with y gives alpha_max ~ 0: keep the grid above rounding
     alpha_max = max(alpha_max, 1e-6 * y_scale, 1e-300)
     return alpha_max * np.logspace(0.0, np.log10(spec.eps), spec.n_alphas)
-
-
-# ----------------------------------------------------------------------------- direct solvers
-
-
-def _ridge_direct(F, alphas):
-    s, V = np.linalg.eigh(F.Gu)
-    s = np.clip(s, 0.0, None)
-    Vb = V.T @ F.bu
-    return V @ (Vb[:, None] / (s[:, None] + alphas[None, :]))
-
-
-def _enet_direct(F, alphas, l1_ratio, tol, max_iter, w0=None, n_iter_out=None):
-    """Elastic-net path (``alphas`` decreasing) on the Gram of the fit; returns U (p, k)."""
-    p = F.Gu.shape[0]
-    G = np.ascontiguousarray(F.Gu / F.N)
-    c = np.ascontiguousarray(F.bu / F.N)
-    order = np.argsort(-alphas, kind="stable")
-    w0 = np.zeros(p) if w0 is None else np.ascontiguousarray(w0, dtype=float)
-    W, n_iter, converged = _enet_gram_path(
-        G,
-        c,
-        F.yyc / F.N,
-        np.ascontiguousarray(alphas[order]),
-        float(l1_ratio),
-        w0,
-        float(tol),
-        int(max_iter),
-    )
-    U = np.empty((p, alphas.shape[0]))
-    U[:, order] = W.T
-    if n_iter_out is not None:
-        n_iter_out.append(int(n_iter[-1]))
-    return U, bool(converged.all())
-
-
-# ----------------------------------------------------------------------------- CG solvers
-
-
-class _CGProblem:
-    """The rows of one fit for the conjugate-gradient path (centring explicit or rank-one)."""
-
-    def __init__(self, Z, y, sw, standardize):
-        self.sw = sw
-        self.N = float(sw.sum())
-        if sp.issparse(Z):
-            self.m = np.asarray(Z.T @ sw).ravel() / self.N
-            self.Z = sp.csr_matrix(Z, dtype=np.float64)
-            self.sparse = True
-            sq = np.asarray(self.Z.multiply(self.Z).T @ sw).ravel() / self.N
-            var = np.clip(sq - self.m**2, 0.0, None)
-        else:
-            self.m = sw @ Z / self.N
-            self.Z = np.ascontiguousarray(Z - self.m)
-            self.sparse = False
-            var = sw @ self.Z**2 / self.N
-        self.ybar = float(sw @ y / self.N)
-        yc = y - self.ybar
-        self.d = _scales(var, standardize)
-        self.bu = np.asarray(self.Z.T @ (sw * yc)).ravel() / self.d
-        self.yyc = float(sw @ (yc * yc))
-        self._op = RowGramOperator(self.Z, hy=sw.copy(), dx=1.0 / self.d)
-        self._md = self.m / self.d
-
-    def operator(self, alpha):
-        """``I + G_u / alpha`` for the centred, scaled design."""
-        op = self._op
-        op.hy = self.sw / alpha
-        if not self.sparse:
-            return op
-        md = self._md
-        coef = self.N / alpha
-
-        def matvec(v):
-            v = np.asarray(v, dtype=float).reshape(-1)
-            return op.matvec(v) - coef * md * (md @ v)
-
-        p = self.d.shape[0]
-        return LinearOperator((p, p), matvec=matvec, dtype=np.float64)
-
-    def to_z(self, U):
-        W = U / self.d[:, None]
-        c0 = self.ybar - self.m @ W
-        return W, c0
-
-
-def _ridge_cg(prob, alphas, tol, max_iter, u0=None, n_iter_out=None):
-    """Ridge along ``alphas`` (solved from the largest down, warm-started); U (p, k)."""
-    p = prob.d.shape[0]
-    order = np.argsort(-alphas, kind="stable")
-    U = np.empty((p, alphas.shape[0]))
-    u = np.zeros(p) if u0 is None else np.asarray(u0, dtype=float).copy()
-    ok = True
-    for k in order:
-        alpha = float(alphas[k])
-        u, n_iter, converged = conjugate_gradient(
-            prob.operator(alpha), prob.bu / alpha, x0=u, tol=tol, max_iter=max_iter
-        )
-        ok &= converged
-        U[:, k] = u
-        if n_iter_out is not None:
-            n_iter_out.append(int(n_iter))
-    return U, ok
-
-
-def _enet_rows(Z, y, sw, standardize, alphas, l1_ratio, tol, max_iter, n_iter_out=None):
-    """Elastic-net path on the rows with scikit-learn's coordinate descent; (W, c0) in Z units."""
-    N = sw.sum()
-    if sp.issparse(Z):
-        m = np.asarray(Z.T @ sw).ravel() / N
-        sq = np.asarray(Z.multiply(Z).T @ sw).ravel() / N
-        var = np.clip(sq - m**2, 0.0, None)
-    else:
-        m = sw @ Z / N
-        var = sw @ (Z - m) ** 2 / N
-    d = _scales(var, standardize)
-    Zs = Z @ sp.diags(1.0 / d) if sp.issparse(Z) else Z / d
-    Zs = sp.csr_matrix(Zs) if sp.issparse(Z) else Zs
-    order = np.argsort(-alphas, kind="stable")
-    W = np.empty((Z.shape[1], alphas.shape[0]))
-    c0 = np.empty(alphas.shape[0])
-    model = ElasticNet(l1_ratio=l1_ratio, tol=tol, max_iter=max_iter, warm_start=True)
-    ok = True
-    for k in order:
-        model.set_params(alpha=float(alphas[k]))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(Zs, y, sample_weight=sw)
-        ok &= not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-        W[:, k] = model.coef_ / d
-        c0[k] = model.intercept_
-        if n_iter_out is not None:
-            n_iter_out.append(int(model.n_iter_))
-    return W, c0, ok
 
 
 # ----------------------------------------------------------------------------- the CV driver
@@ -528,7 +284,7 @@ def fit_linear_cv(
 
     Parameters
     ----------
-    spec : MetaModelSpec
+    spec : LinearModelSpec
     design : design
         The globally transformed design (all rows): :class:`ArrayDesign` or any object with
         ``shape``, ``sparse`` and ``rows(idx)``.
@@ -591,7 +347,7 @@ def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_it
     if "inner" not in cache:
         cache.update(direct_cache(design, y, sw, rows, splits, True))
     total, tests, trains = cache["inner"]
-    F_all = _fit_from_stats(total, standardize)
+    F_all = fit_from_stats(total, standardize)
     best = None
     for l1 in _l1_ratios(spec):
         alphas = _alpha_grid(spec, F_all, l1, y_scale)
@@ -601,13 +357,13 @@ def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_it
             T = _train_stats(total, B, T)
             if B.n <= 0 or T.n <= 0:
                 continue
-            F = _fit_from_stats(T, standardize)
+            F = fit_from_stats(T, standardize)
             if spec.kind == "ridge":
-                U = _ridge_direct(F, alphas)
+                U = ridge_direct(F, alphas)
             else:
-                U, ok = _enet_direct(F, alphas, l1, tol, max_iter)
+                U, ok = enet_direct(F, alphas, l1, tol, max_iter)
                 converged &= ok
-            W, c0 = _to_z_units(F, U)
+            W, c0 = to_z_units(F, U)
             scores += _sse_from_stats(B, W, c0) / B.n
             n_folds += 1
         if n_folds == 0:
@@ -620,13 +376,13 @@ def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_it
     alpha = float(alphas[k])
     n_iter = [1]
     if spec.kind == "ridge":
-        U = _ridge_direct(F_all, np.array([alpha]))
+        U = ridge_direct(F_all, np.array([alpha]))
     else:
         path = _refit_order(alphas, k)
-        U, ok = _enet_direct(F_all, path, l1, tol, max_iter, n_iter_out=n_iter)
+        U, ok = enet_direct(F_all, path, l1, tol, max_iter, n_iter_out=n_iter)
         converged &= ok
         U = U[:, -1:]
-    W, c0 = _to_z_units(F_all, U)
+    W, c0 = to_z_units(F_all, U)
     return FittedLinear(W[:, 0], float(c0[0]), alpha, l1, scores, max(n_iter[-1], 1)), converged
 
 
@@ -645,7 +401,7 @@ def _ridge_loo(spec, design, y, sw, rows, standardize, total):
     squares. ``A`` is formed a block of rows at a time as ``Z @ (V / d) - m @ (V / d)``, so a
     sparse design is never centred or densified.
     """
-    F = _fit_from_stats(total, standardize)
+    F = fit_from_stats(total, standardize)
     s, V = np.linalg.eigh(F.Gu)
     s = np.clip(s, 0.0, None)
     Vb = V.T @ F.bu
@@ -675,8 +431,8 @@ def _ridge_loo(spec, design, y, sw, rows, standardize, total):
 def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_scale):
     converged = True
     Zr, yr, swr = design.rows(rows), y[rows], sw[rows]
-    full = _CGProblem(Zr, yr, swr, standardize)
-    F_grid = _Fit(full.N, full.m, full.ybar, full.d, None, full.bu, full.yyc)
+    full = CGProblem(Zr, yr, swr, standardize)
+    F_grid = FitScaling(full.N, full.m, full.ybar, full.d, None, full.bu, full.yyc)
     best = None
     for l1 in _l1_ratios(spec):
         alphas = _alpha_grid(spec, F_grid, l1, y_scale)
@@ -688,12 +444,12 @@ def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_sca
             if sw_te.sum() <= 0 or swr[tr].sum() <= 0:
                 continue
             if spec.kind == "ridge":
-                prob = _CGProblem(Zr[tr], yr[tr], swr[tr], standardize)
-                U, ok = _ridge_cg(prob, alphas, tol, max_iter)
+                prob = CGProblem(Zr[tr], yr[tr], swr[tr], standardize)
+                U, ok = ridge_cg(prob, alphas, tol, max_iter)
                 W, c0 = prob.to_z(U)
                 fold_u.append(U)
             else:
-                W, c0, ok = _enet_rows(
+                W, c0, ok = enet_rows(
                     Zr[tr], yr[tr], swr[tr], standardize, alphas, l1, tol, max_iter
                 )
             converged &= ok
@@ -711,12 +467,56 @@ def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_sca
     n_iter = [1]
     if spec.kind == "ridge":
         u0 = np.mean([U[:, k] for U in fold_u], axis=0) if fold_u else None
-        U, ok = _ridge_cg(full, np.array([alpha]), tol, max_iter, u0=u0, n_iter_out=n_iter)
+        U, ok = ridge_cg(full, np.array([alpha]), tol, max_iter, u0=u0, n_iter_out=n_iter)
         W, c0 = full.to_z(U)
     else:
-        W, c0, ok = _enet_rows(
+        W, c0, ok = enet_rows(
             Zr, yr, swr, standardize, _refit_order(alphas, k), l1, tol, max_iter, n_iter_out=n_iter
         )
         W, c0 = W[:, -1:], c0[-1:]
     converged &= ok
     return FittedLinear(W[:, 0], float(c0[0]), alpha, l1, scores, max(n_iter[-1], 1)), converged
+
+
+def fit_models_on_rows(
+    specs, design, y, sw, train, test, splitter, kfold, cache, common, groups=None
+):
+    """Every model of ``specs`` fitted on the ``train`` rows, predicting the ``test`` rows.
+
+    One joblib task of an outer cross-validation: ``train`` None means the complement of
+    ``test``, or all rows when ``test`` is None too (the final fit). ``splitter`` makes the
+    inner folds on those rows; ``kfold`` says whether some model chooses its penalty by them
+    (on the direct path; else only the statistics of all the rows are gathered); ``cache``
+    holds :func:`direct_cache` when the caller computed it already; ``common`` holds the
+    keyword arguments of :func:`fit_linear_cv`; ``groups`` (all rows, or None) go to the
+    inner splitter.
+
+    Returns
+    -------
+    fitted : list of FittedLinear
+        One per spec.
+    converged : bool
+        Whether every solver converged.
+    predictions : ndarray of shape (len(test), len(specs)) or None
+        On the ``test`` rows, in the units of the centred target (None without ``test``).
+    """
+    n = design.shape[0]
+    rows = np.arange(n, dtype=np.intp) if test is None else train_rows(n, train, test)
+    g = None if groups is None else groups[rows]
+    splits = ()
+    if common["solver"] == "cg":
+        splits = list(inner_splits(splitter, rows.shape[0], None, g))
+    elif cache is None:
+        # the direct path reads each inner split once, into the statistics of its block
+        inner = inner_splits(splitter, rows.shape[0], None, g) if kfold else ()
+        cache = direct_cache(design, y, sw, rows, inner, kfold)
+    fitted, converged = [], True
+    for spec in specs:
+        fit, ok = fit_linear_cv(spec, design, y, sw, rows, splits, cache=cache, **common)
+        fitted.append(fit)
+        converged &= ok
+    if test is None:
+        return fitted, converged, None
+    W = np.column_stack([fit.coef for fit in fitted])
+    b = np.array([fit.intercept for fit in fitted])
+    return fitted, converged, design_matvec(design, test, W) + b

@@ -1,0 +1,159 @@
+"""Fold splitting for every cross-validation of the ensemble estimators.
+
+* the base models' out-of-fold predictions (:func:`base_splits`, scikit-learn's ``check_cv``:
+  ``KFold``, or ``StratifiedKFold`` for classifiers);
+* the outer folds of the meta stage (:func:`outer_splits`), which make the out-of-fold meta
+  predictions and the blend weights;
+* the inner folds that choose each meta-model's penalty within the rows of one fit
+  (:func:`inner_splits`, :func:`stratified_inner_splitter`).
+
+``groups`` (validated by :func:`skcgd._validation.check_groups`) reach every splitter, so a
+group-aware splitter (``GroupKFold``) keeps a group's rows on one side at every level. The test
+sets of the base and outer splits must not overlap (:func:`check_partition`); rows in none of
+them are left out of what is fitted on the out-of-fold predictions.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+
+__all__ = [
+    "base_splits",
+    "check_fold_weights",
+    "check_partition",
+    "given_groups",
+    "inner_splits",
+    "kfold_splitter",
+    "outer_splits",
+    "splitter_rule",
+    "stratified_inner_splitter",
+    "train_rows",
+]
+
+_DEFAULT_FOLDS = 5
+
+
+def check_partition(splits, n, name):
+    """Refuse overlapping test sets; return the mask of the rows in one of them."""
+    counts = np.zeros(n, dtype=np.intp)
+    for _, te in splits:
+        counts[te] += 1
+    if np.any(counts > 1):
+        raise ValueError(
+            f"The test sets of {name} overlap: every row must be predicted at "
+            "most once (use a partition such as KFold, or TimeSeriesSplit)."
+        )
+    return counts == 1
+
+
+def check_fold_weights(splits, n, sw, name):
+    """Refuse splits whose training rows all have zero sample weight (nothing to fit)."""
+    for k, (train, test) in enumerate(splits):
+        if not sw[train_rows(n, train, test)].sum() > 0:
+            raise ValueError(
+                f"sample_weight is zero on every training row of fold {k} of {name}: the "
+                "samples of positive weight all fall in its test rows. Use fewer folds, "
+                "or give more samples a positive weight."
+            )
+
+
+def given_groups(cv, groups):
+    """``groups`` for a splitter the user gave, None for one made from an integer (or None).
+
+    The ``KFold`` and ``StratifiedKFold`` made from an integer ignore groups, and scikit-learn
+    warns when they get some; a splitter the user chose gets them (and warns, if it ignores
+    them, about the user's own choice).
+    """
+    return None if cv is None or isinstance(cv, Integral) else groups
+
+
+def base_splits(cv, X, y, groups, classifier):
+    """The (train, test) index arrays of the base models' cross-validation.
+
+    Drawn once and shared by every base model (a shuffling splitter without ``random_state``
+    still gives all of them the same folds).
+    """
+    splitter = check_cv(cv, y, classifier=classifier)
+    splits = splitter.split(X, y, given_groups(cv, groups))
+    return [(np.asarray(tr), np.asarray(te)) for tr, te in splits]
+
+
+def outer_splits(cv, n, *, y=None, groups=None, classifier=False):
+    """The outer (train, test) splits of the meta stage.
+
+    An integer means ``KFold`` (``StratifiedKFold`` for a classifier), None 5 of them.
+    ``train`` is None when it is the complement of ``test`` (K-fold), and is rebuilt by
+    :func:`train_rows` in the task that needs it (so the list holds about one index per
+    row, not one per row and fold).
+    """
+    groups = given_groups(cv, groups)
+    if cv is None:
+        cv = _DEFAULT_FOLDS
+    if isinstance(cv, Integral):
+        cv = StratifiedKFold(int(cv)) if classifier else KFold(int(cv))
+    splits = cv.split(np.zeros((n, 1)), y, groups) if hasattr(cv, "split") else cv
+    out = []
+    for tr, te in splits:
+        tr, te = np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)
+        if tr.shape[0] + te.shape[0] == n:
+            seen = np.zeros(n, dtype=bool)
+            seen[tr] = True
+            seen[te] = True
+            if seen.all():
+                tr = None
+        out.append((tr, te))
+    return out
+
+
+def train_rows(n, train, test):
+    """The training rows of an outer split (``train``, or the complement of ``test``)."""
+    if train is not None:
+        return train
+    mask = np.ones(n, dtype=bool)
+    mask[test] = False
+    return np.flatnonzero(mask)
+
+
+def inner_splits(splitter, n_rows, y=None, groups=None):
+    """The inner (train, test) index arrays of a fit on ``n_rows`` rows, one at a time.
+
+    ``y`` and ``groups`` are those of the fit's rows (for stratified and group splitters).
+    """
+    rows = np.zeros((n_rows, 1))
+    # (splitters such as LeaveOneOut count their splits from the rows)
+    n_splits = splitter.get_n_splits(rows, y, groups) if hasattr(splitter, "get_n_splits") else None
+    if n_splits is not None and n_splits > n_rows:
+        raise ValueError(f"Cannot run {n_splits}-fold inner cross-validation on {n_rows} rows.")
+    splits = splitter.split(rows, y, groups) if hasattr(splitter, "split") else splitter
+    return ((np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits)
+
+
+def stratified_inner_splitter(inner_cv, y):
+    """The splitter choosing a classifier's ``C`` on rows with labels ``y``.
+
+    An integer means ``StratifiedKFold`` with at most that many folds and at least 2, but no
+    more folds than the rarest class has rows when it has two or more (so that every class
+    can be in every training fold); any other ``inner_cv`` is used as it is.
+    """
+    if not isinstance(inner_cv, Integral):
+        return inner_cv
+    _, counts = np.unique(y, return_counts=True)
+    return StratifiedKFold(int(min(inner_cv, max(2, counts.min()))))
+
+
+def kfold_splitter(cv, default=_DEFAULT_FOLDS):
+    """``KFold(cv)`` for an integer, ``KFold(default)`` for None, else ``cv`` itself."""
+    if cv is None:
+        return KFold(default)
+    if isinstance(cv, Integral):
+        return KFold(int(cv))
+    return cv
+
+
+def splitter_rule(splitter):
+    """How a splitter chooses, as the meta-learners report it: ``"<k>-fold"`` for an
+    unshuffled ``KFold``, else ``"inner_cv"`` (the given splitter)."""
+    if isinstance(splitter, KFold) and not splitter.shuffle:
+        return f"{splitter.get_n_splits()}-fold"
+    return "inner_cv"
