@@ -1,7 +1,8 @@
 """The one set of input checks that every layer of skcgd uses (games, solvers, CG, estimators).
 
 It sits at the bottom of the package: it imports only numpy, scipy and the check kernel, so
-that games, solvers and estimators can all use it without importing each other. Estimators
+that games, solvers, estimators and the dataset generators can all use it without importing
+each other; it loads Numba only when a design matrix is first checked. Estimators
 validate once (through these functions) and pass the checked arrays on; the games and
 operators they build skip the checks they would otherwise repeat (``check_input=False``).
 
@@ -15,10 +16,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from skcgd._kernels.checks import _max_abs_bits
-
 __all__ = [
     "SCALE_RANGE",
+    "SKLEARN_SEED_RANGE",
     "as_aligned",
     "as_csr",
     "as_float_array",
@@ -28,13 +28,15 @@ __all__ = [
     "check_game_labels",
     "check_groups",
     "check_input_features",
-    "check_max_iter",
+    "check_fraction",
+    "check_generator",
+    "check_integer",
     "check_point",
     "check_positive",
     "check_problem_scale",
     "check_sample_weight",
     "check_squares_fit",
-    "check_tolerance",
+    "check_non_negative",
     "check_vector",
     "encode_groups",
     "finite_max_abs",
@@ -76,19 +78,74 @@ def check_positive(value, name, hint=""):
     return float(value)
 
 
-def check_tolerance(value, name):
+def check_non_negative(value, name):
     """``float(value)`` if it is a non-negative finite number (NaN and inf are refused)."""
     if not (_is_real(value) and np.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a non-negative finite number, got {value!r}.")
     return float(value)
 
 
-def check_max_iter(value, name="max_iter", minimum=0):
-    """``int(value)`` if it is an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        kind = "non-negative" if minimum == 0 else f">= {minimum}"
-        raise ValueError(f"{name} must be an integer {kind}, got {value!r}.")
+def check_integer(value, name, minimum=0):
+    """``int(value)`` if it is an integer ``>= minimum`` (a bool is not one).
+
+    A TypeError for what is not an integer (``2.0``, ``True``), a ValueError for one that is
+    too small.
+
+    Examples
+    --------
+    >>> from skcgd._validation import check_integer
+    >>> check_integer(3, "max_iter")
+    3
+    >>> check_integer(2.5, "max_iter")
+    Traceback (most recent call last):
+    ...
+    TypeError: max_iter must be an integer, got 2.5 (float).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_fraction(value, name, *, closed=False):
+    """``float(value)`` if it lies in (0, 1), or in [0, 1] when ``closed``; NaN is refused."""
+    low, high = ("[", "]") if closed else ("(", ")")
+    inside = _is_real(value) and (0 <= value <= 1 if closed else 0 < value < 1)
+    if not inside:  # NaN fails both comparisons
+        raise ValueError(f"{name} must be a number in {low}0, 1{high}, got {value!r}.")
+    return float(value)
+
+
+# the seed of scikit-learn's generators drawn from a numpy Generator (check_random_state
+# accepts any int in [0, 2**32 - 1]; int32's range is what scikit-learn itself draws)
+SKLEARN_SEED_RANGE = np.iinfo(np.int32).max
+
+
+def check_generator(random_state):
+    """A :class:`numpy.random.Generator` for ``random_state``.
+
+    ``None``, an int >= 0, a sequence of such ints, a :class:`~numpy.random.SeedSequence`, a
+    :class:`~numpy.random.BitGenerator` or a :class:`~numpy.random.Generator` go to
+    :func:`numpy.random.default_rng` (a Generator is returned as it is, so the caller's draws
+    continue its stream). A legacy :class:`~numpy.random.RandomState` (what scikit-learn's
+    ``check_random_state`` returns) seeds a new Generator with one integer drawn from it, so
+    scikit-learn-style code that passes one gets reproducible data.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(SKLEARN_SEED_RANGE))
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"random_state must be None, an int or a Generator, got {random_state!r}.")
+    if isinstance(random_state, numbers.Integral) and random_state < 0:
+        raise ValueError(f"random_state must be an int >= 0, got {random_state!r}.")
+    try:
+        return np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "random_state must be None, an int >= 0 (or a sequence of them), a "
+            "numpy.random.SeedSequence, BitGenerator or Generator, or a numpy.random.RandomState; "
+            f"got {random_state!r}."
+        ) from exc
 
 
 # -- vectors and arrays ------------------------------------------------------------------------
@@ -186,6 +243,10 @@ def max_abs(X):
     0 for an empty X. One integer maximum over the bit patterns (see
     :func:`skcgd._kernels.checks._max_abs_bits`) gives both the magnitude and finiteness.
     """
+    # imported here, not at the top: this module is imported by light modules (datasets) that
+    # must not load Numba; the kernel is compiled or loaded on the first design matrix
+    from skcgd._kernels.checks import _max_abs_bits
+
     data = X.data if sp.issparse(X) else np.ascontiguousarray(X).reshape(-1)  # views
     if data.dtype not in _SIGN_MASK:
         data = data.astype(np.float64)

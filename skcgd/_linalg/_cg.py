@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
 from skcgd._kernels.cg import CSR, DENSE, _cg_solve
-from skcgd._validation import as_csr, as_float_array, check_max_iter, check_tolerance
+from skcgd._validation import as_csr, as_float_array, check_integer, check_non_negative
 
 __all__ = ["conjugate_gradient", "python_cg"]
 
@@ -132,9 +132,9 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
     """
     b = as_float_array(b, "b", 1)
     m = b.shape[0]
-    tol = check_tolerance(tol, "tol")
-    atol = check_tolerance(atol, "atol")
-    max_iter = 10 * max(m, 1) if max_iter is None else check_max_iter(max_iter)
+    tol = check_non_negative(tol, "tol")
+    atol = check_non_negative(atol, "atol")
+    max_iter = 10 * max(m, 1) if max_iter is None else check_integer(max_iter, "max_iter")
     x0 = np.zeros(m) if x0 is None else as_float_array(x0, "x0", 1).copy()
     if x0.shape[0] != m:
         raise ValueError(f"x0 has length {x0.shape[0]} but b has length {m}.")

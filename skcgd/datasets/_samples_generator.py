@@ -5,14 +5,15 @@ Every generator draws from one :class:`numpy.random.Generator` (see ``random_sta
 docstring) in a documented order, so a seed fixes the data bit for bit across releases.
 """
 
+import numbers
+
 import numpy as np
 
-from skcgd.datasets._base import (
-    _SKLEARN_SEED_RANGE,
-    _is_int,
-    check_count,
+from skcgd._validation import (
+    SKLEARN_SEED_RANGE,
     check_fraction,
     check_generator,
+    check_integer,
     check_non_negative,
 )
 
@@ -119,7 +120,7 @@ def make_group_shift(
     >>> bool(np.all(X[:, 2] == groups))
     True
     """
-    n_samples = check_count(n_samples, "n_samples", minimum=2)
+    n_samples = check_integer(n_samples, "n_samples", minimum=2)
     minority_fraction = check_fraction(minority_fraction, "minority_fraction")
     noise = check_non_negative(noise, "noise")
     n_minor = int(np.floor(n_samples * minority_fraction + 0.5))
@@ -300,15 +301,15 @@ def make_label_noise(
     >>> round(float((y_train != y_clean[:2000]).mean()), 3)  # the share flipped
     0.209
     """
-    check_count(n_samples, "n_samples")
-    check_count(n_classes, "n_classes", minimum=2)
+    check_integer(n_samples, "n_samples", minimum=1)
+    check_integer(n_classes, "n_classes", minimum=2)
     noise_rate = check_fraction(noise_rate, "noise_rate", closed=True)
-    if _is_int(random_state):
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         check_generator(random_state)  # refuses negative seeds with a clear message
         sklearn_seed, rng = random_state, np.random.default_rng(random_state)
     else:
         rng = check_generator(random_state)
-        sklearn_seed = int(rng.integers(_SKLEARN_SEED_RANGE))
+        sklearn_seed = int(rng.integers(SKLEARN_SEED_RANGE))
 
     from sklearn.datasets import make_classification
 
@@ -394,9 +395,9 @@ def make_naive_bayes_simulation(n_samples=1000, n_features=100, n_classes=2, *, 
     >>> X_pool.shape, np.unique(y_pool)
     ((2000, 20), array([0, 1]))
     """
-    n_samples = check_count(n_samples, "n_samples")
-    n_features = check_count(n_features, "n_features")
-    n_classes = check_count(n_classes, "n_classes", minimum=2)
+    n_samples = check_integer(n_samples, "n_samples", minimum=1)
+    n_features = check_integer(n_features, "n_features", minimum=1)
+    n_classes = check_integer(n_classes, "n_classes", minimum=2)
     rng = check_generator(random_state)
 
     y = rng.integers(0, n_classes, n_samples)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from skcgd._validation import check_max_iter, check_point, check_tolerance
+from skcgd._validation import check_integer, check_non_negative, check_point
 from skcgd.exceptions import ConvergenceWarning, DivergenceError
 
 __all__ = ["GameState", "GameSolverResult", "BaseGameSolver", "check_game"]
@@ -275,8 +275,8 @@ class BaseGameSolver:
 
     # -- step sizes ---------------------------------------------------------------------------
     def _check_params(self):
-        check_max_iter(self.max_iter)
-        check_tolerance(self.tol, "tol")
+        check_integer(self.max_iter, "max_iter")
+        check_non_negative(self.tol, "tol")
         if not (isinstance(self.divergence_factor, numbers.Real) and self.divergence_factor > 1):
             raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}.")
 

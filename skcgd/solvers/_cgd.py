@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from skcgd._linalg import MixedOperator
-from skcgd._validation import check_max_iter, check_tolerance
+from skcgd._validation import check_integer, check_non_negative
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver, GameState, _norm
 
@@ -86,10 +86,10 @@ class _CompetitiveBase(BaseGameSolver):
             )
         if self.solve_for not in ("auto", "x", "y"):
             raise ValueError(f"solve_for must be 'auto', 'x' or 'y', got {self.solve_for!r}.")
-        check_tolerance(self.cg_tol, "cg_tol")
-        check_tolerance(self.cg_atol, "cg_atol")
+        check_non_negative(self.cg_tol, "cg_tol")
+        check_non_negative(self.cg_atol, "cg_atol")
         if self.cg_max_iter is not None:
-            check_max_iter(self.cg_max_iter, "cg_max_iter", minimum=1)
+            check_integer(self.cg_max_iter, "cg_max_iter", minimum=1)
 
     def _side(self, m, n):
         if self.solve_for != "auto":

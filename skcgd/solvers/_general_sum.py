@@ -6,7 +6,7 @@ import numpy as np
 import scipy.linalg
 from scipy.sparse.linalg import LinearOperator, gmres
 
-from skcgd._validation import check_max_iter
+from skcgd._validation import check_integer
 from skcgd.exceptions import ConvergenceWarning
 from skcgd.solvers._base import BaseGameSolver
 
@@ -127,7 +127,7 @@ class GeneralSumCGD(BaseGameSolver):
                 f"linear_solver must be 'auto', 'gmres' or 'direct', got {self.linear_solver!r}."
             )
         if self.gmres_max_iter is not None:
-            check_max_iter(self.gmres_max_iter, "gmres_max_iter", minimum=1)
+            check_integer(self.gmres_max_iter, "gmres_max_iter", minimum=1)
 
     def _wrap(self, game):
         return _AsGeneralSum(game) if getattr(game, "zero_sum", True) else game

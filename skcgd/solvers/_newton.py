@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg
 
 from skcgd._linalg import conjugate_gradient, python_cg
-from skcgd._validation import check_max_iter, check_point
+from skcgd._validation import check_integer, check_point
 from skcgd.solvers._base import BaseGameSolver, GameState, check_game
 
 __all__ = ["Newton"]
@@ -129,7 +129,7 @@ class Newton(BaseGameSolver):
                 f"linear_solver must be one of {_LINEAR_SOLVERS}, got {self.linear_solver!r}."
             )
         if self.cg_max_iter is not None:
-            check_max_iter(self.cg_max_iter, "cg_max_iter", minimum=1)
+            check_integer(self.cg_max_iter, "cg_max_iter", minimum=1)
 
     def init(self, game, x0, y0=None):
         """Check the game and the start point; evaluate the primal there.

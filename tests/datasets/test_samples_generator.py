@@ -330,7 +330,12 @@ def test_naive_bayes_simulation_moments():
             ValueError,
             "leaves the majority group empty",
         ),
-        (make_group_shift, {"noise": -0.1}, ValueError, "noise must be a finite number >= 0"),
+        (
+            make_group_shift,
+            {"noise": -0.1},
+            ValueError,
+            "noise must be a non-negative finite number",
+        ),
         (make_group_shift, {"noise": np.inf}, ValueError, "noise"),
         (make_group_shift, {"random_state": -1}, ValueError, "random_state must be an int >= 0"),
         (make_group_shift, {"random_state": 1.5}, TypeError, "random_state must be None"),

@@ -260,8 +260,7 @@ def test_public_operators_refuse_vectors_of_the_wrong_length():
         ({"tol": float("nan")}, "tol must be a non-negative finite number"),
         ({"tol": -1.0}, "tol must be a non-negative finite number"),
         ({"atol": float("inf")}, "atol must be a non-negative finite number"),
-        ({"max_iter": 2.5}, "max_iter must be an integer"),
-        ({"max_iter": True}, "max_iter must be an integer"),
+        ({"max_iter": -1}, "max_iter must be an integer >= 0"),
     ],
 )
 def test_conjugate_gradient_refuses_bad_tolerances_by_name(kwargs, match):
@@ -269,3 +268,10 @@ def test_conjugate_gradient_refuses_bad_tolerances_by_name(kwargs, match):
     A = np.array([[4.0, 1.0], [1.0, 3.0]])
     with pytest.raises(ValueError, match=match):
         conjugate_gradient(A, np.ones(2), **kwargs)
+
+
+@pytest.mark.parametrize("max_iter", [2.5, True])
+def test_conjugate_gradient_refuses_a_non_integer_max_iter(max_iter):
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    with pytest.raises(TypeError, match="max_iter must be an integer, got"):
+        conjugate_gradient(A, np.ones(2), max_iter=max_iter)
