@@ -136,7 +136,7 @@ class PlainLogisticGame(ReweightedLogisticGame):
         return np.zeros(0)
 
     def equilibrium_weights(self, x):
-        """:attr:`null_weights` (None unless the game stands for an adversary at rho = 0)."""
+        """``null_weights`` (None unless the game stands for an adversary at rho = 0)."""
         return self.null_weights
 
     # -- the primal is the objective itself ----------------------------------------------

@@ -349,7 +349,7 @@ class ReweightedLogisticGame(BaseGame):
     # -- the adversary -------------------------------------------------------------------
     def equilibrium_weights(self, x):
         """The adversary's strategy at the classifier ``x`` (its best response), as exposed
-        by :attr:`MinimaxLogisticRegression.adversary_weights_`."""
+        by ``MinimaxLogisticRegression.adversary_weights_``."""
         return self.best_response(x)
 
     # -- the primal: the adversary eliminated --------------------------------------------
@@ -380,7 +380,7 @@ class ReweightedLogisticGame(BaseGame):
         return self._primal_value(x)
 
     def primal_evaluate(self, x):
-        """``(P(W), grad P(W), terms)``; ``terms`` (:class:`PrimalTerms`) feeds the Hessian."""
+        """``(P(W), grad P(W), terms)``; ``terms`` (``PrimalTerms``) feeds the Hessian."""
         x = check_vector(x, self.n_x, "x")
         fused = self._fused_gradient(x) if self._uses_fused() else None
         terms = self._primal_terms(x)
@@ -470,7 +470,7 @@ class ReweightedLogisticGame(BaseGame):
     def natural_step_sizes(self, x, y):
         """``(eta_x, eta_y)`` for a game solver: ``1 / L_x`` for the classifier (its
         own-curvature bound at ``(x, y)``) and the adversary's natural step
-        (:meth:`adversary_step_size`)."""
+        (``adversary_step_size()`` of each adversary's game)."""
         return 1.0 / float(self.curvature_x(x, y)), self.adversary_step_size()
 
     def _params_repr(self):
