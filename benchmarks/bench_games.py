@@ -3,7 +3,7 @@
 (a) bilinear  min_x max_y x^T A y, A = N(0, 1)/10 (100 x 100), eta = 100 for both players;
 (b) DRO logistic (chi2-reweighted) n = 2000, d = 50:
     f(w, u) = sum_i (1/n + u_i) l_i(w) - (lam/2)||u||^2 + (alpha/2)||w||^2, lam = 2000,
-    alpha = 0.01, eta_w = 2.5, eta_u = 5e-4; played by skcgd as ``Chi2LogisticGame`` with
+    alpha = 0.01, eta_w = 2.5, eta_u = 5e-4; played by skcgd as ``SecondMomentLogisticGame`` with
     C = 1/(n alpha), rho = n/lam, which is f / alpha in the variables (w, n u) (the steps map to
     alpha eta_w and alpha n^2 eta_u; the stopping test uses the gradient norm of f itself).
 
@@ -53,10 +53,14 @@ def dro_data():
 
 
 def dro_game():
-    from skcgd.games import Chi2LogisticGame
+    from skcgd.games import SecondMomentLogisticGame
 
     X, y = dro_data()
-    return Chi2LogisticGame(X, y, C=1.0 / (N * ALPHA), rho=N / LAM), np.zeros(D), np.zeros(N)
+    return (
+        SecondMomentLogisticGame(X, y, C=1.0 / (N * ALPHA), rho=N / LAM),
+        np.zeros(D),
+        np.zeros(N),
+    )
 
 
 def issue_grad_norm(state):

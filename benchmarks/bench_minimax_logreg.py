@@ -346,7 +346,7 @@ def scan_steps(Xs, ytr, args):
                                 Xs, ytr, adv, solver, (mx * ex, my * ey), args, args.budget
                             )
                             cpu = time.process_time() - c0
-                            state, steps = status(primal, model), model.n_iter_
+                            state, steps = status(primal, model), int(model.n_iter_[0])
                         except Exception:  # DivergenceError: the step is too large
                             cpu, state, steps = time.process_time() - c0, "diverged", -1
                         tried.append((cpu, mx, my, state, steps))
@@ -413,7 +413,9 @@ def section_first_order(n, Xtr, ytr, args, best, summary):
                 m = mults.get(name)
                 mtext = f"({m[0]:g}, {m[1]:g}) x auto ({m[2]:.3g}, {m[3]:.3g})" if m else "-"
                 print(
-                    fmt_row(name, wall, cpu, model.n_iter_, value, np.linalg.norm(grad) / g0)
+                    fmt_row(
+                        name, wall, cpu, int(model.n_iter_[0]), value, np.linalg.norm(grad) / g0
+                    )
                     + f" {status(primal, model):>5s} "
                     f"{int(model.history_['cg_iter'].sum()):7d}  {mtext}"
                 )
@@ -427,9 +429,9 @@ def section_first_order(n, Xtr, ytr, args, best, summary):
                     fastest = min(others, key=lambda k: others[k][0])
                     ratio = res["cgd"][0] / others[fastest][0]
                     summary.append(
-                        f"n={n} {label} {adv}: CGD {res['cgd'][2].n_iter_} steps "
+                        f"n={n} {label} {adv}: CGD {res['cgd'][2].n_iter_[0]} steps "
                         f"{res['cgd'][0] * 1e3:.0f} ms; fastest first-order: {fastest} "
-                        f"{others[fastest][2].n_iter_} steps {others[fastest][0] * 1e3:.0f} ms; "
+                        f"{others[fastest][2].n_iter_[0]} steps {others[fastest][0] * 1e3:.0f} ms; "
                         f"CGD / {fastest} time {ratio:.2f}x"
                     )
     return best

@@ -7,13 +7,14 @@ Both rely on public scikit-learn APIs only (and :mod:`skcgd._compat` for ``valid
 import functools
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._compat import validate_data
 
-__all__ = ["LinearClassifierMixin", "restore_on_failure"]
+__all__ = ["LinearClassifierMixin", "SparseCoefMixin", "restore_on_failure"]
 
 
 def restore_on_failure(fit):
@@ -82,7 +83,7 @@ class LinearClassifierMixin(ClassifierMixin):
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True)) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
@@ -102,3 +103,46 @@ class LinearClassifierMixin(ClassifierMixin):
         else:
             index = scores.argmax(axis=1)
         return self.classes_[index]
+
+
+class SparseCoefMixin:
+    """``sparsify`` and ``densify`` of a linear model's ``coef_`` (scikit-learn's API).
+
+    A sparse ``coef_`` (CSR) saves memory and time in prediction when most coefficients
+    are zero; the prediction methods accept either form.
+    """
+
+    def densify(self):
+        """Convert ``coef_`` to a dense array (the default form after ``fit``).
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def sparsify(self):
+        """Convert ``coef_`` to a CSR matrix.
+
+        Returns
+        -------
+        self : object
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcgd.linear_model import MinimaxLogisticRegression
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+        >>> clf = MinimaxLogisticRegression("none").fit(X, [0, 0, 1, 1])
+        >>> dense = clf.predict_proba(X)
+        >>> bool(np.allclose(clf.sparsify().predict_proba(X), dense)), clf.coef_.format
+        (True, 'csr')
+        >>> type(clf.densify().coef_).__name__
+        'ndarray'
+        """
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self

@@ -28,11 +28,11 @@ from skcgd._kernels.logistic import _logistic_loss_deriv
 from skcgd.exceptions import DivergenceError
 from skcgd.games import (
     BilinearGame,
-    Chi2LogisticGame,
     GeneralSumQuadraticGame,
     GroupKLLogisticGame,
     KLLogisticGame,
     QuadraticGame,
+    SecondMomentLogisticGame,
 )
 from skcgd.solvers import (
     ACGD,
@@ -138,7 +138,7 @@ def test_logistic_kernel_finite_for_any_finite_margins(Z, seed):
     assert np.isfinite(G).all() and (np.abs(G) <= 1 + 1e-12).all()
 
 
-@pytest.mark.parametrize("game_cls", [Chi2LogisticGame, KLLogisticGame])
+@pytest.mark.parametrize("game_cls", [SecondMomentLogisticGame, KLLogisticGame])
 @pytest.mark.parametrize("multinomial", [False, True])
 def test_logistic_games_finite_at_margins_1e4(game_cls, multinomial):
     rng = np.random.default_rng(0)
@@ -266,7 +266,7 @@ def test_conjugate_gradient_hostile_long(case):
 # -- games and solvers ----------------------------------------------------------------------
 # the games each solver plays (the simplex games need a solver with mirror steps; a general-sum
 # game needs GeneralSumCGD, which plays zero-sum games as g = -f too)
-_REAL = ("bilinear", "quadratic", "chi2")
+_REAL = ("bilinear", "quadratic", "second_moment")
 _SIMPLEX = ("bilinear_simplex", "kl", "group")
 _SOLVER_GAMES = {
     CGD: _REAL,
@@ -314,7 +314,7 @@ def _game_problems(solver_cls, kind):
         out.append("domain")
     if kind == "quadratic":
         out.append("psd")
-    if kind in ("chi2", "kl", "group"):
+    if kind in ("second_moment", "kl", "group"):
         out += ["labels", "weights"]
     if kind == "group":
         out.append("groups")
@@ -336,7 +336,7 @@ def game_case(draw, solver_cls):
             kind = "general_sum"  # a general-sum game for a zero-sum solver
     event(f"game: {kind}")
     event(f"planted: {planted}")
-    logistic = kind in ("chi2", "kl", "group")
+    logistic = kind in ("second_moment", "kl", "group")
     m = 0 if planted == "empty" else draw(st.integers(0 if logistic else 1, 4))
     n = draw(st.integers(1, 4))
     matrix_problem = {"matrix_nan": "nan", "matrix_scale": "scale"}.get(planted)
@@ -396,7 +396,9 @@ def game_case(draw, solver_cls):
                         problems.add("groups")
                     game = GroupKLLogisticGame(X, y, groups, **kwargs)
                 else:
-                    game = (Chi2LogisticGame if kind == "chi2" else KLLogisticGame)(X, y, **kwargs)
+                    game = (
+                        SecondMomentLogisticGame if kind == "second_moment" else KLLogisticGame
+                    )(X, y, **kwargs)
     except (ValueError, TypeError) as exc:
         return None, exc, None, None, problems, planted
 

@@ -5,7 +5,7 @@ The games inside MinimaxLogisticRegression
 
 :class:`~skcgd.linear_model.MinimaxLogisticRegression` fits the saddle point of a zero-sum
 game between a classifier and an adversary that re-weights the training data. The games are
-public: :class:`~skcgd.games.Chi2LogisticGame` (a weight per sample, chi-square budget),
+public: :class:`~skcgd.games.SecondMomentLogisticGame` (a weight per sample, quadratic budget),
 :class:`~skcgd.games.KLLogisticGame` (a distribution over the samples, KL budget) and
 :class:`~skcgd.games.GroupKLLogisticGame` (a distribution over groups). This example builds
 each game from the data, checks that the estimator's solution is its saddle point, plays it
@@ -29,7 +29,7 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from skcgd.exceptions import ConvergenceWarning
-from skcgd.games import Chi2LogisticGame, GroupKLLogisticGame, KLLogisticGame
+from skcgd.games import GroupKLLogisticGame, KLLogisticGame, SecondMomentLogisticGame
 from skcgd.linear_model import MinimaxLogisticRegression
 from skcgd.solvers import CGD, GDA, CompetitiveMirrorDescent, RowGramOperator, conjugate_gradient
 
@@ -41,8 +41,8 @@ y = np.where((groups == 1) & (rng.random(len(y)) < 0.3), 1 - y, y)
 C, rho = 1.0, 1.0
 
 # %%
-# The chi-square game
-# -------------------
+# The second-moment game
+# ----------------------
 # The game's min player is the coefficient vector with the intercept last, the max player
 # the adversary's weights :math:`u` (sample :math:`i` weighs :math:`1 + u_i`); the binary
 # game takes labels in :math:`\{-1, +1\}`:
@@ -57,9 +57,9 @@ C, rho = 1.0, 1.0
 # the gradient at zero coefficients), and the adversary's weights it reports are the game's
 # best response :math:`u^*_i = \rho\, l_i(w)`.
 
-estimator = MinimaxLogisticRegression("chi2", rho=rho, C=C).fit(X, y)
+estimator = MinimaxLogisticRegression("second_moment", rho=rho, C=C).fit(X, y)
 w_star = np.r_[estimator.coef_[0], estimator.intercept_]
-chi2 = Chi2LogisticGame(X, 2 * y - 1, C=C, rho=rho, fit_intercept=True)
+chi2 = SecondMomentLogisticGame(X, 2 * y - 1, C=C, rho=rho, fit_intercept=True)
 u_star = chi2.best_response(w_star)
 gw, gu = chi2.grads(w_star, u_star)
 zero = np.zeros(chi2.n_x)
@@ -80,7 +80,7 @@ rhos = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
 steps = {"CGD": [], "GDA": []}
 histories = {}
 for r in rhos:
-    game = Chi2LogisticGame(X, 2 * y - 1, C=C, rho=r, fit_intercept=True)
+    game = SecondMomentLogisticGame(X, 2 * y - 1, C=C, rho=r, fit_intercept=True)
     w0 = np.zeros(game.n_x)
     u0 = game.best_response(w0)
     for solver in (
@@ -254,7 +254,7 @@ fig.tight_layout()
 # ----------
 # :class:`~skcgd.linear_model.MinimaxLogisticRegression` is a thin layer over public games:
 # it validates the data, encodes the labels and groups, builds
-# :class:`~skcgd.games.Chi2LogisticGame`, :class:`~skcgd.games.KLLogisticGame` or
+# :class:`~skcgd.games.SecondMomentLogisticGame`, :class:`~skcgd.games.KLLogisticGame` or
 # :class:`~skcgd.games.GroupKLLogisticGame`, and finds the saddle point (by Newton's method
 # by default, with ``solver="cgd"`` by the game solvers used above). The games can be
 # played, inspected and differentiated directly, for instance to try another solver; the

@@ -21,9 +21,10 @@ Along the way we draw the adversary's weights on the data.
 # -----------------------------------
 # Two Gaussian blobs in the plane, each label flipped with probability 0.2 by
 # :func:`~skcgd.datasets.flip_labels` (symmetric label noise, for any labels). The ``"chi2"``
-# adversary gives sample :math:`i` the weight :math:`1 + u_i` with :math:`u_i = \rho\, l_i` at
-# the solution (:math:`l_i` its logistic loss), exposed as ``adversary_weights_`` (the
-# :math:`u_i`): the samples the classifier gets wrong weigh more.
+# adversary spreads a distribution :math:`q` over the samples: at the solution
+# :math:`q_i = p_i (1 + \rho (l_i - \eta))_+` (:math:`l_i` its logistic loss, :math:`p_i` its
+# share), exposed as ``adversary_weights_``: the samples the classifier gets wrong weigh
+# more, and the easiest ones nothing.
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,7 +41,7 @@ X2, y2 = make_blobs(
 y2_noisy = flip_labels(y2, noise_rate=0.2, random_state=0)
 flipped = y2_noisy != y2
 chi2 = MinimaxLogisticRegression("chi2", rho=0.5).fit(X2, y2_noisy)
-weights = 1 + chi2.adversary_weights_
+weights = chi2.adversary_weights_ * len(y2_noisy)  # relative to the uniform 1 / n
 
 fig, ax = plt.subplots(figsize=(7, 5))
 for label, marker in ((0, "o"), (1, "s")):
@@ -76,7 +77,7 @@ ax.set(
     ylabel="feature 1",
     title='adversary\'s weights, MinimaxLogisticRegression("chi2", rho=0.5)',
 )
-fig.colorbar(points, ax=ax, label="sample weight $1 + u_i$")
+fig.colorbar(points, ax=ax, label="adversary's weight $n\\, q_i$")
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 print(

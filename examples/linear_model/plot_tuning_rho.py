@@ -135,11 +135,11 @@ for solver in ("newton", "cgd"):
     cold_iter, warm_iter = [], []
     for rho in path_rhos:
         warm.set_params(rho=rho).fit(X_std, y, groups=groups)
-        warm_iter.append(warm.n_iter_)
+        warm_iter.append(warm.n_iter_[0])
         cold = MinimaxLogisticRegression("group", C=0.1, rho=rho, solver=solver, max_iter=5000).fit(
             X_std, y, groups=groups
         )
-        cold_iter.append(cold.n_iter_)
+        cold_iter.append(cold.n_iter_[0])
         if solver == "newton":
             minority_weight.append(warm.adversary_weights_[1])
             # both starts reach the same solution

@@ -10,6 +10,7 @@ from skcgd._linalg import DenseMixedOperator, MixedOperator
 from skcgd.games import _warm_up  # noqa: F401  (registers the warm-up of the game kernels)
 from skcgd.games._base import BaseGame
 from skcgd.games._chi2 import Chi2LogisticGame
+from skcgd.games._cvar import CVaRLogisticGame
 from skcgd.games._group import GroupKLLogisticGame
 from skcgd.games._kl import KLLogisticGame
 from skcgd.games._plain import PlainLogisticGame
@@ -23,6 +24,7 @@ from skcgd.games._registry import (
     register_adversary,
 )
 from skcgd.games._reweighted import ReweightedLogisticGame
+from skcgd.games._second_moment import SecondMomentLogisticGame
 
 __all__ = [
     "BaseGame",
@@ -34,6 +36,8 @@ __all__ = [
     "ReweightedLogisticGame",
     "PlainLogisticGame",
     "Chi2LogisticGame",
+    "CVaRLogisticGame",
+    "SecondMomentLogisticGame",
     "KLLogisticGame",
     "GroupKLLogisticGame",
     "Adversary",

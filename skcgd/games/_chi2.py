@@ -1,27 +1,115 @@
-"""The chi-square game: an unnormalised weight ``1 + u_i`` per sample, quadratic penalty."""
+r"""The chi-square game: an adversary on the probability simplex with a chi-square divergence."""
 
 import numpy as np
 
 from skcgd._validation import check_vector
 from skcgd.games._registry import register_adversary
 from skcgd.games._reweighted import PrimalTerms, ReweightedLogisticGame
+from skcgd.games._simplex_response import capped_quadratic_response
 
-__all__ = ["Chi2LogisticGame"]
+__all__ = ["Chi2LogisticGame", "SampleSimplexGame"]
+
+
+class SampleSimplexGame(ReweightedLogisticGame):
+    """Shared part of the games whose adversary is a distribution ``q`` over the samples.
+
+    The prior is ``p = s / N``; samples of weight 0 are outside the adversary's support
+    (``q_i = 0`` for them, their gradient entries and mixed-Hessian columns are 0).
+    """
+
+    domain_y = "simplex"
+
+    def _init_adversary(self):
+        self._support = self.sample_weight > 0
+        self._prior = self.sample_weight / self.N
+
+    @staticmethod
+    def weights_at_rho_zero(game, **adversary_data):
+        """The limit of the equilibrium weights as ``rho -> 0``: the prior ``s / N``."""
+        return game.sample_weight / game.N
+
+    def _check_q(self, y):
+        q = check_vector(y, self.n_y, "y")
+        if (q < 0).any():
+            raise ValueError(
+                "The adversary's weights q must be non-negative (q lives on the probability "
+                "simplex)."
+            )
+        return q
+
+    def _data_weights(self, q):
+        return self.C * self.N * q
+
+    def _mixed_weights(self):
+        return self.C * self.N * self._support
+
+    def curvature_x(self, x, y):
+        """Bound on :math:`\\|D^2_{WW} f\\|_2`: :math:`1 + \\lambda_{\\max}` of the data Hessian."""
+        return self._curvature_x(x, self._data_weights(self._check_q(y)))
+
+    def adversary_step_size(self):
+        """The scale ``rho / (C N)`` of the adversary's entropic mirror step."""
+        return self.rho / (self.C * self.N)
+
+    def _capped_response(self, loss, mu, cap, center=None):
+        """``(q, free)`` of :func:`capped_quadratic_response` on the support, for these
+        losses (the last call is cached: a Newton step asks for it several times)."""
+        key = (mu, cap, id(center))
+        cached = getattr(self, "_response_cache", None)
+        if cached is not None and cached[0] == key and np.array_equal(cached[1], loss):
+            return cached[2]
+        sup = self._support
+        q = np.zeros(self.n_samples)
+        free = np.zeros(self.n_samples, dtype=bool)
+        c = None if center is None else center[sup]
+        q[sup], _, free[sup] = capped_quadratic_response(
+            loss[sup], self._prior[sup], mu, cap, center=c
+        )
+        self._response_cache = (key, loss.copy(), (q, free))
+        return q, free
+
+    def _quadratic_terms(self, x, q, free, mu):
+        """The primal's terms for a best response ``q`` that moves with ``l`` on ``free``
+        with slope ``p / mu`` (see :mod:`skcgd.games._simplex_response`)."""
+        _, G = self._loss(x)
+        CN = self.C * self.N
+        omega = CN * q
+        data_grad = self._grad_W(x, omega) - self._pen * check_vector(x, self.n_x, "x")
+        pf = np.where(free, self._prior, 0.0)
+        mass = float(pf.sum())
+        gauss_newton = CN * pf / mu
+        low_rank = []
+        if mass > 0:
+            m = self._grad_W(x, pf) - self._pen * x  # sum_F p_i grad l_i
+            low_rank.append((-CN / (mu * mass), m[:, None]))
+        return PrimalTerms(
+            G,
+            omega,
+            gauss_newton=gauss_newton,
+            low_rank=low_rank,
+            data_grad=data_grad,
+            adversary=q,
+        )
 
 
 @register_adversary(
-    "chi2", summary="each sample, an unnormalised weight 1 + u_i with a quadratic penalty"
+    "chi2",
+    summary="each sample, on the simplex, with a chi-square divergence penalty",
+    max_rho=1e8,
 )
-class Chi2LogisticGame(ReweightedLogisticGame):
-    r"""Logistic regression against an adversary that re-weights samples, chi-square penalty.
+class Chi2LogisticGame(SampleSimplexGame):
+    r"""Logistic regression against the chi-square divergence adversary on the simplex.
 
     .. math::
 
-        \min_W \max_{u \in \mathbb{R}^n}\; f(W, u) = C \sum_i s_i (1 + u_i)\, l_i(W)
-            - \frac{C}{2\rho} \sum_i s_i u_i^2 + \tfrac12 \|W\|^2
+        \min_W \max_{q \in \Delta_n}\; f(W, q) = C N \Big[\sum_i q_i\, l_i(W)
+            - \frac{\tau}{2}\, D_{\chi^2}(q \,\|\, p)\Big] + \tfrac12 \|W\|^2,
+        \quad D_{\chi^2}(q \| p) = \sum_i p_i \Big(\frac{q_i}{p_i} - 1\Big)^2,
 
-    (the intercept column of ``W`` is not penalised). The min player is ``x = W`` flattened,
-    the max player ``y = u``.
+    with :math:`p = s / N`, :math:`\tau = 1 / \rho` and the intercept column of ``W`` not
+    penalised: the chi-square penalty of Namkoong & Duchi [1]_ (the Lagrangian form of their
+    chi-square ball). The max player ``q`` lives on the probability simplex
+    (``domain_y = "simplex"``).
 
     Parameters
     ----------
@@ -32,9 +120,10 @@ class Chi2LogisticGame(ReweightedLogisticGame):
     C : float, default=1.0
         Inverse regularisation strength (scikit-learn's convention).
     rho : float, default=1.0
-        The adversary's strength, > 0 (``rho = 0`` is plain logistic regression).
+        The adversary's strength ``1 / tau``, in (0, 1e8] (``rho = 0`` is plain logistic
+        regression).
     sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights ``s_i`` (ones if None).
+        Non-negative weights ``s_i`` (ones if None); ``s / N`` is the adversary's prior.
     fit_intercept : bool, default=False
         Add an unpenalised intercept, stored last in each row of ``W``.
     multinomial : bool, default=False
@@ -42,126 +131,98 @@ class Chi2LogisticGame(ReweightedLogisticGame):
     n_classes : int, default=None
         ``K`` for the multinomial loss (``max(y) + 1`` if None).
     check_input : bool, default=True
-        Validate the data (see :class:`~skcgd.games.ReweightedLogisticGame`); estimators that
-        validated it already pass False.
-
-    Attributes
-    ----------
-    n_x, n_y : int
-        ``K * q`` (``q = n_features + fit_intercept``) and ``n_samples``.
-    K, q : int
-        Shape of the coefficient matrix ``W``.
+        Validate the data; estimators that validated it already pass False.
 
     See Also
     --------
-    KLLogisticGame : the adversary on the simplex with a KL penalty.
-    skcgd.solvers.CGD : the solver that plays it.
+    KLLogisticGame : the KL divergence instead (weights exponential in the loss).
+    CVaRLogisticGame : the weights capped, no penalty (the worst fraction of the samples).
+    SecondMomentLogisticGame : the unnormalised game of the CGD paper (it was ``"chi2"``).
 
     Notes
     -----
-    Binary: :math:`l_i = \log(1 + e^{-y_i z_i})`, :math:`z_i = w \cdot x_i + b`; multinomial:
-    :math:`l_i = \operatorname{logsumexp}(z_i) - z_{i, y_i}`, :math:`z_i = W \tilde x_i`. The
-    max over ``u`` is attained at :math:`u_i^* = \rho\, l_i(W)`, so the primal objective is
+    The best response is a clipped, shifted loss,
+    :math:`q^*_i = p_i\,(1 + \rho\,(l_i - \eta))_+` with :math:`\eta` such that
+    :math:`\sum_i q^*_i = 1`: samples whose loss is below :math:`\eta - \tau` get no weight.
+    The primal, per unit of :math:`C N`,
 
-    .. math:: P(W) = C \sum_i s_i \big(l_i + \tfrac{\rho}{2} l_i^2\big) + \tfrac12 \|W\|^2 .
+    .. math::
 
-    Derivatives, with :math:`g_i = \partial l_i / \partial z_i` and
-    :math:`\tilde x_i = (x_i, 1)` when fitting an intercept:
-    :math:`\nabla_W f = C \sum_i s_i (1 + u_i)\, g_i \tilde x_i^T + W`,
-    :math:`\partial_{u_i} f = C s_i (l_i - u_i / \rho)`, the mixed Hessian has the columns
-    :math:`C s_i\, g_i \otimes \tilde x_i`, :math:`D^2_{uu} f = -\tfrac{C}{\rho}\,\mathrm{diag}(s)`
-    (:meth:`curvature_y` is :math:`C \max_i s_i / \rho`), and
-    :math:`D^2_{WW} f = C \sum_i s_i (1 + u_i)\, H_i \otimes \tilde x_i \tilde x_i^T + I`.
-    Its weights are negative where :math:`u_i < -1`; :meth:`curvature_x` estimates
-    :math:`1 + \lambda_{\max}` of the same sum with :math:`|1 + u_i|`, which bounds the norm.
-    A sample with :math:`s_i = 0` does not enter ``f``; its best response is still
-    :math:`\rho l_i`.
+        \min_\eta\; \eta + \frac{\tau}{2} \sum_i p_i
+            \Big[\Big(1 + \frac{l_i - \eta}{\tau}\Big)_+^2 - 1\Big],
+
+    equals :math:`\bar l + \tfrac{\rho}{2}\operatorname{Var}_p(l)` while no weight is clipped
+    (mean plus variance). It is once differentiable, with :math:`\nabla P = C N \sum_i q^*_i
+    \nabla l_i + W`; Newton uses its generalised Hessian
+    :math:`C N [\sum_i q^*_i \nabla^2 l_i + \rho (\sum_F p_i \nabla l_i \nabla l_i^T -
+    m m^T / p_F)] + I`, :math:`F` the samples with positive weight, :math:`m = \sum_F p_i
+    \nabla l_i`, :math:`p_F = \sum_F p_i`.
+
+    References
+    ----------
+    .. [1] H. Namkoong and J. Duchi, "Stochastic gradient methods for distributionally robust
+       optimization with f-divergences", NeurIPS 2016.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skcgd.games import Chi2LogisticGame
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> game = Chi2LogisticGame(X, [1, -1, 1], C=1.0, rho=0.5)
-    >>> w = np.zeros(game.n_x)
-    >>> u = game.best_response(w)              # rho * log(2) for every sample at w = 0
-    >>> np.round(u, 4)
-    array([0.3466, 0.3466, 0.3466])
-    >>> bool(np.isclose(game.value(w, u), game.primal(w)))
+    >>> game = Chi2LogisticGame(X, [1, -1, 1], rho=2.0)
+    >>> w = np.array([1.0, 0.0])
+    >>> q = game.best_response(w)              # more weight on the larger losses
+    >>> np.round(q, 4), bool(np.isclose(q.sum(), 1.0))
+    (array([0.2489, 0.5022, 0.2489]), True)
+    >>> bool(np.isclose(game.value(w, q), game.primal(w)))
     True
-    >>> gx, gu = game.grads(w, u)
-    >>> float(np.abs(gu).max())
-    0.0
     """
 
-    @staticmethod
-    def weights_at_rho_zero(game, **adversary_data):
-        """The limit of the equilibrium weights as ``rho -> 0`` on the data of ``game`` (the
-        plain game that stands in at ``rho = 0``): ``u = 0``."""
-        return np.zeros(game.n_samples)
-
-    def _data_weights(self, u):
-        return self.C * self.sample_weight * (1.0 + u)
-
-    def _mixed_weights(self):
-        return self.C * self.sample_weight
-
     def value(self, x, y):
-        """:math:`f(W, u)`."""
-        u = check_vector(y, self.n_y, "y")
+        """:math:`f(W, q)`; :math:`-\\infty` if :math:`q_i > 0` where :math:`s_i = 0`."""
+        q = self._check_q(y)
         loss, _ = self._loss(x)
-        s = self.sample_weight
+        if (q[~self._support] > 0).any():
+            return -np.inf
+        sup = self._support
+        div = float(((q[sup] - self._prior[sup]) ** 2 / self._prior[sup]).sum())
         return float(
-            self.C * (s @ ((1.0 + u) * loss))
-            - self.C / (2.0 * self.rho) * (s @ (u * u))
-            + self._penalty(self.coef_matrix(x))
+            self.C * self.N * (q @ loss - 0.5 * self.tau * div) + self._penalty(self.coef_matrix(x))
         )
 
     def grads(self, x, y):
-        """``(grad_W f, grad_u f)``, from one pass over X for the margins and one for the
-        weighted sum of rows."""
-        u = check_vector(y, self.n_y, "y")
+        """``(grad_W f, grad_q f)``; ``grad_q f`` is 0 off the support."""
+        q = self._check_q(y)
         loss, _ = self._loss(x)
-        gx = self._grad_W(x, self._data_weights(u))
-        gy = self.C * self.sample_weight * (loss - u / self.rho)
+        gx = self._grad_W(x, self._data_weights(q))
+        gy = np.zeros(self.n_samples)
+        sup = self._support
+        gy[sup] = self.C * self.N * (loss[sup] - self.tau * (q[sup] / self._prior[sup] - 1.0))
         return gx, gy
 
-    def curvature_x(self, x, y):
-        """Bound on :math:`\\|D^2_{WW} f\\|_2` (see Notes)."""
-        u = check_vector(y, self.n_y, "y")
-        return self._curvature_x(x, self._data_weights(u))
+    def adversary_step_size(self):
+        """Half the entropy scale, ``rho / (2 C N)``: in the mirror metric the adversary's
+        curvature is ``C N tau q_i / p_i``, which grows from ``C N tau`` at the prior to about
+        twice that where the adversary concentrates (the first-order solvers need the step
+        within their stability region there)."""
+        return 0.5 * self.rho / (self.C * self.N)
 
     def curvature_y(self, x, y):
-        """:math:`\\|D^2_{uu} f\\|_2 = C \\max_i s_i / \\rho` (exact, constant)."""
-        return self.C * float(self.sample_weight.max()) / self.rho
+        """:math:`\\|D^2_{qq} f\\|_2 = C N \\tau / \\min_{s_i > 0} p_i` (exact, constant)."""
+        return self.C * self.N * self.tau / float(self._prior[self._support].min())
 
-    def adversary_step_size(self):
-        """Per sample, the inverse of the adversary's curvature ``C s_i / rho`` (0 freezes the
-        ``u_i`` of a zero-weight sample, which does not enter the game)."""
-        s = self.sample_weight
-        return np.where(s > 0, self.rho / (self.C * np.where(s > 0, s, 1.0)), 0.0)
+    def _response(self, x):
+        loss, _ = self._loss(x)
+        return self._capped_response(loss, self.tau, np.inf)
 
     def best_response(self, x):
-        """The adversary's best response :math:`u^*_i = \\rho\\, l_i(W)`."""
-        loss, _ = self._loss(x)
-        return self.rho * loss
+        """:math:`q^*_i = p_i (1 + \\rho (l_i - \\eta))_+`, :math:`\\sum_i q^*_i = 1`."""
+        return self._response(x)[0]
 
     # -- the primal ----------------------------------------------------------------------
     def _primal_value(self, x):
-        loss, _ = self._loss(x)
-        return float(
-            self.C * (self.sample_weight @ (loss + 0.5 * self.rho * loss * loss))
-            + self._penalty(self.coef_matrix(x))
-        )
-
-    def _fused_coefficients(self):
-        c0 = self.C * self.sample_weight
-        return c0, c0 * self.rho
+        q = self.best_response(x)
+        return self.value(x, q)
 
     def _primal_terms(self, x):
-        # P = C sum s_i (l_i + rho l_i^2 / 2): weights C s_i (1 + u_i), u_i = rho l_i, and
-        # the Gauss-Newton term C s_i rho (grad l_i)(grad l_i)^T
-        _, G = self._loss(x)
-        u = self.best_response(x)
-        cs = self.C * self.sample_weight
-        return PrimalTerms(G, cs * (1.0 + u), gauss_newton=cs * self.rho, adversary=u)
+        q, free = self._response(x)
+        return self._quadratic_terms(x, q, free, self.tau)

@@ -12,7 +12,10 @@ __all__ = ["GroupKLLogisticGame"]
 
 
 @register_adversary(
-    "group", needs_groups=True, summary="each group of samples, on the simplex, with a KL penalty"
+    "group",
+    needs_groups=True,
+    summary="each group of samples, on the simplex, with a KL penalty",
+    max_rho=1e8,
 )
 class GroupKLLogisticGame(ReweightedLogisticGame):
     r"""Logistic regression against an adversary that re-weights groups, with a KL penalty.

@@ -9,7 +9,7 @@ from skcgd.games._reweighted import SMALLEST, PrimalTerms, ReweightedLogisticGam
 __all__ = ["KLLogisticGame"]
 
 
-@register_adversary("kl", summary="each sample, on the simplex, with a KL penalty")
+@register_adversary("kl", summary="each sample, on the simplex, with a KL penalty", max_rho=1e8)
 class KLLogisticGame(ReweightedLogisticGame):
     r"""Logistic regression against an adversary on the simplex with a KL penalty.
 

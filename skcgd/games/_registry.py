@@ -37,6 +37,12 @@ class Adversary(NamedTuple):
         :class:`~skcgd.solvers.Newton` minimises.
     summary : str
         What the adversary re-weights, in a few words (for messages and docs).
+    game_solvers : bool
+        Whether the game solvers (CGD, GDA, ...) can play the game: an adversary whose set
+        they cannot move in (e.g. a capped simplex) is refused by name for them.
+    max_rho : float
+        The largest ``rho`` the game accepts (beyond it the adversary is the worst case to
+        rounding and the problem numerically singular).
 
     Examples
     --------
@@ -51,6 +57,8 @@ class Adversary(NamedTuple):
     needs_groups: bool
     has_primal: bool
     summary: str
+    game_solvers: bool = True
+    max_rho: float = float("inf")
 
 
 ADVERSARIES = {}
@@ -59,7 +67,15 @@ ADVERSARIES = {}
 _NO_ADVERSARY = "none"
 
 
-def register_adversary(name, *, needs_groups=False, has_primal=True, summary=""):
+def register_adversary(
+    name,
+    *,
+    needs_groups=False,
+    has_primal=True,
+    summary="",
+    game_solvers=True,
+    max_rho=float("inf"),
+):
     """Class decorator: register a logistic game class as the adversary ``name``.
 
     The class (a subclass of :class:`~skcgd.games.ReweightedLogisticGame`) becomes an
@@ -77,6 +93,10 @@ def register_adversary(name, *, needs_groups=False, has_primal=True, summary="")
         ``solver="newton"`` applies; otherwise only the game solvers play it.
     summary : str, default=""
         What the adversary re-weights, in a few words.
+    game_solvers : bool, default=True
+        The game solvers can play it (its max player lives on R^n or on the simplex).
+    max_rho : float, default=inf
+        The largest ``rho`` the game accepts; a larger one is refused by name.
 
     Returns
     -------
@@ -106,8 +126,11 @@ def register_adversary(name, *, needs_groups=False, has_primal=True, summary="")
     def decorate(cls):
         if name in ADVERSARIES and ADVERSARIES[name].game is not cls:
             raise ValueError(f"An adversary named {name!r} is registered already.")
-        ADVERSARIES[name] = Adversary(name, cls, needs_groups, has_primal, summary)
+        ADVERSARIES[name] = Adversary(
+            name, cls, needs_groups, has_primal, summary, game_solvers, max_rho
+        )
         cls.adversary = name
+        cls.max_rho = max_rho
         return cls
 
     return decorate
@@ -120,7 +143,7 @@ def adversary_names():
     --------
     >>> from skcgd.games import adversary_names
     >>> adversary_names()
-    ('chi2', 'group', 'kl', 'none')
+    ('chi2', 'cvar', 'group', 'kl', 'none', 'second_moment')
     """
     return tuple(sorted(ADVERSARIES))
 
@@ -136,7 +159,8 @@ def get_adversary(name):
     >>> get_adversary("huber")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown adversary 'huber'; the registered ones are chi2, group, kl, none.
+    ValueError: Unknown adversary 'huber'; the registered ones are chi2, cvar, group, kl, none,
+    second_moment.
     """
     try:
         return ADVERSARIES[name]

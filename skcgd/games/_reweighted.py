@@ -82,6 +82,24 @@ class PrimalTerms:
         self.low_rank, self.data_grad, self.adversary = list(low_rank), data_grad, adversary
 
 
+def check_rho(rho, max_rho, name):
+    """``float(rho)`` if it is positive, finite and at most ``max_rho``."""
+    rho = check_positive(
+        rho,
+        "rho",
+        " rho = 0 is plain L2 logistic regression (no adversary): use "
+        "PlainLogisticGame, or make_logistic_game, which does so.",
+    )
+    if rho > max_rho:
+        raise ValueError(
+            f"rho={rho:g} is above the largest strength {name} accepts ({max_rho:g}): there "
+            "the adversary is its worst case to rounding and the problem is numerically "
+            "singular. For the worst case itself use adversary='cvar' (rho = N - 1 puts all "
+            "the weight on the worst sample) or a smaller rho."
+        )
+    return rho
+
+
 class ReweightedLogisticGame(BaseGame):
     """Data layer and primal machinery shared by the reweighted logistic games.
 
@@ -94,7 +112,8 @@ class ReweightedLogisticGame(BaseGame):
     y : array-like of shape (n_samples,)
         Labels in {-1, +1} (binary) or class indices ``0..K-1`` (``multinomial=True``).
     C : float, default=1.0
-        Inverse regularisation strength (scikit-learn's convention).
+        Inverse regularisation strength (scikit-learn's convention); ``np.inf`` drops the
+        penalty (the data term then has weight 1).
     rho : float or None, default=1.0
         The adversary's strength, > 0 (None for a game without an adversary).
     sample_weight : array-like of shape (n_samples,), default=None
@@ -136,6 +155,8 @@ class ReweightedLogisticGame(BaseGame):
     True
     """
 
+    max_rho = float("inf")  # set by register_adversary
+
     def __init__(
         self,
         X,
@@ -150,6 +171,11 @@ class ReweightedLogisticGame(BaseGame):
         check_input=True,
     ):
         multinomial = bool(multinomial)
+        # C = inf is no penalty at all: the data term with weight 1 and no ||W||^2 (the
+        # objective is then bounded only where the data are not separable)
+        unpenalised = isinstance(C, float | int) and C == np.inf
+        if unpenalised:
+            C = 1.0
         if check_input:
             X, max_abs = check_data(X)
             n = X.shape[0]
@@ -182,7 +208,9 @@ class ReweightedLogisticGame(BaseGame):
             )
         self.n_x = K * self.q
         self.n_y = n
-        pen = np.ones((K, self.q))
+        # the weight of ||W||^2 / 2 (0 for C = inf)
+        self.l2 = 0.0 if unpenalised else 1.0
+        pen = np.full((K, self.q), self.l2)
         if self.fit_intercept:
             pen[:, -1] = 0.0
         self._pen = pen.ravel()
@@ -198,12 +226,7 @@ class ReweightedLogisticGame(BaseGame):
         self._fused_x = self._fused_grad = None
         self._curv_key = self._curv_vec = None
         if rho is not None:  # None: a game without an adversary
-            self.rho = check_positive(
-                rho,
-                "rho",
-                " rho = 0 is plain L2 logistic regression (no adversary): use "
-                "PlainLogisticGame, or make_logistic_game, which does so.",
-            )
+            self.rho = check_rho(rho, type(self).max_rho, type(self).__name__)
             self.tau = 1.0 / self.rho
         self._init_adversary()
 
@@ -216,6 +239,8 @@ class ReweightedLogisticGame(BaseGame):
         return check_vector(x, self.n_x, "x").reshape(self.K, self.q)
 
     def _penalty(self, W):
+        if self.l2 == 0.0:
+            return 0.0
         coef = W[:, : self.n_features]
         return 0.5 * float(np.vdot(coef, coef))
 
@@ -260,7 +285,7 @@ class ReweightedLogisticGame(BaseGame):
                 X, self.labels, coef, b, c0, c1, self.fit_intercept, loss, g, grad
             )
         self._cache_x, self._cache = x.copy(), (loss, g[:, None])
-        grad[:p] += coef
+        grad[:p] += self.l2 * coef
         return loss, g[:, None], grad
 
     def _grad_W(self, x, c):
@@ -268,7 +293,7 @@ class ReweightedLogisticGame(BaseGame):
         _, G = self._loss(x)
         W = self.coef_matrix(x)
         gW = weighted_sum_rows(self.X, G * c[:, None], self.fit_intercept)
-        gW[:, : self.n_features] += W[:, : self.n_features]
+        gW[:, : self.n_features] += self.l2 * W[:, : self.n_features]
         return gW.ravel()
 
     def mixed(self, x, y):
@@ -318,7 +343,7 @@ class ReweightedLogisticGame(BaseGame):
 
         ``a_i`` are the weights of the loss Hessian; with signed ``a_i`` the data Hessian ``M``
         satisfies ``-A <= M <= A`` for ``A`` the operator with ``|a_i|``, so
-        ``||M + I_pen||_2 <= lambda_max(A) + 1``. Up to ``_DENSE_CURVATURE_SIZE`` unknowns ``A``
+        ``||M + l2 I_pen||_2 <= lambda_max(A) + l2``. Up to ``_DENSE_CURVATURE_SIZE`` unknowns ``A``
         is formed (blocked products, one pass over X per class) and its top eigenvalue is
         exact; above, Lanczos (:func:`scipy.sparse.linalg.eigsh`, relative accuracy 1e-6, from
         below) runs on Hessian-vector products, warm-started from the last eigenvector.
@@ -342,7 +367,7 @@ class ReweightedLogisticGame(BaseGame):
             vals, vecs = eigsh(op, k=1, which="LA", v0=v0, tol=1e-6)
             lam = float(vals[0])
             self._curv_vec = vecs[:, 0]
-        value = 1.0 + max(lam, 0.0)
+        value = self.l2 + max(lam, 0.0)
         self._curv_key = (key, value)
         return value
 

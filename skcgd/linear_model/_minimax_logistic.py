@@ -4,12 +4,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.linalg
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
-from skcgd._base import LinearClassifierMixin, restore_on_failure
+from skcgd._base import LinearClassifierMixin, SparseCoefMixin, restore_on_failure
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._validation import (
     as_aligned,
@@ -28,9 +30,27 @@ from skcgd.solvers import (
     ExtraGradient,
     Newton,
     OptimisticGDA,
+    conjugate_gradient,
 )
 
 __all__ = ["MinimaxLogisticRegression"]
+
+
+def _primal_certified(game, x, rtol):
+    """Whether the Newton decrement at ``x`` certifies the primal to relative ``rtol``:
+    ``lambda^2 / 2 <= rtol |P(x)|`` with ``lambda^2 = g^T H^-1 g`` (one Newton system)."""
+    value, grad, terms = game.primal_evaluate(x)
+    if game.n_x <= 300:
+        H = game.primal_hessian_matrix(x, terms)
+        try:
+            step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), grad)
+        except np.linalg.LinAlgError:
+            return False
+    else:
+        H = game.primal_hessian_operator(x, terms)
+        step, _, _ = conjugate_gradient(H, grad, tol=1e-8)
+    return float(grad @ step) / 2.0 <= rtol * max(abs(value), 1e-300)
+
 
 # the game solvers by name; "cgd" plays competitive mirror descent against an adversary on
 # the simplex
@@ -46,7 +66,7 @@ _GAME_SOLVERS = {
 _FIRST_ORDER_FACTOR = {"gda": 1.0, "extragradient": 0.5, "ogda": 0.5}
 
 
-class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
+class MinimaxLogisticRegression(SparseCoefMixin, LinearClassifierMixin, BaseEstimator):
     r"""Logistic regression trained against an adversary that re-weights samples or groups.
 
     A distributionally robust classifier: the fit is the saddle point of a zero-sum game in
@@ -59,16 +79,27 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    adversary : {"chi2", "kl", "group", "none"}, default="chi2"
-        What the adversary re-weights and how its budget is measured (see Notes): each sample
-        with a chi-square penalty, each sample on the simplex with a KL penalty, each group of
-        samples (``fit(X, y, groups=...)``) with a KL penalty, or nothing (plain L2 logistic
-        regression).
+    adversary : {"chi2", "cvar", "kl", "group", "second_moment", "none"}, default="chi2"
+        What the adversary re-weights and how its budget is measured (see Notes and the
+        :ref:`table of adversaries <adversaries>`): a distribution over the samples with a
+        chi-square divergence penalty (``"chi2"``), capped at ``1 + rho`` times the sample's
+        share (``"cvar"``: the mean loss of the worst fraction ``1 / (1 + rho)``), or with a KL
+        penalty (``"kl"``); a distribution over groups of samples with a KL penalty
+        (``"group"``, ``fit(X, y, groups=...)``); an unnormalised weight per sample with a
+        quadratic penalty (``"second_moment"``, the robust game of the CGD paper; it was
+        ``"chi2"`` before 0.2); or nothing (``"none"``, plain L2 logistic regression). Any
+        adversary registered with :func:`skcgd.games.register_adversary` is accepted too.
     rho : float, default=1.0
         The adversary's strength, >= 0. ``rho=0`` is plain L2 logistic regression; larger
         values let the adversary concentrate more weight on the hardest samples or groups.
     C : float, default=1.0
-        Inverse L2 regularisation strength, as in scikit-learn's ``LogisticRegression``.
+        Inverse L2 regularisation strength, as in scikit-learn's ``LogisticRegression``;
+        ``np.inf`` fits without a penalty (bounded only where the classes overlap).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying the sample weights as in scikit-learn's
+        ``LogisticRegression``: ``{label: weight}``, or ``"balanced"`` for
+        ``n_samples / (n_classes * count of the class)`` (counts weighted by
+        ``sample_weight``). Every adversary then re-weights the weighted samples.
     fit_intercept : bool, default=True
         Fit an (unpenalised) intercept.
     solver : {"newton", "cgd", "acgd", "gda", "extragradient", "ogda"}, default="newton"
@@ -93,10 +124,15 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         the chi2 adversary, the entropy scale ``rho / (C N)`` for the simplex adversaries),
         halved for extragradient and OGDA.
     max_iter : int, default=1000
-        Maximum number of iterations (Newton steps or game steps).
+        Maximum number of iterations (Newton steps or game steps); 0 returns the start
+        (zero coefficients, or the previous ones with ``warm_start``).
     tol : float, default=1e-6
         Stop when the gradient norm (both players') is below ``tol`` times the gradient norm of
-        the objective at zero coefficients.
+        the objective at zero coefficients and the objective is certified: Newton's last
+        decrement ``lambda^2 / 2``, which bounds the distance to the optimal objective near the
+        optimum, is below ``tol`` times the objective (relative accuracy ``tol``, whatever
+        ``C`` and ``rho``). A game solver stops on its gradient; its ``converged_`` is then
+        confirmed by the same certificate on the primal (one Newton system at the end).
     cg_tol : float, default=1e-6
         Relative tolerance of the conjugate-gradient solves of ``"cgd"`` and ``"acgd"``
         (Newton uses an adaptive forcing term).
@@ -121,14 +157,15 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros if ``fit_intercept=False``); centred to sum to zero for softmax.
     adversary_weights_ : ndarray or None
-        The adversary's equilibrium strategy, i.e. its best response at the solution: ``u``
-        (shape (n_samples,), the sample weights are ``s_i (1 + u_i)``) for ``"chi2"``, ``p`` on
-        the simplex (n_samples,) for ``"kl"``, ``q`` on the simplex (one per entry of
-        ``groups_``) for ``"group"``; None for ``"none"``.
+        The adversary's equilibrium strategy, i.e. its best response at the solution: ``q``
+        on the simplex (shape (n_samples,)) for ``"chi2"``, ``"cvar"`` and ``"kl"``; ``q`` on
+        the simplex of the groups (one per entry of ``groups_``) for ``"group"``; ``u``
+        (n_samples,), the sample weights being ``s_i (1 + u_i)``, for ``"second_moment"``;
+        None for ``"none"``.
     groups_ : ndarray of shape (n_groups,)
         Group labels seen in fit (``adversary="group"`` only).
-    n_iter_ : int
-        Iterations run.
+    n_iter_ : ndarray of shape (1,)
+        Iterations run (an array, as scikit-learn's ``LogisticRegression`` returns it).
     converged_ : bool
         Whether the tolerance was reached.
     history_ : dict of ndarray
@@ -143,7 +180,9 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
     See Also
     --------
     sklearn.linear_model.LogisticRegression : the same model with ``rho=0``.
+    MinimaxLogisticRegressionCV : ``C`` and ``rho`` chosen by cross-validation.
     skcgd.games.Chi2LogisticGame : the chi2 game.
+    skcgd.games.CVaRLogisticGame : the CVaR game.
     skcgd.games.KLLogisticGame : the KL game.
     skcgd.games.GroupKLLogisticGame : the group game.
     skcgd.solvers.CGD : competitive gradient descent.
@@ -156,7 +195,14 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
     maximisation (the primal objectives) are
 
     - ``none``: :math:`C \sum_i s_i l_i`, the same after the max;
-    - ``chi2``: :math:`C\sum_i s_i(1+u_i) l_i - \frac{C}{2\rho}\sum_i s_i u_i^2`,
+    - ``chi2``: :math:`CN[\sum_i q_i l_i - \frac{\tau}{2} D_{\chi^2}(q\|s/N)]`, ``q`` on the
+      simplex, primal :math:`CN\min_\eta[\eta + \frac\tau2\sum_i \frac{s_i}{N}
+      ((1 + (l_i - \eta)/\tau)_+^2 - 1)]` (mean plus ``rho/2`` times the variance of the
+      loss while no weight is clipped);
+    - ``cvar``: :math:`CN\sum_i q_i l_i`, ``q`` on the simplex with
+      :math:`q_i \le (1+\rho) s_i/N`, primal :math:`CN\min_\eta[\eta + (1+\rho)
+      \sum_i \frac{s_i}{N}(l_i - \eta)_+]`;
+    - ``second_moment``: :math:`C\sum_i s_i(1+u_i) l_i - \frac{C}{2\rho}\sum_i s_i u_i^2`,
       primal :math:`C\sum_i s_i(l_i + \frac\rho2 l_i^2)`;
     - ``kl``: :math:`CN[\sum_i p_i l_i - \tau\,\mathrm{KL}(p\|s/N)]`,
       primal :math:`CN\tau\log\sum_i \frac{s_i}{N} e^{l_i/\tau}`;
@@ -164,10 +210,11 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
       primal :math:`CN\tau\log\sum_g \pi_g e^{L_g/\tau}`
 
     (plus :math:`\frac12\|W\|^2` everywhere), with :math:`L_g` the weighted mean loss of group
-    ``g`` and :math:`\pi_g` its share of the weight. In words: ``chi2`` adds ``rho/2`` times
-    the squared loss (hard samples weigh up to ``1 + rho * l_i`` times more); ``kl`` replaces
-    the average loss by a soft maximum at temperature ``1/rho``; ``group`` does the same over
-    the groups' mean losses.
+    ``g`` and :math:`\pi_g` its share of the weight. In words: ``chi2`` weighs each sample by
+    ``1 + rho`` times its loss's excess over a threshold (no weight below it); ``cvar``
+    averages the worst ``1 / (1 + rho)`` of the samples; ``kl`` replaces the average loss by
+    a soft maximum at temperature ``1/rho``; ``group`` does the same over the groups' mean
+    losses; ``second_moment`` adds ``rho/2`` times the squared loss.
 
     References
     ----------
@@ -176,18 +223,22 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
        optimization with f-divergences", NeurIPS 2016.
     .. [3] S. Sagawa et al., "Distributionally robust neural networks for group shifts",
        ICLR 2020.
+    .. [4] D. Levy, Y. Carmon, J. Duchi and A. Sidford, "Large-scale methods for
+       distributionally robust optimization", NeurIPS 2020.
 
     Examples
     --------
     >>> from sklearn.datasets import make_classification
     >>> from skcgd.linear_model import MinimaxLogisticRegression
     >>> X, y = make_classification(n_samples=200, n_features=5, flip_y=0.2, random_state=0)
-    >>> clf = MinimaxLogisticRegression(adversary="chi2", rho=0.5).fit(X, y)
+    >>> clf = MinimaxLogisticRegression(adversary="chi2", rho=5.0).fit(X, y)
     >>> clf.converged_, round(clf.score(X, y), 2)
     (True, 0.84)
-    >>> weights = clf.adversary_weights_     # 0.5 * loss of each sample at the solution
-    >>> bool(weights.max() > 4 * weights.mean())
-    True
+    >>> weights = clf.adversary_weights_     # a distribution over the samples
+    >>> bool(abs(weights.sum() - 1) < 1e-12), bool(weights.max() > 3 * weights.mean())
+    (True, True)
+    >>> int((weights == 0).sum())              # the easiest samples get no weight at all
+    5
     """
 
     _parameter_constraints = {
@@ -195,10 +246,11 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         "adversary": [StrOptions(ADVERSARIES.keys())],
         "rho": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"newton"} | set(_GAME_SOLVERS))],
         "eta": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither"), tuple, list],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "cg_tol": [Interval(Real, 0, None, closed="neither")],
         "cg_max_iter": [None, Interval(Integral, 1, None, closed="left")],
@@ -213,6 +265,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         *,
         rho=1.0,
         C=1.0,
+        class_weight=None,
         fit_intercept=True,
         solver="newton",
         eta="auto",
@@ -227,6 +280,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.adversary = adversary
         self.rho = rho
         self.C = C
+        self.class_weight = class_weight
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.eta = eta
@@ -278,7 +332,19 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 f"contains only one class: {classes[0]!r}."
             )
         s = check_sample_weight(sample_weight, X.shape[0])
-        check_problem_scale(X, s, self.C)
+        if self.class_weight is not None:
+            # as scikit-learn's LogisticRegression: the class weights multiply the sample
+            # weights ("balanced" counts the samples by their weights)
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes, y=y, sample_weight=s
+            )
+            s = s * per_class[y_idx]
+            if not s.sum() > 0:
+                raise ValueError(
+                    "class_weight leaves no sample with positive weight: give at least one "
+                    "class a positive weight."
+                )
+        check_problem_scale(X, s, 1.0 if self.C == np.inf else self.C)
         adversary = get_adversary(self.adversary)
         group_labels = group_index = None
         if adversary.needs_groups:
@@ -336,7 +402,7 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
             expanded[present] = weights
             weights = expanded
         self.adversary_weights_ = weights
-        self.n_iter_ = int(result.n_iter)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.converged_ = bool(result.converged)
         hist = result.history
         self.history_ = {
@@ -367,9 +433,20 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                     f"solver='newton' needs the adversary's best response in closed form, "
                     f"which adversary={self.adversary!r} does not have; use solver='cgd'."
                 )
-            solver = Newton(max_iter=self.max_iter, tol=tol, cg_max_iter=self.cg_max_iter)
+            solver = Newton(
+                max_iter=self.max_iter,
+                tol=tol,
+                decrement_tol=self.tol,
+                cg_max_iter=self.cg_max_iter,
+            )
             y0 = None
         else:
+            if not adversary.game_solvers:
+                raise ValueError(
+                    f"solver={self.solver!r} cannot play adversary={self.adversary!r}: its "
+                    "adversary lives on a set the game solvers do not move in (the capped "
+                    "simplex). Use solver='newton', which solves it exactly."
+                )
             y0 = game.best_response(x0)
             cls = _GAME_SOLVERS[self.solver]
             if cls is CGD and game.domain_y == "simplex":
@@ -396,7 +473,33 @@ class MinimaxLogisticRegression(LinearClassifierMixin, BaseEstimator):
                 )
 
         # the estimator warns once, with its own advice (warn=False: no warning filters)
-        return solver.run(game, x0, y0, callback=record, warn=False), objective
+        result = solver.run(game, x0, y0, callback=record, warn=False)
+        if y0 is None or not adversary.has_primal:
+            return result, objective
+        # A game solver stops on the game's gradient, which does not certify the objective
+        # (with a large C the gradient's scale misleads, see tol): confirm on the primal,
+        # tightening the game's tolerance while steps remain.
+        history = {k: list(v) for k, v in result.history.items()}
+        steps = result.n_iter
+        while result.converged and not _primal_certified(game, result.x, self.tol):
+            if steps >= self.max_iter or solver.tol < 1e-300:
+                result.converged = False
+                break
+            solver.tol *= 0.01
+            solver.max_iter = self.max_iter - steps
+
+            def shifted(state, offset=steps):
+                return record(state._replace(n_iter=offset + state.n_iter))
+
+            result = solver.run(game, result.x, result.y, callback=shifted, warn=False)
+            steps += result.n_iter
+            for k, v in result.history.items():
+                history[k] += list(v if k == "cg_iter" else v[1:])
+        result.n_iter = steps
+        result.history = {
+            k: np.asarray(v, dtype=int if k == "cg_iter" else float) for k, v in history.items()
+        }
+        return result, objective
 
     def _step_sizes(self, game, x0, y0):
         """``eta``, or for ``"auto"`` each player's natural step (scaled for EG and OGDA)."""

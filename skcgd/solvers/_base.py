@@ -412,7 +412,7 @@ class BaseGameSolver:
             "grad_norm_y": [gny],
             "cg_iter": [],
         }
-        converged = self.tol > 0 and state.error <= self.tol
+        converged = self._converged(state)
         stalled = False
         while not converged and state.n_iter < self.max_iter:
             previous = state
@@ -439,7 +439,7 @@ class BaseGameSolver:
                     f"[{self.name}] step {state.n_iter:5d}  |grad| {state.error:.3e}  "
                     f"(x {gnx:.2e}, y {gny:.2e})  CG iterations {state.cg_iter}"
                 )
-            converged = self.tol > 0 and state.error <= self.tol
+            converged = self._converged(state)
             if callback is not None and callback(state):
                 break
             if not converged and self._stalled(state):
@@ -457,6 +457,10 @@ class BaseGameSolver:
         result = GameSolverResult(state.x, state.y, state.n_iter, bool(converged), history, state)
         self._finish(game, result, warn)
         return result
+
+    def _converged(self, state):
+        """Whether ``state`` meets the stopping rule (``0 < error <= tol`` by default)."""
+        return self.tol > 0 and state.error <= self.tol
 
     def _stalled(self, state):
         """Whether the run should stop before ``max_iter`` without convergence.

@@ -12,6 +12,8 @@ from skcgd.solvers._base import BaseGameSolver, GameState, _norm
 __all__ = ["CGD", "ACGD", "CompetitiveMirrorDescent"]
 
 _LINEAR_SOLVERS = ("auto", "cg", "cholesky")
+# the largest step of a simplex player in its mirror coordinates log v (a factor e^2)
+_MIRROR_RADIUS = 2.0
 
 
 def _mixed_operator(game, x, y):
@@ -290,6 +292,14 @@ def _mirror_step(v, dv):
     A zero coordinate has a zero step (its diagonal step ``eta * v_i`` is 0) and stays zero.
     """
     ratio = np.divide(dv, v, out=np.zeros_like(dv), where=v > 0)
+    # A step of more than _MIRROR_RADIUS in log v leaves the region where the local game
+    # (linear in the mirror coordinates) describes the move: e^ratio overflows for a sharp
+    # best response (a large rho, an adversary whose weights reach 0). Such a step is cut
+    # back to that radius, a trust region in the mirror coordinates; near the solution the
+    # steps are small and never cut.
+    top = float(np.max(np.abs(ratio))) if ratio.size else 0.0
+    if top > _MIRROR_RADIUS:
+        ratio *= _MIRROR_RADIUS / top
     return v * np.exp(ratio)
 
 
@@ -419,7 +429,10 @@ class ACGD(CompetitiveMirrorDescent):
     Parameters
     ----------
     eta : float, (float, float) or "auto", default=0.01
-        Base step sizes (the learning rates that the RMS scaling divides).
+        Base step sizes (the learning rates that the RMS scaling divides). ``"auto"``: a
+        first step of ``1 / L`` per player (``L`` its own-curvature bound), whatever the
+        game's scale: the RMS scaling is then taken relative to the root mean square of the
+        player's gradient at the start.
     beta : float, default=0.99
         Decay of the running average of squared gradients.
     eps : float, default=1e-8
@@ -508,33 +521,53 @@ class ACGD(CompetitiveMirrorDescent):
         if self.clip:
             lx, ly = float(game.curvature_x(x, y)), float(game.curvature_y(x, y))
             caps = (1.0 / lx if lx > 0 else np.inf, 1.0 / ly if ly > 0 else np.inf)
-        # multipliers (simplex constraints), RMS accumulators, step count, step caps
-        extra = (0.0, 0.0, np.zeros(game.n_x), np.zeros(game.n_y), 0, caps)
+        # With eta="auto" the base steps are 1 / L, in the players' own units; dividing them
+        # by the RMS of the gradient (units of f per unit of x) would give a step in other
+        # units, off by the game's scale. The RMS is then measured relative to its value at
+        # the start, so that the first step is 1 / L and scaling the game scales nothing.
+        # (a player whose gradient is 0 at the start takes its unit at its first non-zero one)
+        unit = (1.0, 1.0)
+        if isinstance(self.eta, str):
+            unit = (_rms(gx), _rms(gy))
+        # multipliers (simplex constraints), RMS accumulators, step count, step caps, units
+        extra = (0.0, 0.0, np.zeros(game.n_x), np.zeros(game.n_y), 0, caps, unit)
         return _CGDAux(eta, method=self.linear_solver, extra=extra)
 
     def update(self, game, state):
         """One ACGD step (see the class docstring)."""
         aux = state.aux
-        nu, mu, vx, vy, t, caps = aux.extra
+        nu, mu, vx, vy, t, caps, unit = aux.extra
         t += 1
         b = self.beta
         vx = b * vx + (1 - b) * state.grad_x**2
         vy = b * vy + (1 - b) * state.grad_y**2
         corr = 1.0 - b**t
         xs, ys = self._flags(game)
-        hx = aux.eta[0] if xs else np.minimum(aux.eta[0] / (np.sqrt(vx / corr) + self.eps), caps[0])
-        hy = aux.eta[1] if ys else np.minimum(aux.eta[1] / (np.sqrt(vy / corr) + self.eps), caps[1])
+        rms_x, rms_y = np.sqrt(vx / corr), np.sqrt(vy / corr)
+        unit = tuple(u if u > 0 else _rms(r) for u, r in zip(unit, (rms_x, rms_y)))
+        hx = aux.eta[0]
+        if not xs:
+            hx = np.minimum(aux.eta[0] / (rms_x / (unit[0] or 1.0) + self.eps), caps[0])
+        hy = aux.eta[1]
+        if not ys:
+            hy = np.minimum(aux.eta[1] / (rms_y / (unit[1] or 1.0) + self.eps), caps[1])
         x_new, y_new, step, (nu, mu) = _mirror_step_state(self, game, state, hx, hy, (nu, mu))
         new_aux = _CGDAux(
             aux.eta,
             step.z,
             self._next_method(aux.method, step, step.op),
             aux.cg_failures + (not step.cg_converged),
-            (nu, mu, vx, vy, t, caps),
+            (nu, mu, vx, vy, t, caps, unit),
         )
         gx, gy = game.grads(x_new, y_new)
         err, _, _ = self._state_error(game, x_new, y_new, gx, gy, nu, mu)
         return GameState(x_new, y_new, state.n_iter + 1, err, gx, gy, step.cg_iter, new_aux)
+
+
+def _rms(g):
+    """The root mean square of ``g`` (0 if ``g`` is empty, 0 or not finite)."""
+    rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
+    return rms if np.isfinite(rms) else 0.0
 
 
 def _mirror_step_state(solver, game, state, eta_x, eta_y, multipliers):

@@ -16,12 +16,15 @@ players' own curvature (which CGD's local game leaves out), so it converges quad
 where a first-order player needs a number of steps proportional to the condition number.
 """
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 
 from skcgd._linalg import conjugate_gradient, python_cg
-from skcgd._validation import check_integer, check_point
-from skcgd.solvers._base import BaseGameSolver, GameState, check_game
+from skcgd._validation import check_integer, check_non_negative, check_point
+from skcgd.exceptions import ConvergenceWarning
+from skcgd.solvers._base import BaseGameSolver, GameSolverResult, GameState, check_game
 
 __all__ = ["Newton"]
 
@@ -31,11 +34,13 @@ _CHOLESKY_SIZE = 300
 
 
 class _NewtonAux:
-    __slots__ = ("value", "terms", "method", "factor", "g0", "norms")
+    __slots__ = ("value", "terms", "method", "factor", "g0", "norms", "values", "decrement")
 
-    def __init__(self, value, terms, method, factor, g0, norms):
+    def __init__(self, value, terms, method, factor, g0, norms, values, decrement=np.inf):
         self.value, self.terms, self.method = value, terms, method
-        self.factor, self.g0, self.norms = factor, g0, norms
+        self.factor, self.g0, self.norms, self.values = factor, g0, norms, values
+        # the squared Newton decrement g^T H^-1 g of the step that led here (inf at the start)
+        self.decrement = decrement
 
 
 class Newton(BaseGameSolver):
@@ -53,7 +58,15 @@ class Newton(BaseGameSolver):
     max_iter : int, default=100
         Maximum number of Newton steps.
     tol : float, default=1e-6
-        Stop when :math:`\|\nabla P(x)\| \le` ``tol`` (absolute).
+        Stop when :math:`\|\nabla P(x)\| \le` ``tol`` (absolute) and, with
+        ``decrement_tol``, the objective is certified.
+    decrement_tol : float, default=None
+        Also require :math:`\lambda^2 / 2 \le` ``decrement_tol`` :math:`\cdot |P(x)|` for the
+        squared Newton decrement :math:`\lambda^2 = \nabla P^T (\nabla^2 P)^{-1} \nabla P` of
+        the last step: near the optimum :math:`\lambda^2/2` estimates :math:`P(x) - P^*`, so
+        this certifies the objective to that relative accuracy whatever the scale of the
+        gradient (which a gradient test relative to its start cannot: with a large ``C`` on
+        separable data it passes far from the optimum).
     linear_solver : {"auto", "cholesky", "cg"}, default="auto"
         How each Newton system is solved: a Cholesky factorisation of the Hessian formed from
         row blocks of the data, or matrix-free conjugate gradient (products in one or two
@@ -106,13 +119,21 @@ class Newton(BaseGameSolver):
     _solves_linear_systems = True
 
     def __init__(
-        self, *, max_iter=100, tol=1e-6, linear_solver="auto", cg_max_iter=None, verbose=0
+        self,
+        *,
+        max_iter=100,
+        tol=1e-6,
+        decrement_tol=None,
+        linear_solver="auto",
+        cg_max_iter=None,
+        verbose=0,
     ):
         # Newton decreases the objective monotonically: its gradient norm may grow on the
         # way without anything diverging
         super().__init__(
             None, max_iter=max_iter, tol=tol, divergence_factor=np.inf, verbose=verbose
         )
+        self.decrement_tol = decrement_tol
         self.linear_solver = linear_solver
         self.cg_max_iter = cg_max_iter
 
@@ -130,6 +151,8 @@ class Newton(BaseGameSolver):
             )
         if self.cg_max_iter is not None:
             check_integer(self.cg_max_iter, "cg_max_iter", minimum=1)
+        if self.decrement_tol is not None:
+            check_non_negative(self.decrement_tol, "decrement_tol")
 
     def init(self, game, x0, y0=None):
         """Check the game and the start point; evaluate the primal there.
@@ -144,7 +167,7 @@ class Newton(BaseGameSolver):
         method = self.linear_solver
         if method == "auto":
             method = "cholesky" if game.n_x <= _CHOLESKY_SIZE else "cg"
-        aux = _NewtonAux(value, terms, method, None, max(error, 1e-300), [error])
+        aux = _NewtonAux(value, terms, method, None, max(error, 1e-300), [error], [value])
         return GameState(x, np.zeros(0), 0, error, grad, np.zeros(0), 0, aux)
 
     def _direction(self, game, state):
@@ -194,9 +217,11 @@ class Newton(BaseGameSolver):
         aux, x, grad = state.aux, state.x, state.grad_x
         d, cg_iter = self._direction(game, state)
         slope = float(grad @ d)
+        decrement = -slope  # lambda^2 = g^T H^-1 g, from the (inexact) Newton direction
         if not slope < 0:  # not a descent direction (inexact solve): use the gradient
             d = -grad
             slope = -float(grad @ grad)
+            decrement = np.inf
         F, gnorm = aux.value, state.error
         t = 1.0
         for _ in range(60):
@@ -218,17 +243,43 @@ class Newton(BaseGameSolver):
         value, grad_new, terms = accepted
         error = float(np.linalg.norm(grad_new))
         new_aux = _NewtonAux(
-            value, terms, aux.method, aux.factor, aux.g0, (aux.norms + [error])[-21:]
+            value,
+            terms,
+            aux.method,
+            aux.factor,
+            aux.g0,
+            (aux.norms + [error])[-21:],
+            (aux.values + [value])[-21:],
+            decrement,
         )
         return GameState(
             x_new, state.y, state.n_iter + 1, error, grad_new, state.y, int(cg_iter), new_aux
         )
 
+    def _converged(self, state):
+        gradient_met = super()._converged(state)
+        if self.decrement_tol is None:
+            return gradient_met
+        # the decrement of the step that led here bounds the gap before it, and the step
+        # (a full one near the optimum) shrinks the gap further
+        aux = state.aux
+        gap = aux.decrement / 2.0
+        scale = max(abs(aux.value), 1e-300)
+        if gap > self.decrement_tol * scale:
+            return False
+        # a gradient test below what rounding lets the gradient reach (an ill-conditioned
+        # Hessian) cannot be met; a gap at machine precision certifies the point instead
+        return gradient_met or gap <= 1e3 * np.finfo(float).eps * scale
+
     def _stalled(self, state):
-        # twenty Newton steps that barely moved the gradient: the objective is flat to
-        # rounding here, more steps will not help
-        norms = state.aux.norms
-        return state.n_iter >= 20 and len(norms) == 21 and norms[-1] > 0.9 * norms[0]
+        # twenty Newton steps that barely moved the gradient nor the objective: it is flat
+        # to rounding here, more steps will not help
+        aux = state.aux
+        norms, values = aux.norms, aux.values
+        if state.n_iter < 20 or len(norms) < 21:
+            return False
+        scale = max(abs(values[-1]), 1e-300)
+        return norms[-1] > 0.9 * norms[0] and values[0] - values[-1] <= 1e-12 * scale
 
     def _not_converged_message(self, game, start, state, stalled):
         why = (
@@ -260,6 +311,67 @@ class Newton(BaseGameSolver):
         """Minimise the primal from ``x0``; see :meth:`BaseGameSolver.run`.
 
         ``y0`` is ignored (the adversary plays its best response); ``result.y`` is the best
-        response at the solution.
+        response at the solution. A game whose primal is not smooth offers a smoothing
+        ``P_mu <= P`` (``start_smoothing(x)``, ``smoothing_gap(x) = P(x) - P_mu(x)``,
+        ``update_smoothing(x)``; e.g. :class:`~skcgd.games.CVaRLogisticGame`): Newton then
+        minimises the smoothed primals stage by stage, each from the last solution, until
+        ``smoothing_gap + lambda^2 / 2``, a bound on ``P(x) - P*``, is below
+        ``decrement_tol`` (``1e-10`` without it) times ``|P(x)|``; ``max_iter`` bounds the
+        Newton steps of all stages together.
         """
-        return super().run(game, x0, y0, callback=callback, warn=warn)
+        if getattr(game, "start_smoothing", None) is None:
+            return super().run(game, x0, y0, callback=callback, warn=warn)
+        return self._run_continuation(game, x0, callback, warn)
+
+    def _run_continuation(self, game, x0, callback, warn):
+        self._check_params()
+        x = check_point(x0, game.n_x, "x0")
+        rtol = 1e-10 if self.decrement_tol is None else self.decrement_tol
+        steps, hist, result, converged = 0, None, None, False
+        game.start_smoothing(x)
+        while True:
+            stage = Newton(
+                max_iter=self.max_iter - steps,
+                tol=self.tol,
+                decrement_tol=rtol,
+                linear_solver=self.linear_solver,
+                cg_max_iter=self.cg_max_iter,
+            )
+            offset = steps
+
+            def shifted(state, offset=offset):
+                # callers see one run: steps numbered across the stages
+                if callback is None:
+                    return False
+                return callback(state._replace(n_iter=offset + state.n_iter))
+
+            result = BaseGameSolver.run(stage, game, x, None, callback=shifted, warn=False)
+            steps += result.n_iter
+            x = result.x
+            h = result.history
+            if hist is None:
+                hist = {k: list(v) for k, v in h.items()}
+            else:  # the stage's start is the last stage's end: not a step
+                for k in ("grad_norm", "grad_norm_x", "grad_norm_y"):
+                    hist[k] += list(h[k][1:])
+                hist["cg_iter"] += list(h["cg_iter"])
+            # P(x) - P* <= (P(x) - P_mu(x)) + (P_mu(x) - P_mu*), and the last term is the
+            # stage's certified gap (its decrement); P_mu* <= P*
+            bound = game.smoothing_gap(x) + result.state.aux.decrement / 2.0
+            if result.converged and bound <= rtol * max(abs(game.primal(x)), 1e-300):
+                converged = True
+                break
+            if steps >= self.max_iter or (not result.converged and result.n_iter == 0):
+                break
+            game.update_smoothing(x)
+        if warn and not converged:
+            warnings.warn(
+                self._not_converged_message(game, None, result.state, False),
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        history = {
+            k: np.asarray(v, dtype=int if k == "cg_iter" else float) for k, v in hist.items()
+        }
+        state = result.state._replace(n_iter=steps)
+        return GameSolverResult(x, result.y, steps, converged, history, state)

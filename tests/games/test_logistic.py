@@ -17,11 +17,11 @@ from scipy.special import expit, logsumexp, softmax
 import skcgd.games._design as design_module
 import skcgd.games._reweighted as reweighted_module
 from skcgd.exceptions import ConvergenceWarning
-from skcgd.games import BaseGame, Chi2LogisticGame, KLLogisticGame, MixedOperator
+from skcgd.games import BaseGame, KLLogisticGame, MixedOperator, SecondMomentLogisticGame
 from skcgd.games._warm_up import _warm_up
 from skcgd.solvers import CGD, CompetitiveMirrorDescent
 
-GAMES = {"chi2": Chi2LogisticGame, "kl": KLLogisticGame}
+GAMES = {"second_moment": SecondMomentLogisticGame, "kl": KLLogisticGame}
 C, RHO = 0.7, 1.3
 CASES = [
     (kind, multinomial, intercept, weighted)
@@ -48,7 +48,7 @@ def _problem(kind, multinomial, intercept, weighted, seed=0, n=12, p=3, X=None):
         X, y, C=C, rho=RHO, sample_weight=s, fit_intercept=intercept, multinomial=multinomial
     )
     x = 0.5 * rng.standard_normal(game.n_x)
-    if kind == "chi2":
+    if kind == "second_moment":
         adv = rng.standard_normal(n)  # some 1 + u_i < 0: negative sample weights
     else:
         adv = rng.random(n) + 0.1  # f is defined off the simplex too
@@ -75,7 +75,7 @@ def _oracle(kind, X, y, s, x, adv, intercept, multinomial):
     loss, G, Xt = _oracle_losses(X, y, W, intercept, multinomial)
     pen = 0.5 * np.sum(W[:, : X.shape[1]] ** 2)
     N = s.sum()
-    if kind == "chi2":
+    if kind == "second_moment":
         value = C * np.sum(s * (1 + adv) * loss) - C / (2 * RHO) * np.sum(s * adv**2) + pen
         primal = C * np.sum(s * (loss + RHO / 2 * loss**2)) + pen
         r = C * s[:, None] * G
@@ -210,7 +210,7 @@ def test_dense_csr_and_float32_agree(kind, multinomial, monkeypatch):
 def _maximise_adversary(game, kind, x, s):
     """max over the adversary by SciPy (BFGS with its own finite-difference gradients)."""
     n = game.n_y
-    if kind == "chi2":
+    if kind == "second_moment":
         res = scipy.optimize.minimize(
             lambda u: -game.value(x, u), np.zeros(n), method="BFGS", options={"gtol": 1e-10}
         )
@@ -234,7 +234,7 @@ def test_primal_is_the_max_over_the_adversary(kind, multinomial):
     assert game.primal(x) == pytest.approx(game.value(x, best), rel=1e-12)
     assert game.primal(x) == pytest.approx(_maximise_adversary(game, kind, x, s), rel=1e-7)
     gy = game.grads(x, best)[1]
-    if kind == "chi2":
+    if kind == "second_moment":
         np.testing.assert_allclose(gy, 0.0, atol=1e-12)
     else:
         # stationary on the simplex: the gradient is constant (the multiplier) on the support
@@ -249,7 +249,7 @@ def test_primal_is_the_max_over_the_adversary(kind, multinomial):
 )
 def test_curvature_bounds(kind, multinomial, intercept):
     game, X, y, s, x, adv = _problem(kind, multinomial, intercept, True, seed=6)
-    if kind == "chi2":
+    if kind == "second_moment":
         adv = np.abs(adv)  # 1 + u > 0: the data Hessian is PSD
     # dense Hessians by central differences of the gradients (error ~1e-9)
     Hx = np.column_stack(_fd_jacobian(lambda v: game.grads(v, adv)[0], x))
@@ -267,7 +267,7 @@ def test_curvature_bounds(kind, multinomial, intercept):
         ]
     )[live]
     assert game.curvature_y(x, adv) == pytest.approx(np.linalg.norm(Hy, 2), rel=1e-6)
-    if kind == "chi2":  # with negative weights 1 + u_i the estimate still bounds the norm
+    if kind == "second_moment":  # with negative weights 1 + u_i the estimate still bounds the norm
         _, _, _, _, x2, u2 = _problem(kind, multinomial, intercept, True, seed=7)
         assert (1 + u2 < 0).any()
         H2 = np.column_stack(_fd_jacobian(lambda v: game.grads(v, u2)[0], x2))
@@ -388,7 +388,7 @@ def test_invalid_input_raises_clear_errors(kind, kwargs, error, match):
 
 
 def test_wrong_point_shapes_raise():
-    game = Chi2LogisticGame(np.eye(3), [1, -1, 1], fit_intercept=True)
+    game = SecondMomentLogisticGame(np.eye(3), [1, -1, 1], fit_intercept=True)
     with pytest.raises(ValueError, match="x must be a vector of length 4"):
         game.grads(np.zeros(3), np.zeros(3))
     with pytest.raises(ValueError, match="y must be a vector of length 3"):
@@ -407,7 +407,7 @@ class _DROGame(BaseGame):
 
     def __init__(self, X, labels, lam, alpha):
         n = X.shape[0]
-        self.inner = Chi2LogisticGame(X, labels, C=1.0 / (n * alpha), rho=n / lam)
+        self.inner = SecondMomentLogisticGame(X, labels, C=1.0 / (n * alpha), rho=n / lam)
         self.a, self.b = alpha, float(n)
         self.n_x, self.n_y = self.inner.n_x, self.inner.n_y
 
@@ -517,7 +517,7 @@ def test_cgd_solves_a_sparse_multinomial_chi2_game():
     X = sp.random(200, 6, density=0.5, format="csr", random_state=2, data_rvs=rng.standard_normal)
     y = rng.integers(0, 3, 200)
     s = rng.random(200) + 0.5
-    game = Chi2LogisticGame(
+    game = SecondMomentLogisticGame(
         X, y, C=0.05, rho=2.0, sample_weight=s, multinomial=True, fit_intercept=True
     )
 

@@ -6,10 +6,12 @@ import pytest
 from skcgd.games import (
     ADVERSARIES,
     Chi2LogisticGame,
+    CVaRLogisticGame,
     GroupKLLogisticGame,
     KLLogisticGame,
     PlainLogisticGame,
     ReweightedLogisticGame,
+    SecondMomentLogisticGame,
     adversary_names,
     get_adversary,
     make_logistic_game,
@@ -28,24 +30,28 @@ def _data(n=40, seed=0):
 
 
 def test_the_shipped_adversaries_are_registered():
-    assert adversary_names() == ("chi2", "group", "kl", "none")
+    assert adversary_names() == ("chi2", "cvar", "group", "kl", "none", "second_moment")
     assert get_adversary("chi2").game is Chi2LogisticGame
     assert get_adversary("kl").game is KLLogisticGame
     assert (
         get_adversary("group").game is GroupKLLogisticGame and get_adversary("group").needs_groups
     )
     assert get_adversary("none").game is PlainLogisticGame
+    assert get_adversary("cvar").game is CVaRLogisticGame and not get_adversary("cvar").game_solvers
+    assert get_adversary("second_moment").game is SecondMomentLogisticGame
     for adversary in ADVERSARIES.values():
         assert issubclass(adversary.game, ReweightedLogisticGame)
         assert adversary.game.adversary == adversary.name and adversary.has_primal
 
 
 def test_unknown_adversary_is_named_with_the_registered_ones():
-    with pytest.raises(ValueError, match="Unknown adversary 'huber'.*chi2, group, kl, none"):
+    with pytest.raises(
+        ValueError, match="Unknown adversary 'huber'.*chi2, cvar, group, kl, none, second_moment"
+    ):
         get_adversary("huber")
 
 
-@pytest.mark.parametrize("name", ["chi2", "kl", "group", "none"])
+@pytest.mark.parametrize("name", ["chi2", "cvar", "second_moment", "kl", "group", "none"])
 def test_make_logistic_game_builds_the_registered_class(name):
     X, y, groups, s = _data()
     game = make_logistic_game(name, X, y, rho=0.5, C=2.0, sample_weight=s, groups=groups)
@@ -62,7 +68,9 @@ def test_make_logistic_game_builds_the_registered_class(name):
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("chi2", lambda s, g: np.zeros(len(s))),
+        ("chi2", lambda s, g: s / s.sum()),
+        ("cvar", lambda s, g: s / s.sum()),
+        ("second_moment", lambda s, g: np.zeros(len(s))),
         ("kl", lambda s, g: s / s.sum()),
         ("group", lambda s, g: np.bincount(g, weights=s) / s.sum()),
         ("none", lambda s, g: None),
@@ -93,7 +101,7 @@ def test_a_new_adversary_is_one_class_and_one_registry_entry(registered):
     # chi-square game at twice the strength; the estimator, its parameter validation and
     # its solvers pick it up by name.
     @registered("test_double_chi2", summary="chi2 at twice rho")
-    class DoubleChi2(Chi2LogisticGame):
+    class DoubleChi2(Chi2LogisticGame):  # the chi-square adversary, rho in other units
         def __init__(self, X, y, *, rho=1.0, **kwargs):
             super().__init__(X, y, rho=2.0 * rho, **kwargs)
 

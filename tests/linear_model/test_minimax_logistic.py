@@ -24,7 +24,7 @@ from skcgd.datasets import make_group_shift, make_label_noise
 from skcgd.exceptions import DivergenceError
 from skcgd.linear_model import MinimaxLogisticRegression
 
-ADVERSARIES = ["none", "chi2", "kl", "group"]
+ADVERSARIES = ["none", "chi2", "second_moment", "kl", "group"]
 SOLVERS = ["newton", "cgd", "acgd", "gda", "extragradient", "ogda"]
 
 
@@ -46,6 +46,18 @@ def _losses(W, X, y, K, fit_intercept):
     return loss, grads
 
 
+def _chi2_weights(loss, p, rho):
+    """The chi-square adversary's best response p_i (1 + rho (l_i - eta))_+, eta by a root
+    finder (Brent) on the sum-to-one condition."""
+
+    def excess(eta):
+        return p @ np.maximum(1.0 + rho * (loss - eta), 0.0) - 1.0
+
+    eta = scipy.optimize.brentq(excess, p @ loss - 1.0, loss.max() + 1.0 / rho, xtol=1e-15)
+    q = p * np.maximum(1.0 + rho * (loss - eta), 0.0)
+    return q / q.sum()
+
+
 def _primal(W, X, y, K, fit_intercept, adversary, C, rho, s, groups):
     loss, grads = _losses(W, X, y, K, fit_intercept)
     pen = W.reshape(K, -1).copy()
@@ -54,8 +66,12 @@ def _primal(W, X, y, K, fit_intercept, adversary, C, rho, s, groups):
     N = s.sum()
     if adversary == "none" or rho == 0:
         val, weights = C * s @ loss, C * s
-    elif adversary == "chi2":
+    elif adversary == "second_moment":
         val, weights = C * s @ (loss + 0.5 * rho * loss**2), C * s * (1 + rho * loss)
+    elif adversary == "chi2":
+        q = _chi2_weights(loss, s / N, rho)
+        val = C * N * (q @ loss - 0.5 / rho * np.sum((q - s / N) ** 2 / (s / N)))
+        weights = C * N * q
     elif adversary == "kl":
         a = loss * rho + np.log(s / N)
         val = C * N / rho * logsumexp(a)
@@ -195,7 +211,7 @@ def test_every_solver_reaches_the_same_point(
         _assert_close_to_oracle(W, W_ref, solver)
         f = _primal(W.ravel(), X, y, K, fit_intercept, adversary, C, rho, s, groups)[0]
         assert abs(f - f_ref) <= 1e-8 * abs(f_ref), solver
-        assert clf.history_["objective"].shape == (clf.n_iter_ + 1,)
+        assert clf.history_["objective"].shape == (clf.n_iter_[0] + 1,)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -238,13 +254,15 @@ def test_adversary_weights_are_the_closed_form_best_response(multiclass):
     X, y, groups, s = _data(multiclass, seed=4)
     K = 3 if multiclass else 1
     rho, C = 0.8, 0.3
-    for adversary in ("chi2", "kl", "group"):
+    for adversary in ("chi2", "second_moment", "kl", "group"):
         clf = MinimaxLogisticRegression(adversary, rho=rho, C=C, tol=1e-10).fit(
             X, y, sample_weight=s, groups=groups
         )
         loss, _ = _losses(_coef_matrix(clf).ravel(), X, y, K, True)
-        if adversary == "chi2":
+        if adversary == "second_moment":
             expected = rho * loss
+        elif adversary == "chi2":
+            expected = _chi2_weights(loss, s / s.sum(), rho)
         elif adversary == "kl":
             expected = softmax(loss * rho + np.log(s / s.sum()))
         else:
@@ -258,11 +276,14 @@ def test_adversary_weights_are_the_closed_form_best_response(multiclass):
 
 @pytest.mark.parametrize("multiclass", [False, True], ids=["binary", "multinomial"])
 def test_adversary_weights_at_rho_zero_are_the_limits(multiclass):
-    # rho -> 0: no reweighting (chi2 u = 0), the prior on the simplex (kl s / N, group N_g / N)
+    # rho -> 0: no reweighting (second moment u = 0), the prior on the simplex (chi2, cvar and
+    # kl s / N, group N_g / N)
     X, y, _, s = _data(multiclass, seed=4)
     groups = np.repeat(["a", "b", "c"], [50, 60, 40])
     expected = {
-        "chi2": np.zeros(len(y)),
+        "second_moment": np.zeros(len(y)),
+        "chi2": s / s.sum(),
+        "cvar": s / s.sum(),
         "kl": s / s.sum(),
         "group": np.array([s[groups == g].sum() for g in "abc"]) / s.sum(),
     }
@@ -361,7 +382,7 @@ def test_warm_start_follows_a_path():
     warm.fit(X, y)
     warm.set_params(rho=1.1).fit(X, y)
     cold.fit(X, y)
-    assert warm.n_iter_ < cold.n_iter_
+    assert warm.n_iter_[0] < cold.n_iter_[0]
     np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-5, atol=1e-7)
 
 
@@ -374,7 +395,7 @@ def test_verbose_prints_progress(capsys):
         clf = MinimaxLogisticRegression(solver=solver, verbose=5, C=0.05).fit(X, y)
         lines = [ln for ln in capsys.readouterr().out.splitlines() if solver in ln]
         # one line every 5 iterations, each with the objective, both gradient norms and CG
-        assert len(lines) == clf.n_iter_ // 5, solver
+        assert len(lines) == clf.n_iter_[0] // 5, solver
         assert all(
             "objective" in ln and "|grad_x|" in ln and "|grad_y|" in ln and "CG iterations" in ln
             for ln in lines
@@ -415,7 +436,7 @@ def test_zero_weights_drop_samples_and_groups():
     groups[:10] = 7  # a group whose samples all have weight 0
     s = s.copy()
     s[:10] = 0.0
-    for adversary in ("chi2", "kl", "group"):
+    for adversary in ("chi2", "second_moment", "kl", "cvar", "group"):
         clf = MinimaxLogisticRegression(adversary, tol=1e-10).fit(
             X, y, sample_weight=s, groups=groups
         )
@@ -425,7 +446,7 @@ def test_zero_weights_drop_samples_and_groups():
         np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
         if adversary == "group":
             assert clf.adversary_weights_[list(clf.groups_).index(7)] == 0.0
-        if adversary == "kl":
+        if adversary in ("kl", "chi2", "cvar"):  # off the simplex adversaries' support
             assert (clf.adversary_weights_[:10] == 0).all()
 
 
@@ -438,7 +459,9 @@ def test_unconverged_fit_warns_with_advice():
 def test_diverging_game_names_the_step_sizes():
     X, y, _, _ = _data(False)
     with pytest.raises(DivergenceError, match="eta_x=.*own-curvature bounds"):
-        MinimaxLogisticRegression("chi2", solver="gda", eta=(50.0, 50.0), max_iter=500).fit(X, y)
+        MinimaxLogisticRegression(
+            "second_moment", solver="gda", eta=(50.0, 50.0), max_iter=500
+        ).fit(X, y)
 
 
 # -- what users see ------------------------------------------------------------------------------

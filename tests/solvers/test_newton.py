@@ -32,7 +32,7 @@ def _game(adversary, multiclass, rho=0.7, C=0.5, weighted=True, **kwargs):
     return game, X, y, groups, (s if weighted else np.ones(len(y)))
 
 
-@pytest.mark.parametrize("adversary", ["none", "chi2", "kl", "group"])
+@pytest.mark.parametrize("adversary", ["none", "chi2", "second_moment", "kl", "group"])
 @pytest.mark.parametrize("multiclass", [False, True])
 @pytest.mark.parametrize("linear_solver", ["cholesky", "cg"])
 def test_newton_reaches_the_lbfgs_optimum_of_the_closed_form_primal(
@@ -113,7 +113,7 @@ def test_newton_parameters_are_checked(kwargs, match):
 def test_newton_stops_when_no_step_is_possible():
     # at the optimum, to rounding, no step decreases P and none shrinks the gradient: the run
     # stops early instead of spending max_iter line searches, and says why
-    game, *_ = _game("chi2", False)
+    game, *_ = _game("second_moment", False)
     x = Newton(tol=1e-14).run(game, np.zeros(game.n_x)).x
     with pytest.warns(ConvergenceWarning, match="Newton did not reach tol"):
         result = Newton(tol=1e-300, max_iter=500).run(game, x)
