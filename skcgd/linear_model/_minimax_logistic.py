@@ -245,7 +245,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LinearClassifierMixin, BaseEsti
         # the registry's live list: an adversary registered later is accepted too
         "adversary": [StrOptions(ADVERSARIES.keys())],
         "rho": [Interval(Real, 0, None, closed="left")],
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, np.inf, closed="right")],  # inf: no penalty
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"newton"} | set(_GAME_SOLVERS))],
