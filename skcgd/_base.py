@@ -8,13 +8,19 @@ import functools
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._compat import validate_data
 
-__all__ = ["LinearClassifierMixin", "SparseCoefMixin", "restore_on_failure"]
+__all__ = [
+    "LinearClassifierMixin",
+    "LogisticClassifierMixin",
+    "SparseCoefMixin",
+    "restore_on_failure",
+]
 
 
 def restore_on_failure(fit):
@@ -103,6 +109,73 @@ class LinearClassifierMixin(ClassifierMixin):
         else:
             index = scores.argmax(axis=1)
         return self.classes_[index]
+
+
+class LogisticClassifierMixin(LinearClassifierMixin):
+    """The prediction methods of a logistic model: scores refused when they overflow, and
+    probabilities by the sigmoid (binary) or the softmax of the scores."""
+
+    def decision_function(self, X):
+        """Scores ``X @ coef_.T + intercept_`` (the log-odds of ``classes_[1]`` if binary).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+
+        Raises
+        ------
+        ValueError
+            If the scores overflow their dtype (X far larger than the data seen in fit): NaN
+            or infinite scores would give NaN probabilities and arbitrary classes.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            scores = super().decision_function(X)
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"The decision function overflows {scores.dtype} for this X: its values are "
+                "too large for the fitted coefficients. Rescale X to the magnitudes seen in "
+                "fit."
+            )
+        return scores
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1.0 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities (computed stably from the scores).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
 
 
 class SparseCoefMixin:

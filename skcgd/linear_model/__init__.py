@@ -1,10 +1,11 @@
-"""Linear models: :class:`MinimaxLogisticRegression`."""
+"""Linear models: :class:`MinimaxLogisticRegression` and :class:`MinimaxLogisticRegressionCV`."""
 
 from skcgd._registry import register_warm_up
 from skcgd.linear_model import _specs  # noqa: F401  (registers the test specs)
 from skcgd.linear_model._minimax_logistic import MinimaxLogisticRegression
+from skcgd.linear_model._minimax_logistic_cv import MinimaxLogisticRegressionCV
 
-__all__ = ["MinimaxLogisticRegression"]
+__all__ = ["MinimaxLogisticRegression", "MinimaxLogisticRegressionCV"]
 
 
 @register_warm_up

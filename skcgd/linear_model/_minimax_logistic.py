@@ -5,13 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import check_is_fitted
 
-from skcgd._base import LinearClassifierMixin, SparseCoefMixin, restore_on_failure
+from skcgd._base import LogisticClassifierMixin, SparseCoefMixin, restore_on_failure
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._validation import (
     as_aligned,
@@ -66,7 +64,7 @@ _GAME_SOLVERS = {
 _FIRST_ORDER_FACTOR = {"gda": 1.0, "extragradient": 0.5, "ogda": 0.5}
 
 
-class MinimaxLogisticRegression(SparseCoefMixin, LinearClassifierMixin, BaseEstimator):
+class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEstimator):
     r"""Logistic regression trained against an adversary that re-weights samples or groups.
 
     A distributionally robust classifier: the fit is the saddle point of a zero-sum game in
@@ -508,69 +506,6 @@ class MinimaxLogisticRegression(SparseCoefMixin, LinearClassifierMixin, BaseEsti
         factor = _FIRST_ORDER_FACTOR.get(self.solver, 1.0)
         eta_x, eta_y = game.natural_step_sizes(x0, y0)
         return factor * eta_x, factor * eta_y
-
-    # -- predict --------------------------------------------------------------------------------
-    def decision_function(self, X):
-        """Scores ``X @ coef_.T + intercept_`` (the log-odds of ``classes_[1]`` if binary).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-
-        Raises
-        ------
-        ValueError
-            If the scores overflow their dtype (X far larger than the data seen in fit): NaN
-            or infinite scores would give NaN probabilities and arbitrary classes.
-        """
-        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
-            scores = super().decision_function(X)
-        if not np.all(np.isfinite(scores)):
-            raise ValueError(
-                f"The decision function overflows {scores.dtype} for this X: its values are "
-                "too large for the fitted coefficients. Rescale X to the magnitudes seen in "
-                "fit."
-            )
-        return scores
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p1 = expit(scores)
-            return np.column_stack([1.0 - p1, p1])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities (computed stably from the scores).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([log_expit(-scores), log_expit(scores)])
-        return log_softmax(scores, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

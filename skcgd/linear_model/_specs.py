@@ -34,3 +34,11 @@ register_estimator_spec(
         needs_groups=_needs_groups,
     ),
 )
+register_estimator_spec(
+    "MinimaxLogisticRegressionCV",
+    EstimatorSpec(
+        task="classifier",
+        params={"Cs": [0.1, 1.0], "rhos": (0.0, 1.0), "cv": 3},
+        variants=({}, {"adversary": "kl", "refit": False}, {"adversary": "cvar"}),
+    ),
+)
