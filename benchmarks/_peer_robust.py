@@ -37,6 +37,11 @@ MODELS = {
         lambda d: _mrcpy().MRC(loss="log", random_state=0),
     ),
     "dro_chi2": ("dro", "Chi2DRO(eps=0.1), CLARABEL", lambda d: _dro("Chi2DRO", d, {"eps": 0.1})),
+    "dro_cvar": (
+        "dro",
+        "CVaRDRO(alpha=0.5), CLARABEL",
+        lambda d: _dro("CVaRDRO", d, {"alpha": 0.5}),
+    ),
     # CLARABEL fails on KLDRO at 15000 rows (SolverError, peers.md): SCS
     "dro_kl": (
         "dro",
@@ -150,6 +155,8 @@ def main():
     rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
     if pm:
         p1 = expit(Xte @ np.asarray(model.theta).ravel() + float(model.b))
+        # the solution itself, for the caller's objective (bench_dro_family.py)
+        out.update(theta=np.asarray(model.theta).ravel().tolist(), b=float(model.b))
     else:
         p1 = np.asarray(model.predict_proba(Xte))[:, 1]
     p1 = np.clip(p1, 1e-15, 1 - 1e-15)

@@ -3,6 +3,7 @@ r"""The chi-square game: an adversary on the probability simplex with a chi-squa
 import numpy as np
 
 from skcgd._validation import check_vector
+from skcgd.games._design import weighted_sum_rows
 from skcgd.games._registry import register_adversary
 from skcgd.games._reweighted import PrimalTerms, ReweightedLogisticGame
 from skcgd.games._simplex_response import capped_quadratic_response
@@ -74,18 +75,18 @@ class SampleSimplexGame(ReweightedLogisticGame):
         _, G = self._loss(x)
         CN = self.C * self.N
         omega = CN * q
-        data_grad = self._grad_W(x, omega) - self._pen * check_vector(x, self.n_x, "x")
         pf = np.where(free, self._prior, 0.0)
         mass = float(pf.sum())
-        gauss_newton = CN * pf / mu
-        low_rank = []
-        if mass > 0:
-            m = self._grad_W(x, pf) - self._pen * x  # sum_F p_i grad l_i
-            low_rank.append((-CN / (mu * mass), m[:, None]))
+        # the data gradient sum_i omega_i grad l_i and m = sum_F p_i grad l_i in one pass
+        both = weighted_sum_rows(
+            self.X, np.hstack([G * omega[:, None], G * pf[:, None]]), self.fit_intercept
+        )
+        data_grad, m = both[: self.K].ravel(), both[self.K :].ravel()
+        low_rank = [(-CN / (mu * mass), m[:, None])] if mass > 0 else []
         return PrimalTerms(
             G,
             omega,
-            gauss_newton=gauss_newton,
+            gauss_newton=CN * pf / mu,
             low_rank=low_rank,
             data_grad=data_grad,
             adversary=q,

@@ -24,7 +24,41 @@ import numpy as np
 
 __all__ = ["capped_quadratic_response"]
 
-_BISECTIONS = 200
+
+def _root(b, prior, cap):
+    """The root of ``S(t) = sum_i p_i clip(b_i - t, 0, cap) - 1``, exactly, in O(m log m).
+
+    With ``G(u) = sum_i p_i (b_i - u)_+`` (suffix sums over the sorted ``b``),
+    ``S(t) = G(t) - G(t + cap) - 1``; ``S`` is evaluated at every kink and the root found on
+    the segment where it changes sign, where ``S`` is linear.
+    """
+    order = np.argsort(b)
+    bs, ps = b[order], prior[order]
+    p_suffix = np.concatenate([np.cumsum(ps[::-1])[::-1], [0.0]])
+    pb_suffix = np.concatenate([np.cumsum((ps * bs)[::-1])[::-1], [0.0]])
+
+    def G(u):
+        k = np.searchsorted(bs, u, side="right")
+        return pb_suffix[k] - u * p_suffix[k]
+
+    def S(t):
+        value = G(t) - 1.0
+        if np.isfinite(cap):
+            value -= G(t + cap)
+        return value
+
+    # the bracket: every q at its cap (or the mean bound) below, every q at 0 above
+    lo = float(bs[0] - cap) if np.isfinite(cap) else float(ps @ bs) - 1.0
+    hi = float(bs[-1])
+    kinks = bs if not np.isfinite(cap) else np.concatenate([bs, bs - cap])
+    kinks = np.unique(np.concatenate([[lo, hi], kinks[(kinks > lo) & (kinks < hi)]]))
+    values = S(kinks)
+    j = int(np.searchsorted(-values, 0.0, side="right")) - 1  # last kink with S >= 0
+    j = min(max(j, 0), len(kinks) - 2)
+    t0, t1, s0, s1 = kinks[j], kinks[j + 1], values[j], values[j + 1]
+    if s0 <= 0.0 or s0 == s1:
+        return float(t0)
+    return float(t0 + s0 * (t1 - t0) / (s0 - s1))
 
 
 def capped_quadratic_response(loss, prior, mu, cap=np.inf, center=None):
@@ -64,29 +98,15 @@ def capped_quadratic_response(loss, prior, mu, cap=np.inf, center=None):
     (array([0.    , 0.1667, 0.8333]), True)
     """
     # q_i / p_i = clip(b_i - t, 0, cap) with b_i = c_i / p_i + l_i / mu and t = eta / mu;
-    # S(t) = sum_i q_i - 1 decreases in t
+    # S(t) = sum_i q_i - 1 decreases in t, piecewise linearly with kinks at b_i and b_i - cap
     b = loss / mu + (1.0 if center is None else center / prior)
-    if np.isfinite(cap):
-        lo = float(b.min()) - cap  # every q_i at its cap: S = cap - 1 >= 0
-    else:
-        lo = float(prior @ b) - 1.0  # S >= sum_i p_i (b_i - t) - 1 = 0 there
-    hi = float(b.max())  # every q_i at 0: S = -1
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if prior @ np.clip(b - mid, 0.0, cap) >= 1.0:
-            lo = mid
-        else:
-            hi = mid
-    t = 0.5 * (lo + hi)
+    t = _root(b, prior, cap)
     r = b - t
     free = (r > 0.0) & (r < cap)
     at_cap = r >= cap
     pf = float(prior[free].sum())
     if pf > 0:
-        # the exact root on the segment the bracket found: the free part fills what the
-        # capped part leaves
+        # the exact root on its segment: the free part fills what the capped part leaves
         capped = cap * float(prior[at_cap].sum()) if np.isfinite(cap) else 0.0
         t = (float(prior[free] @ b[free]) + capped - 1.0) / pf
         r = b - t
