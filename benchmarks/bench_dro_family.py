@@ -67,8 +67,10 @@ def chi2_ball_objective(losses, eps=EPS):
     def f(eta):
         return eta + scale * np.linalg.norm(np.maximum(losses - eta, 0))
 
-    res = scipy.optimize.minimize_scalar(f, bounds=(losses.min() - 10, losses.max()), method="bounded",
-                                         options={"xatol": 1e-12})  # fmt: skip
+    bounds = (losses.min() - 10, losses.max())
+    res = scipy.optimize.minimize_scalar(
+        f, bounds=bounds, method="bounded", options={"xatol": 1e-12}
+    )
     return float(res.fun)
 
 
