@@ -204,8 +204,17 @@ class Chi2LogisticGame(SampleSimplexGame):
         """Half the entropy scale, ``rho / (2 C N)``: in the mirror metric the adversary's
         curvature is ``C N tau q_i / p_i``, which grows from ``C N tau`` at the prior to about
         twice that where the adversary concentrates (the first-order solvers need the step
-        within their stability region there)."""
+        within their stability region there; competitive mirror descent caps each sample's
+        step at the inverse of its curvature, :meth:`curvature_diag_y`)."""
         return 0.5 * self.rho / (self.C * self.N)
+
+    def curvature_diag_y(self, x, y):
+        """The adversary's own curvature per sample, :math:`C N \\tau / p_i` (0 off the
+        support): the mirror solvers cap each sample's step at its inverse."""
+        out = np.zeros(self.n_samples)
+        sup = self._support
+        out[sup] = self.C * self.N * self.tau / self._prior[sup]
+        return out
 
     def curvature_y(self, x, y):
         """:math:`\\|D^2_{qq} f\\|_2 = C N \\tau / \\min_{s_i > 0} p_i` (exact, constant)."""

@@ -570,6 +570,22 @@ def _rms(g):
     return rms if np.isfinite(rms) else 0.0
 
 
+def _capped_mirror_steps(game, side, x, y, steps):
+    """The simplex player's diagonal steps ``eta * v_i``, each capped at ``1 / L_i`` where
+    the game gives its own curvature per coordinate (``curvature_diag_x/y``).
+
+    In the mirror metric a coordinate's step times its curvature must stay below about 2;
+    with ``eta * v_i`` that holds where ``v_i`` is small and can fail where the player
+    concentrates (the chi-square adversary's curvature ``1 / p_i`` does not shrink with
+    ``v_i``, as the entropy's ``1 / v_i`` does).
+    """
+    diag = getattr(game, f"curvature_diag_{side}", None)
+    if diag is None:
+        return steps
+    L = np.asarray(diag(x, y), dtype=float)
+    return np.where(L > 0, np.minimum(steps, 1.0 / np.where(L > 0, L, 1.0)), steps)
+
+
 def _mirror_step_state(solver, game, state, eta_x, eta_y, multipliers):
     """The competitive mirror step from ``state`` with steps ``eta_x``, ``eta_y``.
 
@@ -597,9 +613,9 @@ def _mirror_step_state(solver, game, state, eta_x, eta_y, multipliers):
     if xs:
         hy[n:] = 1.0 / np.mean(eta_x)
     if xs:
-        hx[:m] *= x
+        hx[:m] = _capped_mirror_steps(game, "x", x, y, hx[:m] * x)
     if ys:
-        hy[:n] *= y
+        hy[:n] = _capped_mirror_steps(game, "y", x, y, hy[:n] * y)
     z0 = state.aux.z if state.aux is not None else None
     step = solver._competitive_step(op, Gx, Gy, hx, hy, z0, state.aux.method)
     step.op = op

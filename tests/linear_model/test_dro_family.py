@@ -276,3 +276,16 @@ def test_second_moment_keeps_the_cgd_papers_game():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.raises(DivergenceError):
             MinimaxLogisticRegression("second_moment", solver="gda", eta=(50.0, 50.0)).fit(X, y)
+
+
+@pytest.mark.parametrize("rho", [3.0, 300.0, 1e8])
+@pytest.mark.parametrize("solver", ["cgd", "acgd"])
+def test_competitive_mirror_solvers_play_chi2_at_any_rho(rho, solver):
+    # the chi-square adversary's curvature 1 / p_i does not shrink with its weight as the
+    # entropy's does: without the per-sample step cap the mirror solvers diverged from rho ~ 3
+    # on unscaled data
+    X, y = make_classification(300, 5, flip_y=0.1, random_state=0)
+    ref = MinimaxLogisticRegression("chi2", rho=rho, tol=1e-10).fit(X, y)
+    clf = MinimaxLogisticRegression("chi2", rho=rho, solver=solver, max_iter=20_000).fit(X, y)
+    assert clf.converged_
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-6)
