@@ -289,4 +289,6 @@ def test_competitive_mirror_solvers_play_chi2_at_any_rho(rho, solver):
     clf = MinimaxLogisticRegression("chi2", rho=rho, solver=solver, tol=1e-9, max_iter=50_000)
     clf.fit(X, y)
     assert clf.converged_
-    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=0, atol=1e-4 * np.abs(ref.coef_).max())
+    # (at rho = 1e8 the worst case is the constant classifier: coefficients of order 1e-8)
+    atol = max(1e-4 * np.abs(ref.coef_).max(), 1e-7)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=0, atol=atol)
