@@ -16,12 +16,15 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from skcgd._layout import _kernel_csr, aligned, as_aligned, readonly
+
 __all__ = [
     "SCALE_RANGE",
     "SKLEARN_SEED_RANGE",
     "as_aligned",
     "as_csr",
     "as_float_array",
+    "readonly",
     "check_classification_labels",
     "check_data",
     "check_diagonal",
@@ -211,31 +214,6 @@ def check_diagonal(value, size, name):
     return out
 
 
-def as_aligned(X):
-    """``X`` itself if its data are aligned for their dtype, else an aligned copy.
-
-    Arrays deserialized from a byte stream (Dask sends them so) can start at any byte.
-    NumPy's and BLAS's kernels then take other code paths whose rounding differs, and a fit
-    on a Dask worker would not give the bits of the same fit in the client.
-
-    Parameters
-    ----------
-    X : ndarray or sparse matrix
-
-    Returns
-    -------
-    X : ndarray or sparse matrix
-    """
-    if sp.issparse(X):
-        parts = [getattr(X, name, None) for name in ("data", "indices", "indptr")]
-        if all(part is None or part.flags.aligned for part in parts):
-            return X
-        return X.copy()
-    if X.flags.aligned:
-        return X
-    return np.array(X, order="K")
-
-
 # -- design matrices ---------------------------------------------------------------------------
 def max_abs(X):
     """``max |X|`` in one pass over a dense or CSR X; NaN or infinity if X holds any.
@@ -251,7 +229,7 @@ def max_abs(X):
     if data.dtype not in _SIGN_MASK:
         data = data.astype(np.float64)
     uint, mask = _SIGN_MASK[data.dtype]
-    top = _max_abs_bits(data.view(uint), mask)
+    top = _max_abs_bits(readonly(data.view(uint)), mask)
     value = float(np.array(top, dtype=uint).view(data.dtype))
     return float("nan") if np.isnan(value) else value
 
@@ -265,7 +243,10 @@ def finite_max_abs(X, name="X"):
 
 
 def as_csr(X, name="X", check_finite=True):
-    """``X`` as CSR with sorted indices and float32/float64 data, checked to be finite."""
+    """``X`` as CSR with sorted indices and float32/float64 data, checked to be finite.
+
+    The result shares ``X``'s arrays where it can, as read-only views with int32 indices
+    (see :func:`as_aligned`)."""
     X = sp.csr_matrix(X) if not sp.isspmatrix_csr(X) else X
     if X.dtype not in (np.float32, np.float64):
         if X.dtype.kind not in "biuf":
@@ -273,6 +254,7 @@ def as_csr(X, name="X", check_finite=True):
         X = X.astype(np.float64)
     if not X.has_sorted_indices:
         X = X.sorted_indices()
+    X = _kernel_csr(X)
     if check_finite:
         finite_max_abs(X, name)
     return X
@@ -282,7 +264,8 @@ def check_data(X, name="X"):
     """``(X, max |X|)``: X as CSR or C-contiguous 2-D float32/float64, checked to be finite.
 
     float32 and float64 are kept as they are (the kernels are compiled for both); any other
-    real dtype becomes float64. A CSR matrix is never densified.
+    real dtype becomes float64. A CSR matrix is never densified. The result is read-only (a
+    view when no conversion was needed), as the kernels receive it (see :func:`as_aligned`).
 
     Examples
     --------
@@ -306,7 +289,7 @@ def check_data(X, name="X"):
         raise ValueError(f"{name} must be a 2-D array, got shape {X.shape}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    X = np.ascontiguousarray(X)
+    X = readonly(np.ascontiguousarray(X))
     return X, finite_max_abs(X, name)
 
 
@@ -425,7 +408,7 @@ def check_sample_weight(sample_weight, n, *, dtype=np.float64, allow_zero_sum=Fa
         )
     if not allow_zero_sum and not s.sum() > 0:
         raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
-    return as_aligned(s)
+    return aligned(s)
 
 
 def check_game_labels(y, n, multinomial, n_classes=None):

@@ -27,7 +27,6 @@ CONSTRUCTORS = {
 }
 
 _CV_WEIGHTS = "K-fold splits of repeated rows differ from splits of weighted rows."
-_META_TOL = "The meta-model's solver tolerance (1e-6) exceeds the check's (1e-9)."
 # Checks an estimator is known to fail, with the reason; keep this as small as honesty allows.
 EXPECTED_FAILED_CHECKS = {
     # Weights are not repetitions for a cross-validated fit: a row of weight 2 stays in one
@@ -40,14 +39,6 @@ EXPECTED_FAILED_CHECKS = {
     "RegularizedMetaLearner": {
         "check_sample_weight_equivalence_on_dense_data": _CV_WEIGHTS,
         "check_sample_weight_equivalence_on_sparse_data": _CV_WEIGHTS,
-    },
-    # The same objective either way, but each of the 6 fits (5 outer folds, then all rows)
-    # stops the default meta-model, skcgd's Newton logistic regression, at a relative
-    # gradient norm of 1e-6: the probabilities agree to ~2e-9, above the check's atol=1e-9.
-    # With tol=1e-12 the check passes (tests/ensemble/test_meta_classifier.py runs it).
-    "RegularizedMetaClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": _META_TOL,
-        "check_sample_weight_equivalence_on_sparse_data": _META_TOL,
     },
 }
 

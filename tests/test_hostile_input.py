@@ -74,12 +74,16 @@ from skcgd.utils._input_kinds import estimator_spec, make_data, prediction_outpu
 _EXAMPLES = 300
 _SLOW_EXAMPLES = 3000
 # a fit of these runs dozens of cross-validated fits (0.1-0.4 s on the data here): fewer
-# cases per property, so that the default run stays near a minute
+# cases per property, so that the default run stays near a minute; the slow run draws
+# _SLOW_COSTLY of them. The nested cross-validations (the meta-learners' inner CV over C or
+# alpha, the CV estimator's grid) cost the most per case: the default run's 19, 12 and 61 s
+# for the valid fits were the suite's slowest tests
 _COSTLY = {
-    "RegularizedMetaLearner": 150,
+    "RegularizedMetaLearner": 75,
     "RidgeStackingRegressor": 150,
     "RidgeStackingClassifier": 150,
-    "RegularizedMetaClassifier": 150,
+    "RegularizedMetaClassifier": 75,
+    "MinimaxLogisticRegressionCV": 75,
 }
 _SLOW_COSTLY = 1000
 # one tiny case running this long is a hang (a cold kernel compile takes ~5-20 s): dump every
@@ -206,10 +210,21 @@ LIMITS = {
         too_few=2,
         min_spread=(1e-140, 1e-12),
     ),
-    # X is read as log-odds: its probabilities saturate to 0 and 1 at any scale, and the
-    # meta-models see X standardised (or, in the raw variant, scikit-learn's lbfgs on X as it
-    # is); 3 stratified outer folds, then 2 inner folds: 6 rows per class, 4 of them weighted
-    "RegularizedMetaClassifier": Limits(min_per_class=6, min_weighted_per_class=4),
+    # X is read as log-odds; the meta-models (skcgd's logistic regression) refuse
+    # C * sum(s) * max|X|^2 > 1e150 as MinimaxLogisticRegression does: |X| <= 1e70. 3
+    # stratified outer folds, then 2 inner folds: 6 rows per class, 4 of them weighted
+    "RegularizedMetaClassifier": Limits(
+        max_abs=1e70, max_abs32=1e18, min_per_class=6, min_weighted_per_class=4
+    ),
+    # MinimaxLogisticRegression's limits, with every class in each of 3 stratified folds
+    "MinimaxLogisticRegressionCV": Limits(
+        max_abs=1e70,
+        max_abs32=_F32_MAX,
+        huge=1e100,
+        tiny_weight=1e-200,
+        min_per_class=6,
+        min_weighted_per_class=6,
+    ),
 }
 _DEFAULT_LIMITS = Limits(min_rows=10, min_per_class=6, min_weighted_per_class=6)
 

@@ -161,7 +161,8 @@ def test_csr_is_never_densified(cls, params, monkeypatch):
 # test_float32 until it is listed.
 FLOAT32_KEPT = {
     "GaussianNaiveBayes": True,  # moments in float64, attributes and outputs float32
-    "MinimaxLogisticRegression": True,  # solved in float64, coef_/intercept_ stored float32
+    "MinimaxLogisticRegression": True,
+    "MinimaxLogisticRegressionCV": True,  # solved in float64, coef_/intercept_ stored float32
     "GreedyEnsembleSelection": False,  # float32 X is read as is, predictions are float64
     "RegularizedMetaLearner": False,
     "RegularizedMetaClassifier": False,  # log-odds are read in float64

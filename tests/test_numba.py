@@ -19,7 +19,7 @@ def test_kernels_cache_and_nogil_by_default():
     from skcgd._kernels import cg  # noqa: F401
 
     kernels = wrapper.registered_kernels()
-    assert "skcgd._kernels.cg._cg_solve" in kernels
+    assert "skcgd._kernels.cg._cg_solve_dense" in kernels
     for kernel in kernels.values():
         assert kernel.targetoptions.get("nogil") is True
         if wrapper.CACHE_ENABLED:
@@ -29,7 +29,7 @@ def test_kernels_cache_and_nogil_by_default():
 def test_environment_switch_turns_the_cache_off():
     code = textwrap.dedent("""
         import skcgd._kernels.cg as cg
-        print(type(cg._cg_solve._cache).__name__)
+        print(type(cg._cg_solve_dense._cache).__name__)
     """)
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -57,6 +57,7 @@ def test_fallback_when_no_cache_location(monkeypatch):
         return real_njit(**options)
 
     monkeypatch.setattr(wrapper.numba, "njit", njit_without_locator)
+    monkeypatch.setattr(wrapper, "_fallback_dir", "")  # no per-user directory either
     monkeypatch.setattr(wrapper, "_warned_no_cache", False)
     monkeypatch.setattr(wrapper, "CACHE_ENABLED", True)
     monkeypatch.setattr(wrapper, "_KERNELS", {})  # keep the test's kernel out of the registry
@@ -73,6 +74,44 @@ def test_fallback_when_no_cache_location(monkeypatch):
     )
     with pytest.raises(RuntimeError, match="unrelated"):
         wrapper.njit_kernel(twice)
+
+
+def test_fallback_to_a_per_user_cache_directory(monkeypatch, tmp_path):
+    """Numba finds no cache location (read-only package, no writable home): the kernel is
+    cached in the user's skcgd cache directory, and Numba's settings are left as they were."""
+    import warnings
+
+    real_njit = numba.njit
+
+    def njit_locating_only_cache_dir(*args, **options):
+        if options.get("cache") and not numba.core.config.CACHE_DIR:
+
+            def fail(func):
+                raise RuntimeError(
+                    f"cannot cache function {func.__name__!r}: no locator available "
+                    "for file '/read-only/module.py'"
+                )
+
+            return fail
+        return real_njit(*args, **options)
+
+    monkeypatch.setattr(wrapper.numba, "njit", njit_locating_only_cache_dir)
+    monkeypatch.setattr(numba.core.config, "CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(wrapper, "_fallback_dir", None)
+    monkeypatch.setattr(wrapper, "CACHE_ENABLED", True)
+    monkeypatch.setattr(wrapper, "_KERNELS", {})
+
+    def twice(x):
+        return 2 * x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "compiled in every process" warning
+        kernel = wrapper.njit_kernel(twice)
+    assert kernel(21) == 42
+    assert kernel._cache.cache_path.startswith(str(tmp_path / "skcgd" / "numba"))
+    assert numba.core.config.CACHE_DIR == ""
+    assert wrapper.fallback_cache_dir() == str(tmp_path / "skcgd" / "numba")
 
 
 # -- a damaged disk cache ----------------------------------------------------------------------

@@ -11,6 +11,12 @@ B = X^T (the bilinear game); with r_i = dl_i/dz_i it is the logistic games' oper
 product with A reads X once: the two products with the mixed Hessian (B^T v, then B w) are
 fused row by row, and B B^T is never formed.
 
+Entry points (each compiles only its own operator): ``_cg_solve_dense``, ``_cg_solve_csr``,
+``_cg_solve_rowgram_dense``, ``_cg_solve_rowgram_csr`` and the row-Gram products
+``_matvec_rowgram_dense``, ``_matvec_rowgram_csr``. Callers hand over the arrays these only
+read (the matrix or X, R, hy, dx) as read-only views, so that a read-only X (a joblib memory
+map) and a writable one share one compiled specialisation.
+
 The CG loop is the textbook one with two safeguards: the tolerance is checked on the *true*
 residual b - A x before convergence is reported (a nearly singular system can drive the
 recursive residual down while x is garbage), and a non-positive curvature p^T A p stops the
@@ -37,7 +43,7 @@ def _dot(a, b):
     return s
 
 
-@njit_kernel(entry=False, fastmath=_FAST)
+@njit_kernel(entry=False, fastmath=_FAST, inline="always")
 def _matvec_dense(A, v, out):
     """out = A v for a dense square matrix, in place in ``out``."""
     n = A.shape[0]
@@ -48,7 +54,7 @@ def _matvec_dense(A, v, out):
         out[i] = s
 
 
-@njit_kernel(entry=False, fastmath=_FAST)
+@njit_kernel(entry=False, fastmath=_FAST, inline="always")
 def _matvec_csr(data, indices, indptr, v, out):
     """out = A v for a square CSR matrix, in place in ``out``."""
     n = indptr.shape[0] - 1
@@ -59,7 +65,7 @@ def _matvec_csr(data, indices, indptr, v, out):
         out[i] = s
 
 
-@njit_kernel(entry=False, fastmath=_FAST)
+@njit_kernel(fastmath=_FAST)
 def _matvec_rowgram_dense(X, R, hy, dx, intercept, v, out):
     """out = (I + Dx G Dx) v for the row-Gram operator with dense X, in place in ``out``.
 
@@ -151,7 +157,7 @@ def _matvec_rowgram_dense(X, R, hy, dx, intercept, v, out):
         out[j] = v[j] + dx[j] * acc[j]
 
 
-@njit_kernel(entry=False, fastmath=_FAST)
+@njit_kernel(fastmath=_FAST)
 def _matvec_rowgram_csr(data, indices, indptr, p, R, hy, dx, intercept, v, out):
     """Sparse (CSR X with ``p`` columns) twin of :func:`_matvec_rowgram_dense`."""
     n = indptr.shape[0] - 1
@@ -192,9 +198,13 @@ def _matvec_rowgram_csr(data, indices, indptr, p, R, hy, dx, intercept, v, out):
 DENSE, CSR, ROWGRAM_DENSE, ROWGRAM_CSR = 0, 1, 2, 3
 
 
-@njit_kernel
+# The operator kinds share one CG loop, inlined into one entry kernel per kind: ``kind`` is a
+# constant there, so Numba prunes the other kinds' branches before typing, and an entry
+# compiles (and loads from the cache) only its own operator. Arguments a kind does not read
+# are passed as ``None``.
+@njit_kernel(entry=False, inline="always")
 def _apply_operator(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, v, out):
-    """out = A v for the operator ``kind``; arguments a kind does not use are ignored.
+    """out = A v for the operator ``kind``.
 
     ``M`` is the dense matrix (DENSE) or the dense X (ROWGRAM_DENSE); ``data, indices, indptr``
     the CSR matrix (CSR) or the CSR X with ``p_cols`` columns (ROWGRAM_CSR).
@@ -209,8 +219,8 @@ def _apply_operator(kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept
         _matvec_rowgram_csr(data, indices, indptr, p_cols, R, hy, dx, intercept, v, out)
 
 
-@njit_kernel
-def _cg_solve(
+@njit_kernel(entry=False, inline="always")
+def _cg_loop(
     kind, M, data, indices, indptr, p_cols, R, hy, dx, intercept, b, x0, tol, atol, max_iter
 ):
     """Solve A x = b by conjugate gradient for an SPD operator (see :func:`_apply_operator`).
@@ -293,3 +303,53 @@ def _cg_solve(
             p[j] = r[j] + beta * p[j]
         rr = rr_new
     return x, it, False
+
+
+@njit_kernel
+def _cg_solve_dense(A, b, x0, tol, atol, max_iter):
+    """CG on a dense SPD matrix ``A`` (m, m); returns ``(x, n_iter, converged)`` as
+    :func:`_cg_loop`."""
+    return _cg_loop(
+        DENSE, A, None, None, None, 0, None, None, None, False, b, x0, tol, atol, max_iter
+    )
+
+
+@njit_kernel
+def _cg_solve_csr(data, indices, indptr, b, x0, tol, atol, max_iter):
+    """CG on a square SPD CSR matrix; returns ``(x, n_iter, converged)``."""
+    return _cg_loop(
+        CSR, None, data, indices, indptr, 0, None, None, None, False, b, x0, tol, atol, max_iter
+    )
+
+
+@njit_kernel
+def _cg_solve_rowgram_dense(X, R, hy, dx, intercept, b, x0, tol, atol, max_iter):
+    """CG on the row-Gram operator of a dense X; returns ``(x, n_iter, converged)``."""
+    return _cg_loop(
+        ROWGRAM_DENSE, X, None, None, None, 0, R, hy, dx, intercept, b, x0, tol, atol, max_iter
+    )
+
+
+@njit_kernel
+def _cg_solve_rowgram_csr(
+    data, indices, indptr, p, R, hy, dx, intercept, b, x0, tol, atol, max_iter
+):
+    """CG on the row-Gram operator of a CSR X with ``p`` columns; returns
+    ``(x, n_iter, converged)``."""
+    return _cg_loop(
+        ROWGRAM_CSR,
+        None,
+        data,
+        indices,
+        indptr,
+        p,
+        R,
+        hy,
+        dx,
+        intercept,
+        b,
+        x0,
+        tol,
+        atol,
+        max_iter,
+    )

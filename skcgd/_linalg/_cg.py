@@ -1,28 +1,29 @@
 """Conjugate gradient: the compiled loop for matrices and fused operators, a Python loop for
 callables (optionally preconditioned).
 
-An operator object that provides ``_cg_kernel_args()`` (the row-Gram operators of
-:mod:`skcgd._linalg._operators`) is solved by the compiled kernel, one pass over its data per
-iteration; this module needs no import of the operator classes for that.
+An operator object that provides ``_cg_kernel()`` (the row-Gram operators of
+:mod:`skcgd._linalg._operators`: it returns the compiled CG kernel of its kind and the arrays
+it reads) is solved by that kernel, one pass over its data per iteration; this module needs no
+import of the operator classes for that.
 """
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from skcgd._kernels.cg import CSR, DENSE, _cg_solve
-from skcgd._validation import as_csr, as_float_array, check_integer, check_non_negative
+from skcgd._validation import (
+    as_csr,
+    as_float_array,
+    check_integer,
+    check_non_negative,
+    readonly,
+)
 
 __all__ = ["conjugate_gradient", "python_cg"]
 
-_NO_MATRIX = np.zeros((0, 0))
-_NO_VECTOR = np.zeros(0)
-_NO_INDEX = np.zeros(0, dtype=np.int32)
-_NO_WEIGHTS = np.zeros((0, 1))
-
 
 def python_cg(matvec, b, x0, tol, atol, max_iter, precond=None, confirm=True):
-    """The CG loop of :func:`skcgd._kernels.cg._cg_solve` for operators given as callables,
+    """The CG loop of :func:`skcgd._kernels.cg._cg_loop` for operators given as callables,
     optionally preconditioned (``precond(r)`` applies the inverse of the preconditioner).
 
     ``confirm=False`` trusts the recursive residual instead of confirming convergence on
@@ -141,7 +142,7 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
 
     if M is not None:
         apply_M = M.matvec if isinstance(M, LinearOperator) else M
-        if hasattr(A, "_cg_kernel_args") or isinstance(A, LinearOperator):
+        if hasattr(A, "_cg_kernel") or isinstance(A, LinearOperator):
             matvec = A.matvec
         elif callable(A) and not isinstance(A, np.ndarray):
             matvec = A
@@ -162,26 +163,19 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
             max_iter,
             lambda r: np.asarray(apply_M(r), dtype=np.float64).reshape(-1),
         )
-    if hasattr(A, "_cg_kernel_args"):  # a fused row-Gram operator: the compiled loop
+    # the kernels are imported here, not at the top: Numba loads when a system is first solved
+    from skcgd._kernels.cg import _cg_solve_csr, _cg_solve_dense
+
+    if hasattr(A, "_cg_kernel"):  # a fused row-Gram operator: the compiled loop
         if A.shape[0] != m:
             raise ValueError(f"A has shape {A.shape} but b has length {m}.")
-        args = A._cg_kernel_args()
+        kernel, args = A._cg_kernel()
     elif sp.issparse(A):
         if A.shape != (m, m):
             raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
-        A = as_csr(A, "A").astype(np.float64)
-        args = (
-            CSR,
-            _NO_MATRIX,
-            A.data,
-            A.indices,
-            A.indptr,
-            m,
-            _NO_WEIGHTS,
-            _NO_VECTOR,
-            _NO_VECTOR,
-            False,
-        )
+        A = as_csr(A, "A")
+        data = A.data if A.dtype == np.float64 else A.data.astype(np.float64)
+        kernel, args = _cg_solve_csr, (readonly(data), A.indices, A.indptr)
     elif isinstance(A, LinearOperator) or (callable(A) and not isinstance(A, np.ndarray)):
         matvec = A.matvec if isinstance(A, LinearOperator) else A
         if isinstance(A, LinearOperator) and A.shape != (m, m):
@@ -198,17 +192,7 @@ def conjugate_gradient(A, b, *, x0=None, tol=1e-6, atol=0.0, max_iter=None, M=No
         A = as_float_array(A, "A", 2)
         if A.shape != (m, m):
             raise ValueError(f"A must have shape ({m}, {m}) to match b, got {A.shape}.")
-        args = (
-            DENSE,
-            A,
-            _NO_VECTOR,
-            _NO_INDEX,
-            _NO_INDEX,
-            m,
-            _NO_WEIGHTS,
-            _NO_VECTOR,
-            _NO_VECTOR,
-            False,
-        )
-    x, n_iter, converged = _cg_solve(*args, b, x0, float(tol), float(atol), int(max_iter))
+        kernel, args = _cg_solve_dense, (readonly(A),)
+    # b and x0 are writeable float64 vectors (as_float_array): one specialisation as they are
+    x, n_iter, converged = kernel(*args, b, x0, float(tol), float(atol), int(max_iter))
     return x, int(n_iter), bool(converged)

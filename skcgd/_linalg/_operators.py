@@ -16,10 +16,17 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from skcgd._kernels.cg import ROWGRAM_CSR, ROWGRAM_DENSE, _apply_operator
-from skcgd._linalg._cg import _NO_INDEX, _NO_MATRIX, _NO_VECTOR, conjugate_gradient
+from skcgd._linalg._cg import conjugate_gradient
 from skcgd._registry import register_warm_up
-from skcgd._validation import as_csr, as_float_array, check_data, check_diagonal, check_vector
+from skcgd._validation import (
+    as_aligned,
+    as_csr,
+    as_float_array,
+    check_data,
+    check_diagonal,
+    check_vector,
+    readonly,
+)
 
 __all__ = ["MixedOperator", "DenseMixedOperator", "RowGramOperator", "CGDOperator"]
 
@@ -258,12 +265,11 @@ class RowGramOperator:
         if check_input:
             self._X, _ = check_data(X)
         elif sp.issparse(X):  # validated by the caller: only the layout the kernel reads
-            self._X = X if _is_kernel_csr(X) else as_csr(X, check_finite=False)
+            self._X = as_aligned(X) if _is_kernel_csr(X) else as_csr(X, check_finite=False)
         else:
             self._X = np.ascontiguousarray(X)
             if self._X.dtype not in (np.float32, np.float64) or self._X.ndim != 2:
                 self._X, _ = check_data(X)
-        self._kind = ROWGRAM_CSR if sp.issparse(self._X) else ROWGRAM_DENSE
         n, p = self._X.shape
         self.R = np.ones((n, 1)) if R is None else as_float_array(R, "R", 2)
         if self.R.shape[0] != n:
@@ -276,40 +282,31 @@ class RowGramOperator:
         self.shape = (m, m)
         self.dtype = np.dtype(np.float64)
 
-    def _cg_kernel_args(self):
+    def _kernel_args(self):
+        """The operator's arrays as its kernels read them (read-only: one specialisation)."""
         X = self._X
-        if self._kind == ROWGRAM_DENSE:
-            return (
-                self._kind,
-                X,
-                _NO_VECTOR,
-                _NO_INDEX,
-                _NO_INDEX,
-                X.shape[1],
-                self.R,
-                self.hy,
-                self.dx,
-                self.fit_intercept,
-            )
-        return (
-            self._kind,
-            _NO_MATRIX,
-            X.data,
-            X.indices,
-            X.indptr,
-            X.shape[1],
-            self.R,
-            self.hy,
-            self.dx,
-            self.fit_intercept,
-        )
+        weights = (readonly(self.R), readonly(self.hy), readonly(self.dx), self.fit_intercept)
+        if sp.issparse(X):
+            return (readonly(X.data), readonly(X.indices), readonly(X.indptr), X.shape[1], *weights)
+        return (readonly(X), *weights)
+
+    def _cg_kernel(self):
+        """``(kernel, args)``: the compiled CG solve of this operator's kind and its arrays."""
+        from skcgd._kernels.cg import _cg_solve_rowgram_csr, _cg_solve_rowgram_dense
+
+        kernel = _cg_solve_rowgram_csr if sp.issparse(self._X) else _cg_solve_rowgram_dense
+        return kernel, self._kernel_args()
 
     def matvec(self, v):
         """Return ``A @ v`` for ``v`` of shape (m,)."""
-        # the kernel reads shape[0] entries of v: a shorter vector is refused here, by name
-        v = np.ascontiguousarray(check_vector(v, self.shape[0], "v"))
+        from skcgd._kernels.cg import _matvec_rowgram_csr, _matvec_rowgram_dense
+
+        # the kernel reads shape[0] entries of v: a shorter vector is refused here, by name;
+        # a writeable copy, as the CG kernel passes its own vectors (one specialisation)
+        v = np.array(check_vector(v, self.shape[0], "v"), order="C")
         out = np.empty(self.shape[0])
-        _apply_operator(*self._cg_kernel_args(), v, out)
+        kernel = _matvec_rowgram_csr if sp.issparse(self._X) else _matvec_rowgram_dense
+        kernel(*self._kernel_args(), v, out)
         return out
 
     def __matmul__(self, v):
@@ -362,17 +359,32 @@ class CGDOperator(RowGramOperator):
 
 
 @register_warm_up
-def _warm_up():
-    """Compile the CG kernels: dense and CSR matrices, row-Gram operators of every kind."""
-    rng = np.random.default_rng(0)
+def _warm_up_matrices():
+    """Compile the CG kernels of dense and CSR matrices (float64: systems are converted)."""
     A = np.eye(3) + 0.1
     b = np.ones(3)
     conjugate_gradient(A, b)
     conjugate_gradient(sp.csr_matrix(A), b)
-    for dtype in (np.float64, np.float32):
-        X = rng.standard_normal((5, 3)).astype(dtype)
-        for Xin in (X, sp.csr_matrix(X)):
-            for K in (1, 2):
-                op = RowGramOperator(Xin, np.ones((5, K)), hy=1.0, dx=1.0, fit_intercept=True)
-                conjugate_gradient(op, np.ones(op.shape[0]))
-                op.matvec(np.ones(op.shape[0]))
+
+
+def _warm_up_row_gram(dtype):
+    """The row-Gram CG solve and product for a dense and a CSR X of ``dtype``, K = 1 and 2."""
+    X = np.random.default_rng(0).standard_normal((5, 3)).astype(dtype)
+    for Xin in (X, sp.csr_matrix(X)):
+        for K in (1, 2):
+            op = RowGramOperator(Xin, np.ones((5, K)), hy=1.0, dx=1.0, fit_intercept=True)
+            conjugate_gradient(op, np.ones(op.shape[0]))
+            op.matvec(np.ones(op.shape[0]))
+
+
+# one warm-up per data type: skcgd.utils.warm_up compiles them in parallel
+@register_warm_up
+def _warm_up_row_gram_float64():
+    """Row-Gram kernels for float64 X."""
+    _warm_up_row_gram(np.float64)
+
+
+@register_warm_up
+def _warm_up_row_gram_float32():
+    """Row-Gram kernels for float32 X (kept float32 by the games)."""
+    _warm_up_row_gram(np.float32)

@@ -23,38 +23,69 @@ __all__ = [
 ]
 
 
-@register_warm_up
 def _warm_up():
     """Fit each estimator once on a tiny problem, compiling the kernels they use.
 
     Runs on Dask worker threads too: nothing here may touch process-wide state (no warning
-    filters, no global configuration).
+    filters, no global configuration). Registered as three parts, which
+    :func:`skcgd.utils.warm_up` runs in parallel.
     """
+    _warm_up_meta_learner()
+    _warm_up_greedy()
+    _warm_up_classifiers()
+
+
+def _regression_problem():
     import numpy as np
-    from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 3))
     y = X @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(40)
     P = np.column_stack([y + 0.1 * rng.standard_normal(40) for _ in range(4)])
+    return rng, X, y, P
+
+
+@register_warm_up
+def _warm_up_meta_learner():
+    """The meta-learner's kernels (elastic-net path, CG ridge) and the regressor stack."""
+    from sklearn.linear_model import LinearRegression, Ridge
+    from sklearn.tree import DecisionTreeRegressor
+
+    _, X, y, P = _regression_problem()
     RegularizedMetaLearner(solver="direct", cv=3).fit(P, y).predict(P)
     # the CG ridge path is the only compiled part of that solver: Lasso and elastic net (from
     # scikit-learn, hundreds of small fits) would cost seconds on every warm-up, e.g. in
     # every Dask worker, and compile nothing
     RegularizedMetaLearner(solver="cg", cv=3, meta_models=("ridge",)).fit(P, y).predict(P)
-    for Pd in (P, P.astype(np.float32)):  # float32 predictions are selected as they are
-        GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(Pd, y).predict(Pd)
-        GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(Pd, y).predict(Pd)
     regressors = [
         ("lr", LinearRegression()),
         ("ridge", Ridge(1.0)),
         ("tree", DecisionTreeRegressor(max_depth=2, random_state=0)),
     ]
     RidgeStackingRegressor(regressors, cv=3).fit(X, y).predict(X)
+
+
+@register_warm_up
+def _warm_up_greedy():
+    """Greedy selection's kernels, float64 and float32 predictions (selected as they are)."""
+    import numpy as np
+
+    _, _, y, P = _regression_problem()
+    for Pd in (P, P.astype(np.float32)):
+        GreedyEnsembleSelection(ensemble_size=5, n_init=1).fit(Pd, y).predict(Pd)
+        GreedyEnsembleSelection(ensemble_size=5, metric="mae").fit(Pd, y).predict(Pd)
+
+
+@register_warm_up
+def _warm_up_classifiers():
+    """The meta-classifier (skcgd's Newton logistic regression on log-odds, binary and
+    multiclass) and the classifier stack."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng, X, y, _ = _regression_problem()
     labels = (y > np.median(y)).astype(int)
-    # the meta-classifier on log-odds, binary and multiclass (its meta-models are skcgd's
-    # Newton logistic regression: their kernels compile here)
     L = np.column_stack([y + 0.5 * rng.standard_normal(40) for _ in range(3)])
     RegularizedMetaClassifier(Cs=(0.1, 1.0), cv=2, inner_cv=2).fit(L, labels).predict_proba(L)
     thirds = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))

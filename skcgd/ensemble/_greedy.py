@@ -9,13 +9,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
-from skcgd._kernels.greedy import MAE, MSE, _column_losses, _greedy_select
-from skcgd._validation import check_sample_weight, check_squares_fit
+from skcgd._validation import check_sample_weight, check_squares_fit, readonly
 from skcgd.ensemble._fitting import fit_atomically
 
 __all__ = ["GreedyEnsembleSelection"]
 
-_BUILTIN = {"rmse": MSE, "mse": MSE, "mae": MAE}
+# the loss code of each built-in metric in skcgd._kernels.greedy (imported on first use, so
+# that importing skcgd.ensemble does not load Numba)
+_BUILTIN = {"rmse": "MSE", "mse": "MSE", "mae": "MAE"}
 
 
 # rows per block of the float64 products in predict: a float32 X is promoted block by block
@@ -285,8 +286,13 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
         candidates = np.flatnonzero(allowed)
         builtin = isinstance(self.metric, str)
         if builtin:
-            code = _BUILTIN[self.metric]
-            own = _column_losses(P, y, sw, code)[candidates]
+            from skcgd._kernels import greedy
+
+            code = getattr(greedy, _BUILTIN[self.metric])
+            # what the kernels only read, read-only: one specialisation (joblib's workers
+            # receive large arrays as read-only memory maps)
+            P, y, sw = readonly(P), readonly(y), readonly(sw)
+            own = greedy._column_losses(P, y, sw, code)[candidates]
         else:
             own = np.array([self._loss(y, P[:, j], sw, has_weights) for j in candidates])
         n_init = min(self.n_init, self.ensemble_size, candidates.size)
@@ -311,7 +317,9 @@ class GreedyEnsembleSelection(RegressorMixin, BaseEstimator):
             for steps in calls:
                 if not allowed.any():
                     break
-                chosen, scores = _greedy_select(P, y, sw, counts, steps, allowed, code)
+                chosen, scores = greedy._greedy_select(
+                    P, y, sw, counts, int(steps), readonly(allowed), code
+                )
                 keep = chosen >= 0
                 order.extend(chosen[keep].tolist())
                 traj.extend(_finish(self.metric, scores[keep]).tolist())

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 from sklearn.linear_model import ElasticNet
 
-from skcgd._kernels.elastic_net import _enet_gram_path
+from skcgd._validation import readonly
 from skcgd.ensemble._design import CONSTANT_SCALE, column_scales, scale_columns, weighted_mean_var
 from skcgd.solvers import RowGramOperator, conjugate_gradient
 
@@ -94,18 +94,20 @@ def ridge_direct(F, alphas):
 
 def enet_direct(F, alphas, l1_ratio, tol, max_iter, w0=None, n_iter_out=None):
     """Elastic-net path (``alphas`` decreasing) on the Gram of the fit; returns U (p, k)."""
+    from skcgd._kernels.elastic_net import _enet_gram_path  # Numba loads on first use
+
     p = F.Gu.shape[0]
     G = np.ascontiguousarray(F.Gu / F.N)
     c = np.ascontiguousarray(F.bu / F.N)
     order = np.argsort(-alphas, kind="stable")
     w0 = np.zeros(p) if w0 is None else np.ascontiguousarray(w0, dtype=float)
     W, n_iter, converged = _enet_gram_path(
-        G,
-        c,
-        F.yyc / F.N,
-        np.ascontiguousarray(alphas[order]),
+        readonly(G),
+        readonly(c),
+        float(F.yyc / F.N),
+        readonly(np.ascontiguousarray(alphas[order], dtype=np.float64)),
         float(l1_ratio),
-        w0,
+        readonly(w0),
         float(tol),
         int(max_iter),
     )

@@ -30,11 +30,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from skcgd._kernels.logistic import (
-    _logistic_binary_grad_csr,
-    _logistic_binary_grad_dense,
-    _logistic_loss_deriv,
-)
 from skcgd._linalg import RowGramOperator
 from skcgd._validation import (
     check_data,
@@ -253,6 +248,8 @@ class ReweightedLogisticGame(BaseGame):
         x = check_vector(x, self.n_x, "x")
         if self._cache_x is not None and np.array_equal(x, self._cache_x):
             return self._cache
+        from skcgd._kernels.logistic import _logistic_loss_deriv  # Numba loads on first use
+
         Z = margins(self.X, x.reshape(self.K, self.q), self.fit_intercept)
         loss = np.empty(self.n_samples)
         G = np.empty_like(Z)
@@ -274,6 +271,8 @@ class ReweightedLogisticGame(BaseGame):
         loss = np.empty(self.n_samples)
         g = np.empty(self.n_samples)
         grad = np.empty(self.q)
+        from skcgd._kernels.logistic import _logistic_binary_grad_csr, _logistic_binary_grad_dense
+
         X = self.X
         if sp.issparse(X):
             _logistic_binary_grad_csr(

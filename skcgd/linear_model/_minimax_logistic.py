@@ -18,7 +18,7 @@ from skcgd._validation import (
     check_sample_weight,
     encode_groups,
 )
-from skcgd.exceptions import ConvergenceWarning
+from skcgd.exceptions import ConvergenceWarning, DivergenceError
 from skcgd.games import ADVERSARIES, get_adversary, make_logistic_game
 from skcgd.solvers import (
     ACGD,
@@ -489,7 +489,16 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             def shifted(state, offset=steps):
                 return record(state._replace(n_iter=offset + state.n_iter))
 
-            result = solver.run(game, result.x, result.y, callback=shifted, warn=False)
+            recorded = len(objective)
+            try:
+                refined = solver.run(game, result.x, result.y, callback=shifted, warn=False)
+            except DivergenceError:
+                # The step sizes were chosen at the start; on extreme data they can be
+                # unstable where the first run stopped. Its iterate stands, not certified.
+                del objective[recorded:]
+                result.converged = False
+                break
+            result = refined
             steps += result.n_iter
             for k, v in result.history.items():
                 history[k] += list(v if k == "cg_iter" else v[1:])

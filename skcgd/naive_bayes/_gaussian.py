@@ -10,9 +10,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from skcgd._base import restore_on_failure
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
-from skcgd._kernels.naive_bayes import _nb_class_moments, _nb_joint_log_likelihood
 from skcgd._registry import register_warm_up
-from skcgd._validation import as_aligned, check_classification_labels, check_sample_weight
+from skcgd._validation import (
+    as_aligned,
+    check_classification_labels,
+    check_sample_weight,
+    readonly,
+)
 from skcgd.naive_bayes._model import (
     check_model_shapes,
     encode_labels,
@@ -327,7 +331,12 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                 f"X has {X.shape[0]} rows, y {y_index.shape[0]} labels and sample_weight "
                 f"{sample_weight.shape[0]} weights: they must have one per sample."
             )
-        count, mean, m2 = _nb_class_moments(X, y_index, sample_weight, n_classes)
+        from skcgd._kernels.naive_bayes import _nb_class_moments  # Numba loads on first use
+
+        # what the kernel only reads, read-only: one specialisation (see as_aligned)
+        count, mean, m2 = _nb_class_moments(
+            readonly(X), readonly(y_index), readonly(sample_weight), int(n_classes)
+        )
         if not (
             np.all(np.isfinite(count)) and np.all(np.isfinite(mean)) and np.all(np.isfinite(m2))
         ):
@@ -383,8 +392,12 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         return as_aligned(X)
 
     def _kernel_output(self, X, output):
+        from skcgd._kernels.naive_bayes import _nb_joint_log_likelihood
+
         theta, prec, offset = self._gaussian_parameters()
-        out, finite = _nb_joint_log_likelihood(X, theta, prec, offset, output)
+        out, finite = _nb_joint_log_likelihood(
+            readonly(X), readonly(theta), readonly(prec), readonly(offset), int(output)
+        )
         if not finite:
             _raise_non_finite(self, X)
         if (
@@ -592,19 +605,16 @@ def _raise_non_finite(estimator, X):
 
 @register_warm_up
 def _warm_up():
-    """Compile the naive Bayes kernels for float64 and float32 input, in both modes."""
+    """Compile the naive Bayes kernels for float64 and float32 input, in both modes.
+
+    A read-only X (joblib's memory maps in its workers) needs nothing more: the kernels
+    receive every X read-only (``as_aligned``).
+    """
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 3))
     y = np.arange(12) % 3
-    for dtype, writeable in (
-        (np.float64, True),
-        (np.float32, True),
-        (np.float64, False),
-        (np.float32, False),
-    ):
-        # read-only X (joblib's memory maps in its workers) is another specialisation
+    for dtype in (np.float64, np.float32):
         Xd = X.astype(dtype)
-        Xd.flags.writeable = writeable
         for var_mode in ("class", "shared"):
             clf = GaussianNaiveBayes(var_mode).fit(Xd, y)
             clf.partial_fit(Xd, y)

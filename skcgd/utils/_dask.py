@@ -27,7 +27,7 @@ def _worker_setup():
     from skcgd.utils import warm_up
 
     t0 = time.perf_counter()
-    warm_up()
+    warm_up(n_jobs=1)  # in the worker itself: it may not start processes (daemonic)
     return time.perf_counter() - t0
 
 
