@@ -32,6 +32,7 @@ PUBLIC_MODULES = [
     "skcgd.naive_bayes",
     "skcgd.ensemble",
     "skcgd.datasets",
+    "skcgd.metrics",
     "skcgd.utils",
     "skcgd.exceptions",
 ]

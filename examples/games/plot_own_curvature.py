@@ -6,11 +6,13 @@ The step-size story: interaction versus own curvature
 CGD lets each player anticipate the other's move, which removes the step-size limit that the
 *interaction* between the players imposes on gradient descent-ascent. It does nothing about
 the limit imposed by a player's *own* curvature: a player whose objective has curvature
-:math:`L` in its own variables still needs :math:`\\eta L < 2`, exactly as in plain gradient
-descent. This example shows both halves of that statement on the games of Schäfer and
-Anandkumar (2019, figures 2 and 3), :math:`f = \\alpha x y` and
-:math:`f = \\alpha (x^2 - y^2)`, and then maps where each solver converges on the game that
-has both, :math:`f = \\tfrac{c}{2}(x^2 - y^2) + b\\,x y`.
+:math:`L` in its own variables still needs :math:`\\eta L < 2`, as in plain gradient
+descent, along every direction the interaction does not reach (where it does, CGD converges
+a little beyond :math:`\\eta L = 2`: its step shrinks the coupled directions). This example
+shows both halves of that statement on the games of Schäfer and Anandkumar (2019, figures 2
+and 3), :math:`f = \\alpha x y` and :math:`f = \\alpha (x^2 - y^2)`, and then maps where
+each solver converges on the game that has both, :math:`f = \\tfrac{c}{2}(x^2 - y^2) + b\\,x
+y`.
 """
 
 # %%

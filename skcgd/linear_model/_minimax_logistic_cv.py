@@ -229,15 +229,21 @@ class MinimaxLogisticRegressionCV(SparseCoefMixin, LogisticClassifierMixin, Base
         )
 
     def _scorer(self, groups):
-        """``scorer(estimator, X, y)``; a callable with a ``groups`` parameter gets the
-        held-out rows' groups through a closure over the fold."""
+        """``scorer(estimator, X, y)``; a callable with a ``groups`` parameter, or a scorer
+        whose score request asks for ``groups`` (``make_scorer(...).set_score_request(
+        groups=True)``), gets the held-out rows' groups through a closure over the fold."""
         if callable(self.scoring) and groups is not None:
             import inspect
+
+            from sklearn.utils.metadata_routing import get_routing_for_object
 
             try:
                 takes_groups = "groups" in inspect.signature(self.scoring).parameters
             except (TypeError, ValueError):
                 takes_groups = False
+            if not takes_groups and hasattr(self.scoring, "get_metadata_routing"):
+                routing = get_routing_for_object(self.scoring)
+                takes_groups = bool(routing.consumes("score", ["groups"]))
             if takes_groups:
                 return self.scoring, True
         return check_scoring(self._template(), scoring=self.scoring), False

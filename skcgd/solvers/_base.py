@@ -321,12 +321,13 @@ class BaseGameSolver:
         return out[0], out[1]
 
     def _auto_step_sizes(self, game, x, y):
-        # Each player's own curvature L limits its step (eta * L < 2 is necessary even for
-        # CGD, which only removes the limit that comes from the interaction). 1 / L is the
-        # step of the convergence theorem. A game whose player has a diagonal own Hessian may
-        # say so (curvature_diag_x / curvature_diag_y): each coordinate then gets 1 / L_i, and
-        # a coordinate without curvature (L_i = 0: it does not enter the game) is frozen.
-        # A player without own curvature gets 1 / ||B||.
+        # Each player's own curvature L limits its step: CGD removes only the limit that comes from
+        # the interaction, so eta * L < 2 stays necessary along the directions the interaction does
+        # not reach (along coupled ones CGD tolerates a little more). 1 / L is the step of the
+        # convergence theorem. A game whose player has a diagonal own Hessian may say so
+        # (curvature_diag_x / curvature_diag_y): each coordinate then gets 1 / L_i, and a coordinate
+        # without curvature (L_i = 0: it does not enter the game) is frozen. A player without own
+        # curvature gets 1 / ||B||.
         etas = []
         fallback = None
         for side in ("x", "y"):
@@ -514,8 +515,9 @@ class BaseGameSolver:
         for name, eta, L in (("x", eta_x, lx), ("y", eta_y, ly)):
             if np.isfinite(L) and L > 0 and eta * L >= 2:
                 hints.append(
-                    f"eta_{name}*L{name} >= 2: the {name} player's own curvature alone "
-                    f"makes its step unstable; use eta_{name} <= 1/L{name} = {1 / L:.4g}"
+                    f"eta_{name}*L{name} >= 2: the {name} player's own curvature makes its "
+                    f"step unstable where the interaction does not damp it; use "
+                    f"eta_{name} <= 1/L{name} = {1 / L:.4g}"
                 )
         if hints:
             msg += "; ".join(hints) + " (CGD removes only the step limit due to the interaction)."
