@@ -12,7 +12,9 @@ child's clock starts on its first line):
 * **warm overhead**: the same fit in a new process whose cache holds what the fit needs:
   the seconds from ``import sklearn.linear_model`` being done to the end of the fit, i.e.
   what skcgd adds to a process that already pays for scikit-learn (imports, loading the
-  cached kernels, the fit itself); median of ``--repeats`` runs.
+  cached kernels, the fit itself); median of ``--repeats`` runs. The last row is Numba's
+  own floor, the same overhead for one trivial cached kernel (importing Numba, setting up
+  its target context, loading one entry): no estimator that calls a kernel can go below it.
 
 The children run with one BLAS thread (``OPENBLAS_NUM_THREADS=1`` unless set).
 
@@ -145,6 +147,44 @@ def run_fit(name, cache_dir):
     return result
 
 
+_FLOOR_KERNEL = """import numba
+
+
+@numba.njit(cache=True)
+def total(x):
+    return x.sum()
+"""
+
+_FLOOR_CHILD = """
+import json, sys, time
+sys.path.insert(0, {path!r})
+import numpy as np
+import sklearn.linear_model
+t_sklearn = time.perf_counter()
+import floor_kernel
+floor_kernel.total(np.ones(3))
+print(json.dumps({{"overhead": time.perf_counter() - t_sklearn}}))
+"""
+
+
+def run_floor(cache_dir, repeats):
+    """Numba's own floor: the same overhead for one trivial cached kernel (importing Numba,
+    then the first call, which sets up Numba's target context and loads the entry)."""
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(os.path.join(cache_dir, "floor_kernel.py"), "w") as f:
+        f.write(_FLOOR_KERNEL)
+    code = _FLOOR_CHILD.format(path=cache_dir)
+    runs = []
+    for _ in range(repeats + 1):  # the first run fills the cache
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=_env(cache_dir), capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"floor: {out.stderr[-2000:]}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1])["overhead"])
+    return statistics.median(runs[1:])
+
+
 def run_demo(cache_dir, args=()):
     """Seconds to the first row of the demo's table, and to the end of the process."""
     t0 = time.perf_counter()
@@ -219,6 +259,10 @@ def main():
                 n_spec = f"{row['specialisations']:9d}" if "specialisations" in row else " " * 9
                 warm_s = f"{row['warm_overhead']:13.3f}s" if "warm_overhead" in row else ""
                 print(f"{name:28s} {cold_s} {n_spec} {warm_s}", flush=True)
+            if args.only != "fits":
+                floor = run_floor(os.path.join(root, "floor"), args.repeats)
+                report["numba_floor"] = floor
+                print(f"{'(Numba alone: one kernel)':28s} {'':7s} {'':9s} {floor:13.3f}s")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
