@@ -64,7 +64,7 @@ def _variants():
             variants.append(
                 MinimaxLogisticRegression(name, **({} if adversary.has_primal else short))
             )
-        if adversary.game_solvers:
+        if adversary.game_solvers and adversary.has_primal:  # else checked just above
             variants.append(MinimaxLogisticRegression(name, **short))
     return variants
 

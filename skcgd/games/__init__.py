@@ -13,6 +13,7 @@ from skcgd.games._chi2 import Chi2LogisticGame
 from skcgd.games._cvar import CVaRLogisticGame
 from skcgd.games._group import GroupKLLogisticGame
 from skcgd.games._kl import KLLogisticGame
+from skcgd.games._parametric import ParametricLogisticGame, default_adversary_features
 from skcgd.games._plain import PlainLogisticGame
 from skcgd.games._quadratic import BilinearGame, GeneralSumQuadraticGame, QuadraticGame
 from skcgd.games._registry import ADVERSARIES as ADVERSARIES  # the live registry (a dict)
@@ -40,6 +41,8 @@ __all__ = [
     "SecondMomentLogisticGame",
     "KLLogisticGame",
     "GroupKLLogisticGame",
+    "ParametricLogisticGame",
+    "default_adversary_features",
     "Adversary",
     "adversary_names",
     "get_adversary",

@@ -43,6 +43,9 @@ class Adversary(NamedTuple):
     max_rho : float
         The largest ``rho`` the game accepts (beyond it the adversary is the worst case to
         rounding and the problem numerically singular).
+    needs_features : bool
+        Whether the game takes adversary features (``fit(X, y, adversary_X=...)``, optional)
+        and the adversary's own penalty ``adversary_alpha``.
 
     Examples
     --------
@@ -59,6 +62,7 @@ class Adversary(NamedTuple):
     summary: str
     game_solvers: bool = True
     max_rho: float = float("inf")
+    needs_features: bool = False
 
 
 ADVERSARIES = {}
@@ -75,6 +79,7 @@ def register_adversary(
     summary="",
     game_solvers=True,
     max_rho=float("inf"),
+    needs_features=False,
 ):
     """Class decorator: register a logistic game class as the adversary ``name``.
 
@@ -97,6 +102,9 @@ def register_adversary(
         The game solvers can play it (its max player lives on R^n or on the simplex).
     max_rho : float, default=inf
         The largest ``rho`` the game accepts; a larger one is refused by name.
+    needs_features : bool, default=False
+        The game takes ``adversary_X`` (adversary features, None for its default) and
+        ``adversary_alpha``.
 
     Returns
     -------
@@ -127,7 +135,7 @@ def register_adversary(
         if name in ADVERSARIES and ADVERSARIES[name].game is not cls:
             raise ValueError(f"An adversary named {name!r} is registered already.")
         ADVERSARIES[name] = Adversary(
-            name, cls, needs_groups, has_primal, summary, game_solvers, max_rho
+            name, cls, needs_groups, has_primal, summary, game_solvers, max_rho, needs_features
         )
         cls.adversary = name
         cls.max_rho = max_rho
@@ -143,7 +151,7 @@ def adversary_names():
     --------
     >>> from skcgd.games import adversary_names
     >>> adversary_names()
-    ('chi2', 'cvar', 'group', 'kl', 'none', 'second_moment')
+    ('chi2', 'cvar', 'group', 'kl', 'none', 'parametric', 'second_moment')
     """
     return tuple(sorted(ADVERSARIES))
 
@@ -160,7 +168,7 @@ def get_adversary(name):
     Traceback (most recent call last):
     ...
     ValueError: Unknown adversary 'huber'; the registered ones are chi2, cvar, group, kl, none,
-    second_moment.
+    parametric, second_moment.
     """
     try:
         return ADVERSARIES[name]
@@ -179,6 +187,8 @@ def make_logistic_game(
     C,
     sample_weight,
     groups=None,
+    adversary_X=None,
+    adversary_alpha=1.0,
     fit_intercept=True,
     multinomial=False,
     n_classes=None,
@@ -200,6 +210,10 @@ def make_logistic_game(
         The adversary's strength, >= 0.
     groups : ndarray of shape (n_samples,) of int, default=None
         Group indices ``0..G-1``, for the adversaries that need them.
+    adversary_X : {ndarray, sparse matrix} of shape (n_samples, k), default=None
+        Adversary features, for the adversaries that take them (None: their default).
+    adversary_alpha : float, default=1.0
+        The adversary's own penalty, for the adversaries that take features.
 
     Returns
     -------
@@ -228,6 +242,8 @@ def make_logistic_game(
         check_input=check_input,
     )
     extra = {"groups": groups} if spec.needs_groups else {}
+    if spec.needs_features:
+        extra.update(adversary_X=adversary_X, adversary_alpha=adversary_alpha)
     if rho == 0 or spec.name == _NO_ADVERSARY:
         plain = ADVERSARIES[_NO_ADVERSARY].game
         game = plain(X, y, **common)

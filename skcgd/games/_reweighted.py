@@ -376,6 +376,17 @@ class ReweightedLogisticGame(BaseGame):
         by ``MinimaxLogisticRegression.adversary_weights_``."""
         return self.best_response(x)
 
+    def adversary_start(self, x):
+        """Where a game solver starts the adversary against the classifier ``x``: its best
+        response (a game without one in closed form overrides this)."""
+        return self.best_response(x)
+
+    def strategy_weights(self, y):
+        """The weights the adversary's strategy ``y`` puts on the data, as exposed by
+        ``MinimaxLogisticRegression.adversary_weights_`` when a game solver played it
+        (``y`` itself for the adversaries that play the weights directly)."""
+        return np.array(y, dtype=float)
+
     # -- the primal: the adversary eliminated --------------------------------------------
     def _fused_coefficients(self):
         """``(c0, c1)`` when the primal's data weights are ``c0 + c1 * l_i`` (else None)."""

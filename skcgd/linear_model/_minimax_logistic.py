@@ -5,9 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
 
 from skcgd._base import LogisticClassifierMixin, SparseCoefMixin, restore_on_failure
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
@@ -19,7 +21,8 @@ from skcgd._validation import (
     encode_groups,
 )
 from skcgd.exceptions import ConvergenceWarning, DivergenceError
-from skcgd.games import ADVERSARIES, get_adversary, make_logistic_game
+from skcgd.games import ADVERSARIES, PlainLogisticGame, get_adversary, make_logistic_game
+from skcgd.games._parametric import check_adversary_features, default_adversary_features
 from skcgd.solvers import (
     ACGD,
     CGD,
@@ -77,7 +80,8 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
 
     Parameters
     ----------
-    adversary : {"chi2", "cvar", "kl", "group", "second_moment", "none"}, default="chi2"
+    adversary : {"chi2", "cvar", "kl", "group", "parametric", "second_moment", "none"}, \
+            default="chi2"
         What the adversary re-weights and how its budget is measured (see Notes and the
         :ref:`table of adversaries <adversaries>`): a distribution over the samples with a
         chi-square divergence penalty (``"chi2"``), capped at ``1 + rho`` times the sample's
@@ -85,7 +89,9 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         penalty (``"kl"``); a distribution over groups of samples with a KL penalty
         (``"group"``, ``fit(X, y, groups=...)``); an unnormalised weight per sample with a
         quadratic penalty (``"second_moment"``, the robust game of the CGD paper; it was
-        ``"chi2"`` before 0.2); or nothing (``"none"``, plain L2 logistic regression). Any
+        ``"chi2"`` before 0.2); a log-linear model of adversary features with a KL penalty
+        (``"parametric"``, ``fit(X, y, adversary_X=...)`` optional: sub-populations nobody
+        labelled); or nothing (``"none"``, plain L2 logistic regression). Any
         adversary registered with :func:`skcgd.games.register_adversary` is accepted too.
     rho : float, default=1.0
         The adversary's strength, >= 0. ``rho=0`` is plain L2 logistic regression; larger
@@ -98,12 +104,18 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         ``LogisticRegression``: ``{label: weight}``, or ``"balanced"`` for
         ``n_samples / (n_classes * count of the class)`` (counts weighted by
         ``sample_weight``). Every adversary then re-weights the weighted samples.
+    adversary_alpha : float, default=1.0
+        The penalty :math:`\frac{\alpha}{2}\|\psi\|^2` on the coefficients of the
+        ``"parametric"`` adversary (ignored by the others), in the units of the classifier's
+        own penalty :math:`\frac12\|W\|^2`.
     fit_intercept : bool, default=True
         Fit an (unpenalised) intercept.
-    solver : {"newton", "cgd", "acgd", "gda", "extragradient", "ogda"}, default="newton"
-        How the saddle point is found.
+    solver : {"auto", "newton", "cgd", "acgd", "gda", "extragradient", "ogda"}, \
+            default="auto"
+        How the saddle point is found. ``"auto"`` is ``"newton"`` where the adversary's best
+        response is closed-form (every adversary but ``"parametric"``), ``"cgd"`` otherwise.
 
-        - ``"newton"`` (default): Newton's method on the saddle system with the adversary's
+        - ``"newton"``: Newton's method on the saddle system with the adversary's
           (closed-form) best response eliminated; it keeps both players' own curvature and
           converges in a handful of iterations. The linear system is solved by Cholesky (up to
           300 coefficients) or by matrix-free conjugate gradient.
@@ -116,6 +128,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         All reach the same point. The game solvers are first-order in each player's own
         curvature, so their number of steps grows with the condition number of the problem
         (small ``C``, standardised features help); Newton is the default because it does not.
+        The ``"parametric"`` adversary has no closed form: only the game solvers play it.
     eta : "auto", float or (float, float), default="auto"
         Step sizes of the game solvers (ignored by ``"newton"``). ``"auto"``: the inverse of
         each player's own curvature (power iteration on X for the classifier, per sample for
@@ -159,7 +172,11 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         on the simplex (shape (n_samples,)) for ``"chi2"``, ``"cvar"`` and ``"kl"``; ``q`` on
         the simplex of the groups (one per entry of ``groups_``) for ``"group"``; ``u``
         (n_samples,), the sample weights being ``s_i (1 + u_i)``, for ``"second_moment"``;
-        None for ``"none"``.
+        ``q`` (n_samples,) for ``"parametric"`` (the distribution of its model at
+        ``adversary_coef_``); None for ``"none"``.
+    adversary_coef_ : ndarray of shape (k,)
+        The ``"parametric"`` adversary's coefficients :math:`\psi` over its ``k`` features
+        (``adversary="parametric"`` only); :meth:`adversary_weights` scores new data.
     groups_ : ndarray of shape (n_groups,)
         Group labels seen in fit (``adversary="group"`` only).
     n_iter_ : ndarray of shape (1,)
@@ -183,6 +200,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
     skcgd.games.CVaRLogisticGame : the CVaR game.
     skcgd.games.KLLogisticGame : the KL game.
     skcgd.games.GroupKLLogisticGame : the group game.
+    skcgd.games.ParametricLogisticGame : the parametric game.
     skcgd.solvers.CGD : competitive gradient descent.
 
     Notes
@@ -205,7 +223,10 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
     - ``kl``: :math:`CN[\sum_i p_i l_i - \tau\,\mathrm{KL}(p\|s/N)]`,
       primal :math:`CN\tau\log\sum_i \frac{s_i}{N} e^{l_i/\tau}`;
     - ``group``: :math:`CN[\sum_g q_g L_g - \tau\,\mathrm{KL}(q\|\pi)]`,
-      primal :math:`CN\tau\log\sum_g \pi_g e^{L_g/\tau}`
+      primal :math:`CN\tau\log\sum_g \pi_g e^{L_g/\tau}`;
+    - ``parametric``: :math:`CN[\sum_i q_i(\psi) l_i - \tau\,\mathrm{KL}(q(\psi)\|s/N)]
+      - \frac\alpha2\|\psi\|^2` with :math:`q_i(\psi) \propto s_i e^{\psi^T z_i}`, no
+      primal in closed form (:class:`~skcgd.games.ParametricLogisticGame`)
 
     (plus :math:`\frac12\|W\|^2` everywhere), with :math:`L_g` the weighted mean loss of group
     ``g`` and :math:`\pi_g` its share of the weight. In words: ``chi2`` weighs each sample by
@@ -223,6 +244,8 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
        ICLR 2020.
     .. [4] D. Levy, Y. Carmon, J. Duchi and A. Sidford, "Large-scale methods for
        distributionally robust optimization", NeurIPS 2020.
+    .. [5] P. Michel, T. Hashimoto and G. Neubig, "Distributionally robust models with
+       parametric likelihood ratios", ICLR 2022.
 
     Examples
     --------
@@ -245,8 +268,9 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         "rho": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, np.inf, closed="right")],  # inf: no penalty
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "adversary_alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"newton"} | set(_GAME_SOLVERS))],
+        "solver": [StrOptions({"auto", "newton"} | set(_GAME_SOLVERS))],
         "eta": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither"), tuple, list],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -264,8 +288,9 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         rho=1.0,
         C=1.0,
         class_weight=None,
+        adversary_alpha=1.0,
         fit_intercept=True,
-        solver="newton",
+        solver="auto",
         eta="auto",
         max_iter=1000,
         tol=1e-6,
@@ -279,6 +304,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         self.rho = rho
         self.C = C
         self.class_weight = class_weight
+        self.adversary_alpha = adversary_alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.eta = eta
@@ -293,7 +319,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
     # -- fit ------------------------------------------------------------------------------------
     @restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, adversary_X=None):
         """Fit the classifier at the saddle point of the game against the adversary.
 
         Parameters
@@ -308,6 +334,11 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             Group label of each sample; required by ``adversary="group"``, ignored otherwise.
             Routed by ``GridSearchCV``/``cross_validate`` with metadata routing
             (``set_fit_request(groups=True)``).
+        adversary_X : {array-like, sparse matrix} of shape (n_samples, k), default=None
+            The features of the ``"parametric"`` adversary (ignored by the others); None
+            for its default, the rows of X interacted with the one-hot label, then the one-hot
+            label (:func:`skcgd.games.default_adversary_features`). Routed like ``groups``
+            (``set_fit_request(adversary_X=True)``).
 
         Returns
         -------
@@ -348,6 +379,8 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         if adversary.needs_groups:
             group_labels, group_index, present = encode_groups(groups, X.shape[0], s)
         multinomial = n_classes > 2
+        if adversary.needs_features and adversary_X is not None:
+            adversary_X = check_adversary_features(adversary_X, X.shape[0])
         game = make_logistic_game(
             self.adversary,
             X,
@@ -356,25 +389,34 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             C=self.C,
             sample_weight=s,
             groups=group_index,
+            adversary_X=adversary_X,
+            adversary_alpha=self.adversary_alpha,
             fit_intercept=self.fit_intercept,
             multinomial=multinomial,
             n_classes=n_classes if multinomial else None,
             check_input=False,
         )
 
-        # the stopping threshold is relative to the gradient at zero coefficients
-        reference = float(np.linalg.norm(game.primal_grad(np.zeros(game.n_x))))
+        # the stopping threshold is relative to the gradient at zero coefficients (with the
+        # adversary at its best response, or at psi = 0 where there is none in closed form)
+        solves_game = not isinstance(game, PlainLogisticGame) and not adversary.has_primal
+        zero = np.zeros(game.n_x)
+        if solves_game:
+            start = game.adversary_start(zero)
+            reference = float(np.linalg.norm(np.concatenate(game.grads(zero, start))))
+        else:
+            reference = float(np.linalg.norm(game.primal_grad(zero)))
         tol = self.tol * max(reference, np.finfo(float).tiny)
         x0 = self._start(game, X.shape[1])
-        result, objective = self._solve(game, adversary, x0, tol)
+        result, objective = self._solve(game, adversary, x0, tol, solves_game)
         if not result.converged:
+            name = self._solver_name(solves_game)
+            advice = ", use solver='newton'," if name != "newton" and not solves_game else ""
             warnings.warn(
-                f"MinimaxLogisticRegression (solver={self.solver!r}) did not converge in "
+                f"MinimaxLogisticRegression (solver={name!r}) did not converge in "
                 f"max_iter={self.max_iter} iterations (gradient norm "
                 f"{result.history['grad_norm_x'][-1]:.3e}, tolerance {tol:.3e}). Increase "
-                "max_iter"
-                + (", use solver='newton'," if self.solver != "newton" else "")
-                + " or scale the features (e.g. StandardScaler).",
+                f"max_iter{advice} or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -392,7 +434,22 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             self.intercept_ = b.astype(X.dtype)
         else:
             self.intercept_ = np.zeros(game.K, dtype=X.dtype)
-        weights = game.equilibrium_weights(result.x)
+        if solves_game:
+            weights = game.strategy_weights(result.y)
+        else:
+            weights = game.equilibrium_weights(result.x)
+        if adversary.needs_features:
+            # psi; rho = 0 (the plain game) leaves the adversary at psi = 0
+            k = (
+                adversary_X.shape[1]
+                if adversary_X is not None
+                else (n_classes if multinomial else 2) * (X.shape[1] + 1)
+            )
+            self.adversary_coef_ = result.y.copy() if solves_game else np.zeros(k)
+            # adversary_weights needs to know which features psi is over
+            self._default_adversary_features = adversary_X is None
+        elif hasattr(self, "adversary_coef_"):
+            del self.adversary_coef_
         if adversary.needs_groups:
             # one weight per group label seen; groups without weight are not in the game
             self.groups_ = group_labels
@@ -411,8 +468,72 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         }
         return self
 
+    def adversary_weights(self, X, y, adversary_X=None):
+        """Score data with the fitted ``"parametric"`` adversary: its distribution over them.
+
+        Where, on data never seen in training, the model is fragile: the adversary's
+        log-linear model :math:`q_i \\propto e^{\\psi^T z_i}`, normalised over the rows given.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+        y : array-like of shape (n_samples,)
+            Their labels (the default adversary features depend on the label), among
+            ``classes_``.
+        adversary_X : {array-like, sparse matrix} of shape (n_samples, k), default=None
+            The adversary features of these rows, as passed to ``fit`` (None if fit used the
+            default features).
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples,)
+            Non-negative, summing to one.
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "adversary_coef_"):
+            raise AttributeError(
+                "adversary_weights scores data with the 'parametric' adversary's model; this "
+                f"estimator was fitted with adversary={self.adversary!r}."
+            )
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(
+                f"y must have one label per row of X: shape ({X.shape[0]},), got {y.shape}."
+            )
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not seen in fit: {np.unique(y[unknown])[:5].tolist()}; "
+                f"the classes are {self.classes_.tolist()}."
+            )
+        k = self.adversary_coef_.shape[0]
+        if adversary_X is None:
+            n_classes = len(self.classes_)
+            if not self._default_adversary_features:
+                raise ValueError(
+                    "The adversary was fitted on adversary_X: pass the adversary features of "
+                    "these rows too."
+                )
+            Z = default_adversary_features(X, np.searchsorted(self.classes_, y), n_classes)
+        else:
+            if self._default_adversary_features:
+                raise ValueError(
+                    "The adversary was fitted on its default features (adversary_X=None in "
+                    "fit): call adversary_weights without adversary_X."
+                )
+            Z = check_adversary_features(adversary_X, X.shape[0])
+            if Z.shape[1] != k:
+                raise ValueError(
+                    f"adversary_X has {Z.shape[1]} columns; the adversary was fitted on {k}."
+                )
+        a = np.asarray(Z @ self.adversary_coef_, dtype=np.float64).ravel()
+        return np.exp(a - logsumexp(a))
+
     def _start(self, game, p):
-        """Zero coefficients, or the previous solution with ``warm_start``."""
+        """Zero coefficients, or the previous solution with ``warm_start`` (the previous
+        ``adversary_coef_`` is picked up by :meth:`_solve`)."""
         x0 = np.zeros(game.n_x)
         coef = getattr(self, "coef_", None)
         if not self.warm_start or coef is None or coef.shape != (game.K, p):
@@ -423,10 +544,20 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             W[:, p] = self.intercept_
         return x0
 
-    def _solve(self, game, adversary, x0, tol):
-        """Run the solver on the game; returns ``(result, primal objective per iteration)``."""
-        if self.solver == "newton":
-            if not adversary.has_primal:
+    def _solver_name(self, solves_game):
+        """``solver``, with ``"auto"`` resolved: Newton wherever a primal exists."""
+        if self.solver == "auto":
+            return "cgd" if solves_game else "newton"
+        return self.solver
+
+    def _solve(self, game, adversary, x0, tol, solves_game):
+        """Run the solver on the game; returns ``(result, objective per iteration)``.
+
+        The objective is the primal where the adversary's best response is closed-form, the
+        game's value at the iterates otherwise (``solves_game``)."""
+        name = self._solver_name(solves_game)
+        if name == "newton":
+            if solves_game:
                 raise ValueError(
                     f"solver='newton' needs the adversary's best response in closed form, "
                     f"which adversary={self.adversary!r} does not have; use solver='cgd'."
@@ -441,23 +572,30 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         else:
             if not adversary.game_solvers:
                 raise ValueError(
-                    f"solver={self.solver!r} cannot play adversary={self.adversary!r}: its "
+                    f"solver={name!r} cannot play adversary={self.adversary!r}: its "
                     "adversary lives on a set the game solvers do not move in (the capped "
                     "simplex). Use solver='newton', which solves it exactly."
                 )
-            y0 = game.best_response(x0)
-            cls = _GAME_SOLVERS[self.solver]
+            y0 = game.adversary_start(x0)
+            previous = getattr(self, "adversary_coef_", None)
+            if self.warm_start and previous is not None and previous.shape == y0.shape:
+                y0 = previous.copy()
+            cls = _GAME_SOLVERS[name]
             if cls is CGD and game.domain_y == "simplex":
                 cls = CompetitiveMirrorDescent
             options = {"max_iter": self.max_iter, "tol": tol}
-            if self.solver in ("cgd", "acgd"):
+            if name in ("cgd", "acgd"):
                 options.update(cg_tol=self.cg_tol, cg_max_iter=self.cg_max_iter)
-            solver = cls(self._step_sizes(game, x0, y0), **options)
-        objective = [game.primal(x0)]
-        verbose, name = self.verbose, self.solver
+            solver = cls(self._step_sizes(game, x0, y0, name), **options)
+
+        def objective_at(state_x, state_y):
+            return game.value(state_x, state_y) if solves_game else game.primal(state_x)
+
+        objective = [objective_at(x0, y0)]
+        verbose = self.verbose
 
         def record(state):
-            objective.append(game.primal(state.x))
+            objective.append(objective_at(state.x, state.y))
             if verbose and state.n_iter % verbose == 0:
                 gx = float(np.linalg.norm(state.grad_x))
                 gy = float(np.linalg.norm(state.grad_y))
@@ -508,11 +646,11 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         }
         return result, objective
 
-    def _step_sizes(self, game, x0, y0):
+    def _step_sizes(self, game, x0, y0, name):
         """``eta``, or for ``"auto"`` each player's natural step (scaled for EG and OGDA)."""
         if not isinstance(self.eta, str):
             return self.eta if isinstance(self.eta, Real) else tuple(self.eta)
-        factor = _FIRST_ORDER_FACTOR.get(self.solver, 1.0)
+        factor = _FIRST_ORDER_FACTOR.get(name, 1.0)
         eta_x, eta_y = game.natural_step_sizes(x0, y0)
         return factor * eta_x, factor * eta_y
 

@@ -105,8 +105,10 @@ class MinimaxLogisticRegressionCV(SparseCoefMixin, LogisticClassifierMixin, Base
         As in :class:`MinimaxLogisticRegression`.
     fit_intercept : bool, default=True
         Fit an (unpenalised) intercept.
-    solver : str, default="newton"
-        As in :class:`MinimaxLogisticRegression`.
+    solver : str, default="auto"
+        As in :class:`MinimaxLogisticRegression` (``"auto"``: Newton where the adversary's
+        best response is closed-form, CGD for ``"parametric"``, whose default adversary
+        features are then used).
     tol : float, default=1e-6
         As in :class:`MinimaxLogisticRegression`.
     max_iter : int, default=1000
@@ -198,7 +200,7 @@ class MinimaxLogisticRegressionCV(SparseCoefMixin, LogisticClassifierMixin, Base
         refit=True,
         class_weight=None,
         fit_intercept=True,
-        solver="newton",
+        solver="auto",
         tol=1e-6,
         max_iter=1000,
         n_jobs=None,

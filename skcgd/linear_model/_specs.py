@@ -17,7 +17,7 @@ def _variants():
         + tuple({"solver": s, "max_iter": 30, "tol": 1e-4} for s in _GAME_SOLVERS)
         + tuple(
             {"adversary": name, "solver": solver, "max_iter": 30, "tol": 1e-4}
-            for name, solver in (("kl", "cgd"), ("group", "acgd"))
+            for name, solver in (("kl", "cgd"), ("group", "acgd"), ("parametric", "gda"))
         )
     )
 

@@ -525,10 +525,11 @@ class ACGD(CompetitiveMirrorDescent):
         # by the RMS of the gradient (units of f per unit of x) would give a step in other
         # units, off by the game's scale. The RMS is then measured relative to its value at
         # the start, so that the first step is 1 / L and scaling the game scales nothing.
-        # (a player whose gradient is 0 at the start takes its unit at its first non-zero one)
+        # (a player whose gradient is 0 at the start takes its unit at its first non-zero one;
+        # 0 up to rounding counts as 0: a unit of 1e-13 would freeze the player)
         unit = (1.0, 1.0)
         if isinstance(self.eta, str):
-            unit = (_rms(gx), _rms(gy))
+            unit = _units(_rms(gx), _rms(gy))
         # multipliers (simplex constraints), RMS accumulators, step count, step caps, units
         extra = (0.0, 0.0, np.zeros(game.n_x), np.zeros(game.n_y), 0, caps, unit)
         return _CGDAux(eta, method=self.linear_solver, extra=extra)
@@ -544,7 +545,9 @@ class ACGD(CompetitiveMirrorDescent):
         corr = 1.0 - b**t
         xs, ys = self._flags(game)
         rms_x, rms_y = np.sqrt(vx / corr), np.sqrt(vy / corr)
-        unit = tuple(u if u > 0 else _rms(r) for u, r in zip(unit, (rms_x, rms_y)))
+        if not (unit[0] > 0 and unit[1] > 0):
+            fresh = _units(_rms(rms_x), _rms(rms_y))
+            unit = tuple(u if u > 0 else f for u, f in zip(unit, fresh))
         hx = aux.eta[0]
         if not xs:
             hx = np.minimum(aux.eta[0] / (rms_x / (unit[0] or 1.0) + self.eps), caps[0])
@@ -568,6 +571,13 @@ def _rms(g):
     """The root mean square of ``g`` (0 if ``g`` is empty, 0 or not finite)."""
     rms = float(np.sqrt(np.mean(g * g))) if g.size else 0.0
     return rms if np.isfinite(rms) else 0.0
+
+
+def _units(rx, ry):
+    """The players' gradient RMS as ACGD's units; one negligible next to the other (below
+    1e-8 of it: zero up to rounding) is 0, to be taken at a later step."""
+    top = max(rx, ry)
+    return tuple(r if r > 1e-8 * top else 0.0 for r in (rx, ry))
 
 
 def _capped_mirror_steps(game, side, x, y, steps):

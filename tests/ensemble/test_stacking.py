@@ -401,7 +401,8 @@ def test_default_meta_model_is_skcgds_logistic_and_matches_scikit_learn(dataset)
     ours = RidgeStackingClassifier(classifiers(), **common).fit(X, y)
     ((name, model),) = ours.meta_learner_.meta_models_
     assert isinstance(model, MinimaxLogisticRegression)
-    assert model.adversary == "none" and model.solver == "newton"
+    # "auto" is Newton for every adversary with a closed-form best response, "none" included
+    assert model.adversary == "none" and model.solver == "auto"
     oracle = LogisticRegression(tol=1e-12, max_iter=100000)
     ref = RidgeStackingClassifier(classifiers(), meta_models=[(name, oracle)], **common).fit(X, y)
     assert ours.meta_learner_.C_ == ref.meta_learner_.C_

@@ -9,6 +9,7 @@ from skcgd.games import (
     CVaRLogisticGame,
     GroupKLLogisticGame,
     KLLogisticGame,
+    ParametricLogisticGame,
     PlainLogisticGame,
     ReweightedLogisticGame,
     SecondMomentLogisticGame,
@@ -30,7 +31,8 @@ def _data(n=40, seed=0):
 
 
 def test_the_shipped_adversaries_are_registered():
-    assert adversary_names() == ("chi2", "cvar", "group", "kl", "none", "second_moment")
+    names = ("chi2", "cvar", "group", "kl", "none", "parametric", "second_moment")
+    assert adversary_names() == names
     assert get_adversary("chi2").game is Chi2LogisticGame
     assert get_adversary("kl").game is KLLogisticGame
     assert (
@@ -39,14 +41,20 @@ def test_the_shipped_adversaries_are_registered():
     assert get_adversary("none").game is PlainLogisticGame
     assert get_adversary("cvar").game is CVaRLogisticGame and not get_adversary("cvar").game_solvers
     assert get_adversary("second_moment").game is SecondMomentLogisticGame
+    parametric = get_adversary("parametric")
+    assert parametric.game is ParametricLogisticGame and parametric.needs_features
+    # the one adversary without a closed-form best response: no primal, game solvers only
+    assert not parametric.has_primal and parametric.game_solvers
     for adversary in ADVERSARIES.values():
         assert issubclass(adversary.game, ReweightedLogisticGame)
-        assert adversary.game.adversary == adversary.name and adversary.has_primal
+        assert adversary.game.adversary == adversary.name
+        assert adversary.has_primal == (adversary.name != "parametric")
 
 
 def test_unknown_adversary_is_named_with_the_registered_ones():
     with pytest.raises(
-        ValueError, match="Unknown adversary 'huber'.*chi2, cvar, group, kl, none, second_moment"
+        ValueError,
+        match="Unknown adversary 'huber'.*chi2, cvar, group, kl, none, parametric, second_moment",
     ):
         get_adversary("huber")
 
@@ -73,6 +81,7 @@ def test_make_logistic_game_builds_the_registered_class(name):
         ("second_moment", lambda s, g: np.zeros(len(s))),
         ("kl", lambda s, g: s / s.sum()),
         ("group", lambda s, g: np.bincount(g, weights=s) / s.sum()),
+        ("parametric", lambda s, g: s / s.sum()),
         ("none", lambda s, g: None),
     ],
 )
@@ -121,8 +130,13 @@ def test_an_adversary_without_a_primal_refuses_newton_by_name(registered):
 
     X, y, _, _ = _data()
     with pytest.raises(ValueError, match="solver='newton' needs the adversary's best response"):
-        MinimaxLogisticRegression("test_no_primal").fit(X, y)
-    assert MinimaxLogisticRegression("test_no_primal", solver="cgd", tol=1e-6).fit(X, y).converged_
+        MinimaxLogisticRegression("test_no_primal", solver="newton").fit(X, y)
+    # "auto" (the default) plays it with CGD, which reaches the closed-form game's point
+    played = MinimaxLogisticRegression("test_no_primal", tol=1e-8, max_iter=5000).fit(X, y)
+    ref = MinimaxLogisticRegression("kl", tol=1e-10).fit(X, y)
+    assert played.converged_
+    np.testing.assert_allclose(played.coef_, ref.coef_, rtol=1e-5)
+    np.testing.assert_allclose(played.adversary_weights_, ref.adversary_weights_, rtol=1e-4)
 
 
 def test_a_name_cannot_be_registered_twice(registered):
