@@ -80,19 +80,19 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
 
     Parameters
     ----------
-    adversary : {"chi2", "cvar", "kl", "group", "parametric", "second_moment", "none"}, \
-            default="chi2"
-        What the adversary re-weights and how its budget is measured (see Notes and the
+    adversary : str, default="chi2"
+        One of ``"chi2"``, ``"cvar"``, ``"kl"``, ``"group"``, ``"parametric"``, ``"second_moment"``,
+        ``"none"``: what the adversary re-weights and how its budget is measured (see Notes and the
         :ref:`table of adversaries <adversaries>`): a distribution over the samples with a
-        chi-square divergence penalty (``"chi2"``), capped at ``1 + rho`` times the sample's
-        share (``"cvar"``: the mean loss of the worst fraction ``1 / (1 + rho)``), or with a KL
-        penalty (``"kl"``); a distribution over groups of samples with a KL penalty
-        (``"group"``, ``fit(X, y, groups=...)``); an unnormalised weight per sample with a
-        quadratic penalty (``"second_moment"``, the robust game of the CGD paper; it was
-        ``"chi2"`` before 0.2); a log-linear model of adversary features with a KL penalty
-        (``"parametric"``, ``fit(X, y, adversary_X=...)`` optional: sub-populations nobody
-        labelled); or nothing (``"none"``, plain L2 logistic regression). Any
-        adversary registered with :func:`skcgd.games.register_adversary` is accepted too.
+        chi-square divergence penalty (``"chi2"``), capped at ``1 + rho`` times the sample's share
+        (``"cvar"``: the mean loss of the worst fraction ``1 / (1 + rho)``), or with a KL penalty
+        (``"kl"``); a distribution over groups of samples with a KL penalty (``"group"``, ``fit(X,
+        y, groups=...)``); an unnormalised weight per sample with a quadratic penalty
+        (``"second_moment"``, the robust game of the CGD paper; it was ``"chi2"`` before 0.2); a
+        log-linear model of adversary features with a KL penalty (``"parametric"``, ``fit(X, y,
+        adversary_X=...)`` optional: sub-populations nobody labelled); or nothing (``"none"``, plain
+        L2 logistic regression). Any adversary registered with
+        :func:`skcgd.games.register_adversary` is accepted too.
     rho : float, default=1.0
         The adversary's strength, >= 0. ``rho=0`` is plain L2 logistic regression; larger
         values let the adversary concentrate more weight on the hardest samples or groups.
@@ -110,8 +110,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         own penalty :math:`\frac12\|W\|^2`.
     fit_intercept : bool, default=True
         Fit an (unpenalised) intercept.
-    solver : {"auto", "newton", "cgd", "acgd", "gda", "extragradient", "ogda"}, \
-            default="auto"
+    solver : {"auto", "newton", "cgd", "acgd", "gda", "extragradient", "ogda"}, default="auto"
         How the saddle point is found. ``"auto"`` is ``"newton"`` where the adversary's best
         response is closed-form (every adversary but ``"parametric"``), ``"cgd"`` otherwise.
 
