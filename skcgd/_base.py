@@ -13,6 +13,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
+from skcgd._chunked import is_dask_collection
+from skcgd._chunked._engine import lazy_method
 from skcgd._compat import validate_data
 
 __all__ = [
@@ -87,6 +89,8 @@ class LinearClassifierMixin(ClassifierMixin):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The log-odds of ``classes_[1]`` for binary problems.
         """
+        if is_dask_collection(X):  # lazily, chunk by chunk
+            return lazy_method(self, "decision_function", X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True)) + self.intercept_
@@ -103,6 +107,8 @@ class LinearClassifierMixin(ClassifierMixin):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):  # lazily, chunk by chunk
+            return lazy_method(self, "predict", X)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             index = (scores > 0).astype(np.intp)
@@ -132,6 +138,8 @@ class LogisticClassifierMixin(LinearClassifierMixin):
             If the scores overflow their dtype (X far larger than the data seen in fit): NaN
             or infinite scores would give NaN probabilities and arbitrary classes.
         """
+        if is_dask_collection(X):  # lazily, chunk by chunk
+            return lazy_method(self, "decision_function", X)
         with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
             scores = super().decision_function(X)
         if not np.all(np.isfinite(scores)):
@@ -153,6 +161,8 @@ class LogisticClassifierMixin(LinearClassifierMixin):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):  # lazily, chunk by chunk
+            return lazy_method(self, "predict_proba", X)
         check_is_fitted(self)
         scores = self.decision_function(X)
         if scores.ndim == 1:
@@ -171,6 +181,8 @@ class LogisticClassifierMixin(LinearClassifierMixin):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):  # lazily, chunk by chunk
+            return lazy_method(self, "predict_log_proba", X)
         check_is_fitted(self)
         scores = self.decision_function(X)
         if scores.ndim == 1:

@@ -39,6 +39,7 @@ __all__ = [
     "check_problem_scale",
     "check_sample_weight",
     "check_squares_fit",
+    "check_squares_magnitudes",
     "check_non_negative",
     "check_vector",
     "encode_groups",
@@ -352,13 +353,26 @@ def check_squares_fit(X, y, sw):
     sample weights up to 1): they overflow. Rescale X (and the weights) to moderate magnitudes.
     """
     data = X.data if sp.issparse(X) else X
-    n = max(X.shape[0], 1)
     w = float(np.max(sw)) if sw.size else 1.0
+    # max and min rather than max(abs(.)), which would allocate a copy of X
+    tops = {
+        name: max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0.0
+        for name, values in (("X", data), ("y", y))
+    }
+    check_squares_magnitudes(X.shape, w, tops)
+
+
+def check_squares_magnitudes(shape, w, tops):
+    """:func:`check_squares_fit` from the magnitudes alone (data that is not in memory).
+
+    ``shape`` is X's ``(n, p)``, ``w`` the largest sample weight, ``tops`` the largest
+    absolute value of each array by name (``{"X": ..., "y": ...}``), as computed by a pass
+    over the chunks of a Dask array.
+    """
+    n = max(shape[0], 1)
     with np.errstate(divide="ignore"):
-        budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(X.shape[1], 1))
-        for name, values in (("X", data), ("y", y)):
-            # max and min rather than max(abs(.)), which would allocate a copy of X
-            top = max(abs(float(values.max())), abs(float(values.min()))) if values.size else 0.0
+        budget = 300.0 - np.log10(n) - np.log10(max(w, 1e-300)) - np.log10(max(shape[1], 1))
+        for name, top in tops.items():
             if top > 0 and 2.0 * np.log10(top) > budget:
                 raise ValueError(
                     f"{name} has values too large for float64 sums of squares (max |{name}| = "

@@ -6,7 +6,13 @@ error (RMSE for regression, log-loss for classification), or uniformly.
 
 import numpy as np
 
-__all__ = ["aligned_proba", "blend_weights", "weighted_log_loss"]
+__all__ = [
+    "aligned_proba",
+    "blend_weights",
+    "oof_error_sums",
+    "rmse_from_sums",
+    "weighted_log_loss",
+]
 
 
 def blend_weights(scores, blend):
@@ -30,6 +36,30 @@ def blend_weights(scores, blend):
     else:
         w = 1.0 / scores
     return w / w.sum()
+
+
+def oof_error_sums(oof, y, sw, predicted=None):
+    """``(sum s, sum s (oof - y)^2 per model)`` over the rows with a finite prediction.
+
+    ``oof`` (n, k) holds out-of-fold predictions; only the rows in ``predicted`` (a mask;
+    None: all) whose predictions are all finite count. Sums, so that the rows can be
+    summed a piece at a time (:func:`rmse_from_sums` finishes).
+    """
+    rows = np.all(np.isfinite(oof), axis=1)
+    if predicted is not None:
+        rows &= predicted
+    w_rows = sw[rows]
+    y_rows = y[rows]
+    # one column at a time: no (n_samples, n_models) temporaries
+    sse = np.array([w_rows @ (oof[rows, m] - y_rows) ** 2 for m in range(oof.shape[1])])
+    return float(w_rows.sum()), sse.reshape(oof.shape[1])
+
+
+def rmse_from_sums(w_sum, sse):
+    """The weighted RMSE of every model from :func:`oof_error_sums` (NaN without weight)."""
+    if w_sum > 0:
+        return np.sqrt(sse / w_sum)
+    return np.full(sse.shape[0], np.nan)
 
 
 def weighted_log_loss(Y, proba, sw):

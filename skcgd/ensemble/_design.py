@@ -16,8 +16,17 @@ Standardisation is defined once, here, and used by every stage and solver:
   column whose standard deviation is at most ``floor`` (constant columns stay as they are);
 * :func:`scale_columns` applies a shift and scales to rows (a sparse block is only scaled);
 * :func:`global_transform` is the same mean and variance streamed over a design's blocks.
+
+The passes over all the rows take a *reducer*: ``reduce(fn, *args)`` is the sum of
+``fn(piece, *args)`` over pieces of the rows that together make all of them (``piece``
+being what ``fn`` reads: a design and its weights, or X, y and the weights). The default,
+:func:`in_memory`, calls ``fn`` once on the data held in memory; :mod:`skcgd._chunked`
+passes one that runs ``fn`` on every chunk of a Dask array, where the chunk lives, and adds
+the results. So the in-memory and the chunked fits run the same code, only summed
+differently.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -35,7 +44,10 @@ __all__ = [
     "condition_number_of_stats",
     "design_matvec",
     "design_stats",
+    "design_centred_squares",
+    "design_sums",
     "global_transform",
+    "in_memory",
     "prediction_block",
     "row_blocks",
     "scale_columns",
@@ -48,6 +60,26 @@ _BLOCK_ENTRIES = 1 << 20
 # a column whose weighted standard deviation on the fit rows is below this (in the units of the
 # globally standardised design, where columns have unit scale) is treated as constant
 CONSTANT_SCALE = 1e-10
+
+
+# ----------------------------------------------------------------------------- reducers
+
+
+def _call_on(data, fn, *args):
+    return fn(*data, *args)
+
+
+def in_memory(*data):
+    """The reducer of data held in memory: ``reduce(fn, *args)`` is ``fn(*data, *args)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.ensemble._design import in_memory
+    >>> in_memory(np.arange(4.0))(np.sum)
+    np.float64(6.0)
+    """
+    return functools.partial(_call_on, data)
 
 
 # ----------------------------------------------------------------------------- standardisation
@@ -142,32 +174,50 @@ def design_matvec(design, rows, coef):
     return out
 
 
-def global_transform(design, sw, standardize):
+def design_sums(design, sw, squares):
+    """``(sum s, sum s z, sum s z^2 or None)`` over the rows of ``design``, block by block.
+
+    ``squares``: also the raw second moments (for a sparse design, which is never centred).
+    """
+    p = design.shape[1]
+    rows = np.arange(design.shape[0])
+    first = np.zeros(p)
+    second = np.zeros(p) if squares else None
+    for b in row_blocks(rows, p):
+        D = design.rows(b)
+        first += np.asarray(D.T @ sw[b]).ravel()
+        if squares:
+            second += np.asarray(D.multiply(D).T @ sw[b]).ravel()
+    return float(sw.sum()), first, second
+
+
+def design_centred_squares(design, sw, mean):
+    """``sum s (z - mean)^2`` over the rows of a dense ``design``, block by block."""
+    second = np.zeros(design.shape[1])
+    for b in row_blocks(np.arange(design.shape[0]), design.shape[1]):
+        second += sw[b] @ (design.rows(b) - mean) ** 2
+    return second
+
+
+def global_transform(design, sw, standardize, *, reduce=None):
     """Shift and scale applied once to the whole design: ``Z = (X - mu) / sigma``.
 
     ``design`` gives the untransformed rows. :func:`weighted_mean_var` streamed over the
     blocks: dense designs are centred (weighted mean) and their variance taken about the
     mean (a second pass); sparse ones are only scaled (one pass). ``sigma`` is the weighted
-    standard deviation of each column when ``standardize``, else 1.
+    standard deviation of each column when ``standardize``, else 1. ``reduce`` sums a
+    function of ``(design, sw)`` over the pieces of the rows (:func:`in_memory` by default:
+    ``design`` and ``sw`` are all of them).
     """
-    n, p = design.shape
-    N = sw.sum()
-    rows = np.arange(n)
-    first = np.zeros(p)
-    second = np.zeros(p)
-    for b in row_blocks(rows, p):
-        D = design.rows(b)
-        first += np.asarray(D.T @ sw[b]).ravel()
-        if design.sparse and standardize:
-            second += np.asarray(D.multiply(D).T @ sw[b]).ravel()
+    reduce = in_memory(design, sw) if reduce is None else reduce
+    p = design.shape[1]
+    N, first, second = reduce(design_sums, design.sparse and standardize)
     mean = first / N
     if not standardize:
         return (np.zeros(p) if design.sparse else mean), np.ones(p)
     if design.sparse:
         return np.zeros(p), column_scales(second / N - mean**2)
-    for b in row_blocks(rows, p):
-        second += sw[b] @ (design.rows(b) - mean) ** 2
-    return mean, column_scales(second / N)
+    return mean, column_scales(reduce(design_centred_squares, mean) / N)
 
 
 # ----------------------------------------------------------------------------- weighted sums

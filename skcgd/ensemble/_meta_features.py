@@ -13,7 +13,7 @@ column per class (``block_size`` consecutive columns per model; the statistics o
 import numpy as np
 import scipy.sparse as sp
 
-from skcgd.ensemble._design import prediction_block, row_blocks, scale_columns
+from skcgd.ensemble._design import design_matvec, prediction_block, row_blocks, scale_columns
 
 __all__ = [
     "DEFAULT_META_FEATURES",
@@ -21,6 +21,8 @@ __all__ = [
     "MetaDesign",
     "meta_feature_names",
     "meta_features",
+    "predict_design",
+    "transform_design",
 ]
 
 # the row-wise statistics available as meta-features; the default leaves out the seed paper's
@@ -203,3 +205,35 @@ class MetaDesign:
                 suffix = "" if k == 1 else f"[{c}]"
                 names += [f"{f}{suffix}" for f in self.meta_names]
         return names + [str(x) for x in input_names[self.n_pred :]]
+
+
+def transform_design(design):
+    """All the rows of a meta design (untransformed), as a meta-learner's ``transform``.
+
+    Raises
+    ------
+    ValueError
+        A meta-feature overflows float64 (the design is refused rather than returned with
+        infinities).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = design.raw(np.arange(design.shape[0]))
+    _check_finite_output(Z, "meta design (meta-features)")
+    return Z
+
+
+def predict_design(design, coef, intercept):
+    """``raw design @ coef + intercept`` on all the rows, a block at a time (``predict``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = design_matvec(design, np.arange(design.shape[0]), coef) + intercept
+    _check_finite_output(pred, "prediction")
+    return pred
+
+
+def _check_finite_output(Z, what):
+    values = Z.data if sp.issparse(Z) else Z
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"The {what} overflows float64 for this X: its values are too large "
+            "for the fitted model; rescale X to the magnitudes seen in fit."
+        )

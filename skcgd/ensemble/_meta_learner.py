@@ -4,13 +4,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
+from skcgd._chunked import is_dask_collection
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._validation import (
     check_groups,
@@ -19,11 +19,10 @@ from skcgd._validation import (
     check_squares_fit,
 )
 from skcgd.ensemble import _penalized_cv
-from skcgd.ensemble._blending import blend_weights
+from skcgd.ensemble._blending import blend_weights, oof_error_sums, rmse_from_sums
 from skcgd.ensemble._design import (
     condition_number_of_cov,
     condition_number_of_stats,
-    design_matvec,
     design_stats,
     global_transform,
 )
@@ -32,13 +31,17 @@ from skcgd.ensemble._meta_features import (
     MIN_MODELS_FOR_META_FEATURES,
     MetaDesign,
     meta_feature_names,
+    predict_design,
+    transform_design,
 )
 from skcgd.ensemble._penalized_cv import (
-    DEFAULT_RIDGE_ALPHAS,
     LINEAR_MODELS,
     direct_cache,
     fit_models_on_rows,
     linear_model_specs,
+    reported_alphas,
+    resolve_solver,
+    ridge_weight_factor,
 )
 from skcgd.ensemble._redundancy import prediction_moments, redundancy_from_moments
 from skcgd.ensemble._splits import (
@@ -220,8 +223,9 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     l1_ratio_ : float or None
         ``l1_ratio`` chosen for the elastic net (None without it).
 
-    meta_oof_predictions_ : ndarray of shape (n_samples, n_meta_models)
-        Out-of-fold predictions of every meta-model (outer ``cv``).
+    meta_oof_predictions_ : ndarray or dask.array.Array of shape (n_samples, n_meta_models)
+        Out-of-fold predictions of every meta-model (outer ``cv``). After a fit on a Dask X,
+        a lazy Dask array with X's row chunks, recomputed from X when computed.
 
     meta_oof_rmse_ : ndarray of shape (n_meta_models,)
         Their weighted RMSE.
@@ -246,6 +250,10 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     n_iter_ : int
         Largest number of iterations of a meta-model's final fit at its chosen penalty
         (coordinate-descent sweeps or conjugate-gradient iterations; 1 for a direct solve).
+
+    dask_stats_ : dict
+        After a fit on a Dask X only: its passes over the chunks and the bytes they brought
+        back (``skcgd._chunked._engine.RowChunks.stats``).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -284,6 +292,14 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     them) are honest about the penalty choice. Stage 1 uses all rows (as the seed paper
     does), so they are slightly optimistic about the de-duplication; which columns survive
     is decided by correlations and error ranks that one fold's rows barely move.
+
+    A Dask X (array, or dataframe) is fitted where its chunks live, never gathered: each
+    stage's statistics (moments, ``O(p^2)`` Gram sums per fold) are computed per chunk and
+    added, and the meta-models are solved from them, so the fit equals the in-memory one up
+    to rounding. That needs ``solver="direct"`` and folds that are ranges of rows (``cv``
+    and ``inner_cv`` an integer, None or an unshuffled ``KFold``); anything else, and
+    sparse chunks, are refused on Dask input. ``n_jobs`` then only runs the solvers in
+    threads; the Dask scheduler in use runs the passes.
 
     References
     ----------
@@ -391,10 +407,12 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
             Out-of-fold base-model predictions (the first ``n_predictions`` columns), then any
             extra features. float32 is not copied to float64 (rows are promoted a block at a
-            time), and a sparse X is never densified beyond its prediction columns.
+            time), and a sparse X is never densified beyond its prediction columns. A Dask
+            array or dataframe is fitted chunk by chunk (see Notes; y, sample_weight and
+            groups may then be Dask arrays too, and groups are ignored).
 
         y : array-like of shape (n_samples,)
             Target values.
@@ -411,6 +429,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted meta-learner.
         """
+        if is_dask_collection(X):  # chunk by chunk, where the chunks live (loads Dask)
+            return _chunked("fit_dask")(self, X, y, sample_weight, groups)
         X, y = validate_data(
             self,
             X,
@@ -423,66 +443,22 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         y = np.asarray(y, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
         groups = check_groups(groups, X.shape[0])
-        # Every stage depends on the weights only through their ratios, except the ridge
-        # penalty, which scikit-learn does not divide by the total weight: work with weights
-        # scaled to a maximum of 1 (tiny or huge weights would underflow or overflow the
-        # sums) and scale the ridge alphas instead.
         weight_scale = float(sw.max())
+        names, specs = self._specs(weight_scale)  # (refuses weights too small to scale)
         sw = sw / weight_scale
-        ridge_factor = 1.0 / weight_scale
-        if not np.isfinite(ridge_factor):
-            raise ValueError(
-                f"The sample weights are too small (largest {weight_scale:.3g}) "
-                "for float64 precision; rescale them."
-            )
         check_squares_fit(X, y, sw)
-        names, specs = linear_model_specs(
-            self.meta_models, self.ridge_alphas, self.lasso_alphas, self.l1_ratio, ridge_factor
-        )
-
-        N = sw.sum()
-        ybar = float(sw @ y / N)
-        y0 = y - ybar
-        target_var = float(sw @ (y0 * y0) / N)
         n, n_pred = X.shape[0], self._n_pred(X.shape[1])
 
         # stage 1 ------------------------------------------------------------------------
-        mean, cov, sse = prediction_moments(X, n_pred, y, sw)
-        self.column_rmse_ = np.sqrt(sse / N)
-        self.kept_columns_, dropped = redundancy_from_moments(
-            cov,
-            mean,
-            cov,
-            self.column_rmse_,
-            n_blocks=n_pred,
-            corr_threshold=self.corr_threshold,
-            mse_threshold=self.mse_threshold,
-            var_threshold=self.var_threshold,
-            target_var=target_var,
-        )
-        pred_names = check_input_features(self)[:n_pred]
-        for record in dropped:
-            record["name"] = str(pred_names[record["column"]])
-        self.dropped_columns_ = dropped
-        kept = self.kept_columns_
-        self.condition_number_before_ = condition_number_of_cov(cov)
-        self.condition_number_after_ = condition_number_of_cov(cov[np.ix_(kept, kept)])
+        moments = prediction_moments(X, n_pred, y, sw)
+        ybar, target_var = moments.ybar, moments.target_var
+        y0 = y - ybar
+        kept, meta_names = self._select_columns(moments, n_pred)
 
         # stage 2 ------------------------------------------------------------------------
-        self._meta_names = meta_feature_names(self.meta_features)
-        self._use_meta = bool(self._meta_names) and kept.size >= MIN_MODELS_FOR_META_FEATURES
-        design = MetaDesign(X, n_pred, kept, self._meta_names if self._use_meta else ())
+        design = MetaDesign(X, n_pred, kept, meta_names)
         design.store_meta_features()
         p = design.shape[1]
-        solver = self.solver
-        if solver == "auto":
-            limit = (
-                _penalized_cv.DIRECT_MAX_FEATURES_SPARSE
-                if design.sparse
-                else _penalized_cv.DIRECT_MAX_FEATURES
-            )
-            solver = "cg" if p > limit else "direct"
-        self.solver_ = solver
         mu, sigma = global_transform(design, sw, self.standardize)
         design.mu, design.sigma = mu, sigma
 
@@ -491,23 +467,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         inner_groups = given_groups(self.inner_cv, groups)
         predicted = check_partition(outer, n, "cv")
         check_fold_weights(outer, n, sw, "cv")
-        # exact leave-one-out for ridge needs the factorization of the direct path; the CG
-        # path chooses by K-fold (see inner_cv and alpha_selection_)
-        loo = self.inner_cv is None and solver == "direct"
-        # how each meta-model's penalty is chosen
-        inner = splitter_rule(self._inner_splitter())
-        self.alpha_selection_ = {
-            name: "leave-one-out" if (name == "ridge" and loo) else inner for name in names
-        }
-        kfold = solver == "direct" and any(spec.kind != "ridge" or not loo for spec in specs)
-        common = dict(
-            standardize=self.standardize,
-            solver=solver,
-            loo=loo,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            y_scale=np.sqrt(target_var),
-        )
+        solver, loo, kfold, common = self._penalty_rules(names, specs, p, design.sparse, target_var)
         all_rows = np.arange(n, dtype=np.intp)
         final_cache = None
         want_cond = not design.sparse and p <= _penalized_cv.DIRECT_MAX_FEATURES
@@ -558,56 +518,100 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             )
             for train, test, cache in tasks
         )
-        converged = all(ok for _, ok, _ in results)
         oof = np.full((n, len(specs)), np.nan)
         for (_, test, _), (_, _, pred) in zip(tasks[:-1], results[:-1]):
             oof[test] = pred
         oof += ybar
-        final = results[-1][0]
+        converged = all(ok for _, ok, _ in results)
+        self._set_meta_models(names, specs, results[-1][0], converged, mu, sigma, ybar)
+        self.meta_oof_predictions_ = oof
+
+        # stage 4 ------------------------------------------------------------------------
+        return self._set_blend(*oof_error_sums(oof, y, sw, predicted))
+
+    # ------------------------------------------------------------------ the stages' results
+    # (shared with the fit on Dask arrays, skcgd._chunked._meta_learner, which computes the
+    # same statistics by passes over the chunks)
+
+    def _specs(self, weight_scale):
+        """``(names, specs)`` of the meta-models for weights divided by ``weight_scale``."""
+        factor = ridge_weight_factor(weight_scale)
+        return linear_model_specs(
+            self.meta_models, self.ridge_alphas, self.lasso_alphas, self.l1_ratio, factor
+        )
+
+    def _select_columns(self, moments, n_pred):
+        """Stage 1 from the :class:`PredictionMoments`: ``(kept columns, meta-features)``."""
+        self.column_rmse_ = np.sqrt(moments.sse / moments.N)
+        cov = moments.cov
+        kept, dropped = redundancy_from_moments(
+            cov,
+            moments.mean,
+            cov,
+            self.column_rmse_,
+            n_blocks=n_pred,
+            corr_threshold=self.corr_threshold,
+            mse_threshold=self.mse_threshold,
+            var_threshold=self.var_threshold,
+            target_var=moments.target_var,
+        )
+        pred_names = check_input_features(self)[:n_pred]
+        for record in dropped:
+            record["name"] = str(pred_names[record["column"]])
+        self.kept_columns_, self.dropped_columns_ = kept, dropped
+        self.condition_number_before_ = condition_number_of_cov(cov)
+        self.condition_number_after_ = condition_number_of_cov(cov[np.ix_(kept, kept)])
+        self._meta_names = meta_feature_names(self.meta_features)
+        self._use_meta = bool(self._meta_names) and kept.size >= MIN_MODELS_FOR_META_FEATURES
+        return kept, (self._meta_names if self._use_meta else ())
+
+    def _penalty_rules(self, names, specs, p, sparse, target_var):
+        """Stage 3's rules for a design of ``p`` columns: ``(solver, loo, kfold, common)``."""
+        self.solver_ = solver = resolve_solver(self.solver, p, sparse)
+        # exact leave-one-out for ridge needs the factorization of the direct path; the CG
+        # path chooses by K-fold (see inner_cv and alpha_selection_)
+        loo = self.inner_cv is None and solver == "direct"
+        inner = splitter_rule(self._inner_splitter())
+        self.alpha_selection_ = {
+            name: "leave-one-out" if (name == "ridge" and loo) else inner for name in names
+        }
+        # whether some model chooses its penalty by the inner folds (on the direct path)
+        kfold = solver == "direct" and any(spec.kind != "ridge" or not loo for spec in specs)
+        common = dict(
+            standardize=self.standardize,
+            solver=solver,
+            loo=loo,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            y_scale=np.sqrt(target_var),
+        )
+        return solver, loo, kfold, common
+
+    def _set_meta_models(self, names, specs, final, converged, mu, sigma, ybar):
+        """Stage 3's attributes from the final fits (in the units of the global transform)."""
         if not converged:
             warnings.warn(
-                f"The {solver!r} solver did not reach tol={self.tol} within "
+                f"The {self.solver_!r} solver did not reach tol={self.tol} within "
                 f"max_iter={self.max_iter} for every penalty; increase max_iter, or "
                 "use a coarser grid of small penalties.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
-
         # back to the units of the design
         self.meta_coef_ = np.array([fit.coef / sigma for fit in final])
         self.meta_intercept_ = np.array(
             [fit.intercept + ybar - mu @ (fit.coef / sigma) for fit in final]
         )
-        self.alpha_ = {}
-        for name, spec, fit in zip(names, specs, final):
-            if name == "ridge":  # report the grid value itself, not its rescaled copy
-                grid = (
-                    DEFAULT_RIDGE_ALPHAS
-                    if self.ridge_alphas is None
-                    else np.asarray(self.ridge_alphas, dtype=float).reshape(-1)
-                )
-                self.alpha_[name] = float(grid[np.argmin(np.abs(spec.alphas - fit.alpha))])
-            else:
-                self.alpha_[name] = fit.alpha
+        self.alpha_ = reported_alphas(names, specs, final, self.ridge_alphas)
         self.l1_ratio_ = next(
             (fit.l1_ratio for name, fit in zip(names, final) if name == "elasticnet"), None
         )
         self.meta_models_ = names
         self.n_iter_ = max(fit.n_iter for fit in final)
-        self.meta_oof_predictions_ = oof
 
-        # stage 4 ------------------------------------------------------------------------
-        rows = predicted & np.all(np.isfinite(oof), axis=1)
-        w_rows = sw[rows]
-        if w_rows.sum() > 0:
-            y_rows = y[rows]
-            # one column at a time: no (n_samples, n_meta_models) temporaries
-            self.meta_oof_rmse_ = np.sqrt(
-                np.array([w_rows @ (oof[rows, m] - y_rows) ** 2 for m in range(len(specs))])
-                / w_rows.sum()
-            )
-        else:
-            self.meta_oof_rmse_ = np.full(len(specs), np.nan)
+    def _set_blend(self, w_sum, sse):
+        """Stage 4 from the sums of :func:`oof_error_sums`; returns the estimator."""
+        self.meta_oof_rmse_ = rmse_from_sums(w_sum, sse)
         self.blend_weights_ = blend_weights(self.meta_oof_rmse_, self.blend)
         self.coef_ = self.blend_weights_ @ self.meta_coef_
         self.intercept_ = float(self.blend_weights_ @ self.meta_intercept_)
@@ -626,39 +630,36 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
             Base-model predictions (and extra columns), as in :meth:`fit`.
 
         Returns
         -------
-        Z : {ndarray, sparse matrix} of shape (n_samples, n_design_features)
-            Sparse only when the extra columns are.
+        Z : {ndarray, sparse matrix, dask.array.Array} of shape (n_samples, n_design_features)
+            Sparse only when the extra columns are; a lazy Dask array (X's row chunks) for a
+            Dask X.
         """
-        design = self._predict_design(X)
-        with np.errstate(over="ignore", invalid="ignore"):
-            Z = design.raw(np.arange(design.shape[0]))
-        _check_finite_output(Z, "meta design (meta-features)")
-        return Z
+        if is_dask_collection(X):
+            return _chunked("transform_dask")(self, X)
+        return transform_design(self._predict_design(X))
 
     def predict(self, X):
         """Blended prediction of the meta-models.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
             Base-model predictions on new rows (same columns as in :meth:`fit`).
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            ``transform(X) @ coef_ + intercept_``, computed a block of rows at a time.
+        y_pred : ndarray or dask.array.Array of shape (n_samples,)
+            ``transform(X) @ coef_ + intercept_``, computed a block of rows at a time; a lazy
+            Dask array (X's row chunks) for a Dask X.
         """
-        design = self._predict_design(X)
-        rows = np.arange(design.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):
-            pred = design_matvec(design, rows, self.coef_) + self.intercept_
-        _check_finite_output(pred, "prediction")
-        return pred
+        if is_dask_collection(X):
+            return _chunked("predict_dask")(self, X)
+        return predict_design(self._predict_design(X), self.coef_, self.intercept_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`.
@@ -689,10 +690,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_finite_output(Z, what):
-    values = Z.data if sp.issparse(Z) else Z
-    if not np.all(np.isfinite(values)):
-        raise ValueError(
-            f"The {what} overflows float64 for this X: its values are too large "
-            "for the fitted model; rescale X to the magnitudes seen in fit."
-        )
+def _chunked(name):
+    """A function of :mod:`skcgd._chunked._meta_learner` (imported, with Dask, on first use)."""
+    from skcgd._chunked import _meta_learner
+
+    return getattr(_meta_learner, name)

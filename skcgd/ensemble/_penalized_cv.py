@@ -70,10 +70,18 @@ __all__ = [
     "FittedLinear",
     "LINEAR_MODELS",
     "LinearModelSpec",
+    "RidgeLoo",
     "direct_cache",
     "fit_linear_cv",
     "fit_models_on_rows",
     "linear_model_specs",
+    "predict_rows",
+    "reported_alphas",
+    "resolve_solver",
+    "ridge_loo_fit",
+    "ridge_loo_setup",
+    "ridge_loo_sse",
+    "ridge_weight_factor",
 ]
 
 # ``solver="auto"`` uses the direct path up to this many design columns, the conjugate
@@ -386,6 +394,62 @@ def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_it
     return FittedLinear(W[:, 0], float(c0[0]), alpha, l1, scores, max(n_iter[-1], 1)), converged
 
 
+class RidgeLoo(NamedTuple):
+    """The factorization behind the exact leave-one-out of ridge on one fit's rows."""
+
+    F: FitScaling
+    s: np.ndarray  # eigenvalues of F.Gu (clipped at 0)
+    V: np.ndarray  # its eigenvectors
+    Vb: np.ndarray  # V^T b
+    alphas: np.ndarray
+    inv: np.ndarray  # 1 / (s + alpha), (p, n_alphas)
+    coef_paths: np.ndarray  # Vb * inv
+    Vd: np.ndarray  # V / d
+    shift: np.ndarray  # m @ Vd
+
+
+def ridge_loo_setup(alphas, total, standardize):
+    """:class:`RidgeLoo` of the rows whose weighted sums are ``total``."""
+    F = fit_from_stats(total, standardize)
+    s, V = np.linalg.eigh(F.Gu)
+    s = np.clip(s, 0.0, None)
+    Vb = V.T @ F.bu
+    alphas = np.asarray(alphas, dtype=float)
+    inv = 1.0 / (s[:, None] + alphas[None, :])
+    Vd = V / F.d[:, None]
+    return RidgeLoo(F, s, V, Vb, alphas, inv, Vb[:, None] * inv, Vd, F.m @ Vd)
+
+
+def ridge_loo_sse(L, design, y, sw, rows):
+    """Weighted sums of the squared leave-one-out residuals of ``rows``, one per alpha.
+
+    ``L`` is the :class:`RidgeLoo` of the whole fit (the leverages need its factorization,
+    but each row's residual is its own): any split of a fit's rows can be summed apart.
+    """
+    F = L.F
+    sse = np.zeros(L.alphas.shape[0])
+    p = L.V.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for b in row_blocks(rows, 2 * p + 3 * L.alphas.shape[0]):
+            A = np.asarray(design.rows(b) @ L.Vd) - L.shift
+            swb = sw[b]
+            h = swb[:, None] * (1.0 / F.N + (A * A) @ L.inv)
+            e = ((y[b] - F.ybar)[:, None] - A @ L.coef_paths) / (1.0 - h)
+            sse += swb @ (e * e)
+    return sse
+
+
+def ridge_loo_fit(L, sse, n_rows):
+    """The ridge of the alpha with the smallest mean leave-one-out score ``sse / n_rows``."""
+    scores = sse / n_rows
+    scores = np.where(np.isfinite(scores), scores, np.inf)
+    k = int(np.argmin(scores))
+    alpha = float(L.alphas[k])
+    u = L.V @ (L.Vb / (L.s + alpha))
+    w = u / L.F.d
+    return FittedLinear(w, float(L.F.ybar - L.F.m @ w), alpha, 0.0, scores, 1)
+
+
 def _ridge_loo(spec, design, y, sw, rows, standardize, total):
     """Ridge with alpha chosen by exact (weighted) leave-one-out, as scikit-learn's RidgeCV.
 
@@ -401,31 +465,8 @@ def _ridge_loo(spec, design, y, sw, rows, standardize, total):
     squares. ``A`` is formed a block of rows at a time as ``Z @ (V / d) - m @ (V / d)``, so a
     sparse design is never centred or densified.
     """
-    F = fit_from_stats(total, standardize)
-    s, V = np.linalg.eigh(F.Gu)
-    s = np.clip(s, 0.0, None)
-    Vb = V.T @ F.bu
-    alphas = np.asarray(spec.alphas, dtype=float)
-    inv = 1.0 / (s[:, None] + alphas[None, :])
-    coef_paths = Vb[:, None] * inv
-    Vd = V / F.d[:, None]
-    shift = F.m @ Vd
-    scores = np.zeros(alphas.shape[0])
-    p = V.shape[0]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for b in row_blocks(rows, 2 * p + 3 * alphas.shape[0]):
-            A = np.asarray(design.rows(b) @ Vd) - shift
-            swb = sw[b]
-            h = swb[:, None] * (1.0 / F.N + (A * A) @ inv)
-            e = ((y[b] - F.ybar)[:, None] - A @ coef_paths) / (1.0 - h)
-            scores += swb @ (e * e)
-    scores /= rows.shape[0]
-    scores = np.where(np.isfinite(scores), scores, np.inf)
-    k = int(np.argmin(scores))
-    alpha = float(alphas[k])
-    u = V @ (Vb / (s + alpha))
-    w = u / F.d
-    return FittedLinear(w, float(F.ybar - F.m @ w), alpha, 0.0, scores, 1)
+    L = ridge_loo_setup(spec.alphas, total, standardize)
+    return ridge_loo_fit(L, ridge_loo_sse(L, design, y, sw, rows), rows.shape[0])
 
 
 def _fit_cg(spec, design, y, sw, rows, splits, standardize, tol, max_iter, y_scale):
@@ -517,6 +558,56 @@ def fit_models_on_rows(
         converged &= ok
     if test is None:
         return fitted, converged, None
+    return fitted, converged, predict_rows(design, test, fitted)
+
+
+def predict_rows(design, rows, fitted):
+    """Predictions of the ``fitted`` models on the ``rows`` of ``design``, (len(rows), k)."""
     W = np.column_stack([fit.coef for fit in fitted])
     b = np.array([fit.intercept for fit in fitted])
-    return fitted, converged, design_matvec(design, test, W) + b
+    return design_matvec(design, rows, W) + b
+
+
+def resolve_solver(solver, p, sparse):
+    """The solver of a design of ``p`` columns: ``"auto"`` picks by width (see above)."""
+    if solver != "auto":
+        return solver
+    limit = DIRECT_MAX_FEATURES_SPARSE if sparse else DIRECT_MAX_FEATURES
+    return "cg" if p > limit else "direct"
+
+
+def ridge_weight_factor(weight_scale):
+    """The factor on the ridge penalties when the weights are divided by ``weight_scale``.
+
+    Every stage of a meta-learner depends on the weights only through their ratios, except
+    the ridge penalty, which scikit-learn does not divide by the total weight: the weights
+    are scaled to a maximum of 1 (tiny or huge weights would underflow or overflow the
+    sums) and the ridge alphas by this factor instead.
+    """
+    ridge_factor = 1.0 / weight_scale
+    if not np.isfinite(ridge_factor):
+        raise ValueError(
+            f"The sample weights are too small (largest {weight_scale:.3g}) "
+            "for float64 precision; rescale them."
+        )
+    return ridge_factor
+
+
+def reported_alphas(names, specs, final, ridge_alphas):
+    """``alpha_`` of a meta-learner: the chosen penalty of every model, by name.
+
+    Ridge reports the value of the user's grid (``ridge_alphas``, or the default one), not
+    its copy rescaled by :func:`ridge_weight_factor`.
+    """
+    grid = (
+        DEFAULT_RIDGE_ALPHAS
+        if ridge_alphas is None
+        else np.asarray(ridge_alphas, dtype=float).reshape(-1)
+    )
+    out = {}
+    for name, spec, fit in zip(names, specs, final):
+        if name == "ridge":
+            out[name] = float(grid[np.argmin(np.abs(spec.alphas - fit.alpha))])
+        else:
+            out[name] = fit.alpha
+    return out

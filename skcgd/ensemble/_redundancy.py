@@ -14,14 +14,19 @@ multiclass classifier); the block's covariances are the sums over its ``k`` outp
   (:func:`log_odds_inputs`).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from skcgd.ensemble._blending import weighted_log_loss
-from skcgd.ensemble._design import prediction_block, row_blocks
+from skcgd.ensemble._design import in_memory, prediction_block, row_blocks
 
 __all__ = [
+    "PredictionMoments",
     "log_odds_inputs",
     "prediction_moments",
+    "prediction_scatter",
+    "prediction_sums",
     "redundancy_from_moments",
     "redundancy_projection",
     "weighted_moments",
@@ -37,38 +42,57 @@ def weighted_moments(Q, sw):
     return mu, 0.5 * (C + C.T)
 
 
-def prediction_moments(X, n_pred, y, sw):
-    """Weighted means, covariance matrix and squared errors of the prediction columns of X.
+class PredictionMoments(NamedTuple):
+    """Weighted moments of the target and of the prediction columns (stage 1's input)."""
 
-    Two passes over row blocks (the covariance about the means, which stays accurate for
-    columns whose mean is large against their spread); no copy of X is made, so a float32 X
-    stays float32 and the extra memory is one block.
+    N: float  # sum of the weights
+    ybar: float
+    target_var: float  # sum_i s_i (y_i - ybar)^2 / N
+    mean: np.ndarray  # (n_pred,)
+    cov: np.ndarray  # (n_pred, n_pred): sum_i s_i (p_i - mean)(p_i - mean)^T / N
+    sse: np.ndarray  # (n_pred,): sum_i s_i (p_ij - y_i)^2 per column
 
-    Returns
-    -------
-    mu : ndarray of shape (n_pred,)
-    cov : ndarray of shape (n_pred, n_pred)
-        ``sum_i s_i (p_i - mu)(p_i - mu)^T / N``.
-    sse : ndarray of shape (n_pred,)
-        ``sum_i s_i (p_ij - y_i)^2`` per column.
-    """
-    rows = np.arange(X.shape[0])
+
+def prediction_sums(X, y, sw, n_pred):
+    """``(sum s, sum s y, sum s p)`` over the rows of X (prediction columns), block by block."""
     cols = np.arange(n_pred)
-    N = sw.sum()
     total = np.zeros(n_pred)
-    for b in row_blocks(rows, n_pred):
+    for b in row_blocks(np.arange(X.shape[0]), n_pred):
         total += sw[b] @ prediction_block(X, b, cols)
-    mu = total / N
+    return float(sw.sum()), float(sw @ y), total
+
+
+def prediction_scatter(X, y, sw, n_pred, mean, ybar):
+    """``(sum s (y - ybar)^2, sum s (p - mean)(p - mean)^T, sum s (p - y)^2)``, block by block."""
+    cols = np.arange(n_pred)
     cov = np.zeros((n_pred, n_pred))
     sse = np.zeros(n_pred)
-    for b in row_blocks(rows, n_pred):
+    for b in row_blocks(np.arange(X.shape[0]), n_pred):
         P = prediction_block(X, b, cols)
         swb = sw[b]
         sse += swb @ (P - y[b, None]) ** 2
-        P -= mu
+        P -= mean
         cov += (P * swb[:, None]).T @ P
-    cov /= N
-    return mu, 0.5 * (cov + cov.T), sse
+    y0 = y - ybar
+    return float(sw @ (y0 * y0)), cov, sse
+
+
+def prediction_moments(X, n_pred, y, sw, *, reduce=None):
+    """Weighted moments of y and of the prediction columns of X: :class:`PredictionMoments`.
+
+    Two passes over the rows (the covariance about the means, which stays accurate for
+    columns whose mean is large against their spread), a block at a time: no copy of X is
+    made, so a float32 X stays float32 and the extra memory is one block. ``reduce`` sums a
+    function of ``(X, y, sw)`` over the pieces of the rows (by default X, y and sw are all
+    of them; see :mod:`skcgd.ensemble._design`).
+    """
+    reduce = in_memory(X, y, sw) if reduce is None else reduce
+    N, sy, total = reduce(prediction_sums, n_pred)
+    mean = total / N
+    ybar = sy / N
+    yy, cov, sse = reduce(prediction_scatter, n_pred, mean, ybar)
+    cov = cov / N
+    return PredictionMoments(N, ybar, yy / N, mean, 0.5 * (cov + cov.T), sse)
 
 
 def log_odds_inputs(L, Y, sw, block_size):

@@ -22,8 +22,10 @@ __all__ = [
     "base_splits",
     "check_fold_weights",
     "check_partition",
+    "check_train_weights",
     "given_groups",
     "inner_splits",
+    "kfold_bounds",
     "kfold_splitter",
     "outer_splits",
     "splitter_rule",
@@ -49,8 +51,13 @@ def check_partition(splits, n, name):
 
 def check_fold_weights(splits, n, sw, name):
     """Refuse splits whose training rows all have zero sample weight (nothing to fit)."""
-    for k, (train, test) in enumerate(splits):
-        if not sw[train_rows(n, train, test)].sum() > 0:
+    check_train_weights((sw[train_rows(n, tr, te)].sum() for tr, te in splits), name)
+
+
+def check_train_weights(sums, name):
+    """:func:`check_fold_weights` from the total weight of each fold's training rows."""
+    for k, total in enumerate(sums):
+        if not total > 0:
             raise ValueError(
                 f"sample_weight is zero on every training row of fold {k} of {name}: the "
                 "samples of positive weight all fall in its test rows. Use fewer folds, "
@@ -140,6 +147,30 @@ def stratified_inner_splitter(inner_cv, y):
         return inner_cv
     _, counts = np.unique(y, return_counts=True)
     return StratifiedKFold(int(min(inner_cv, max(2, counts.min()))))
+
+
+def kfold_bounds(n, n_splits):
+    """The fold boundaries of an unshuffled ``KFold(n_splits)`` on ``n`` rows.
+
+    Fold ``k`` tests the rows ``bounds[k]:bounds[k + 1]`` (the first ``n % n_splits`` folds
+    have one row more), as scikit-learn's ``KFold`` makes them: a row's fold follows from its
+    index, without an index array.
+
+    Examples
+    --------
+    >>> from skcgd.ensemble._splits import kfold_bounds
+    >>> kfold_bounds(7, 3).tolist()
+    [0, 3, 5, 7]
+    """
+    KFold(n_splits)  # scikit-learn's check of n_splits itself (an integer >= 2)
+    if n_splits > n:
+        raise ValueError(
+            f"Cannot have number of splits n_splits={n_splits} greater than the number of "
+            f"samples: n_samples={n}."
+        )
+    sizes = np.full(n_splits, n // n_splits, dtype=np.intp)
+    sizes[: n % n_splits] += 1
+    return np.concatenate([[0], np.cumsum(sizes)])
 
 
 def kfold_splitter(cv, default=_DEFAULT_FOLDS):

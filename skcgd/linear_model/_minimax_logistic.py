@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._base import LogisticClassifierMixin, SparseCoefMixin, restore_on_failure
+from skcgd._chunked import is_dask_collection
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._validation import (
     as_aligned,
@@ -344,6 +345,23 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         self : object
             Fitted estimator.
         """
+        if is_dask_collection(X):
+            # fit on the chunks where they live (skcgd._chunked); only Newton's vectors and
+            # Hessians travel
+            from skcgd._chunked._logistic import prepare_chunked_fit
+
+            prepared = prepare_chunked_fit(self, X, y, sample_weight, groups)
+        else:
+            if any(is_dask_collection(a) for a in (y, sample_weight, groups)):
+                # X is in memory: its companions are no larger, gather them
+                y, sample_weight, groups = (
+                    a.compute() if is_dask_collection(a) else a for a in (y, sample_weight, groups)
+                )
+            prepared = self._prepare(X, y, sample_weight, groups, adversary_X)
+        return self._fit_prepared(prepared)
+
+    def _prepare(self, X, y, sample_weight, groups, adversary_X):
+        """Validate in-memory inputs once and build the game (no further checks)."""
         # validate once; the game is then built without checking again
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C"
@@ -374,7 +392,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
                 )
         check_problem_scale(X, s, 1.0 if self.C == np.inf else self.C)
         adversary = get_adversary(self.adversary)
-        group_labels = group_index = None
+        group_labels = group_index = present = None
         if adversary.needs_groups:
             group_labels, group_index, present = encode_groups(groups, X.shape[0], s)
         multinomial = n_classes > 2
@@ -396,6 +414,25 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             check_input=False,
         )
 
+        return {
+            "game": game,
+            "classes": classes,
+            "dtype": X.dtype,
+            "n_features": X.shape[1],
+            "group_labels": group_labels,
+            "present": present,
+            "adversary_X": adversary_X,
+        }
+
+    def _fit_prepared(self, prepared):
+        """Solve the prepared game and set the fitted attributes (only once it is solved)."""
+        game, classes = prepared["game"], prepared["classes"]
+        n_classes = len(classes)
+        multinomial = n_classes > 2
+        adversary = get_adversary(self.adversary)
+        adversary_X = prepared.get("adversary_X")
+        group_labels, present = prepared["group_labels"], prepared["present"]
+        p, dtype = prepared["n_features"], prepared["dtype"]
         # the stopping threshold is relative to the gradient at zero coefficients (with the
         # adversary at its best response, or at psi = 0 where there is none in closed form)
         solves_game = not isinstance(game, PlainLogisticGame) and not adversary.has_primal
@@ -406,7 +443,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         else:
             reference = float(np.linalg.norm(game.primal_grad(zero)))
         tol = self.tol * max(reference, np.finfo(float).tiny)
-        x0 = self._start(game, X.shape[1])
+        x0 = self._start(game, p)
         result, objective = self._solve(game, adversary, x0, tol, solves_game)
         if not result.converged:
             name = self._solver_name(solves_game)
@@ -417,22 +454,21 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
                 f"{result.history['grad_norm_x'][-1]:.3e}, tolerance {tol:.3e}). Increase "
                 f"max_iter{advice} or scale the features (e.g. StandardScaler).",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit
             )
 
         W = result.x.reshape(game.K, game.q)
-        p = X.shape[1]
         # solved in float64; stored in X's dtype, as scikit-learn's linear models do, so that
         # float32 data gives float32 scores and probabilities
         self.classes_ = classes
-        self.coef_ = W[:, :p].astype(X.dtype)
+        self.coef_ = W[:, :p].astype(dtype)
         if self.fit_intercept:
             b = W[:, p].copy()
             if multinomial:
                 b -= b.mean()  # the softmax loss only sees differences of intercepts
-            self.intercept_ = b.astype(X.dtype)
+            self.intercept_ = b.astype(dtype)
         else:
-            self.intercept_ = np.zeros(game.K, dtype=X.dtype)
+            self.intercept_ = np.zeros(game.K, dtype=dtype)
         if solves_game:
             weights = game.strategy_weights(result.y)
         else:
@@ -442,7 +478,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             k = (
                 adversary_X.shape[1]
                 if adversary_X is not None
-                else (n_classes if multinomial else 2) * (X.shape[1] + 1)
+                else (n_classes if multinomial else 2) * (p + 1)
             )
             self.adversary_coef_ = result.y.copy() if solves_game else np.zeros(k)
             # adversary_weights needs to know which features psi is over
@@ -465,6 +501,15 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             "grad_norm_y": hist["grad_norm_y"],
             "cg_iter": hist["cg_iter"],
         }
+        if "feature_names" in prepared:
+            # a fit on Dask arrays: validate_data did not see X, the chunks did
+            from skcgd._chunked._engine import set_feature_info
+
+            set_feature_info(self, p, prepared["feature_names"])
+            self.dask_stats_ = game.chunks.stats()
+            game.release()
+        elif hasattr(self, "dask_stats_"):
+            del self.dask_stats_
         return self
 
     def adversary_weights(self, X, y, adversary_X=None):

@@ -9,6 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._base import restore_on_failure
+from skcgd._chunked import is_dask_collection
 from skcgd._compat import Interval, StrOptions, _fit_context, validate_data
 from skcgd._registry import register_warm_up
 from skcgd._validation import (
@@ -50,6 +51,10 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
     Fitting reads X once in a compiled kernel (weighted per-class moments; no copy of X, no
     pass per class); :meth:`partial_fit` merges the moments of each batch exactly, so any
     split of the data into batches gives the model of one :meth:`fit` on all of it.
+
+    X, y and ``sample_weight`` may be Dask arrays (or dataframes and series): every pass then
+    runs on the row chunks where they live and only the per-class moments travel back (see
+    :mod:`skcgd._chunked`); the prediction methods return lazy Dask arrays.
 
     Parameters
     ----------
@@ -218,11 +223,18 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        if _any_dask(X, y, sample_weight):
+            return _dask_path().fit(self, X, y, sample_weight)
         X, y = self._validate_X_y(X, y, reset=True)
         check_classification_labels(y)
         classes, y_index = encode_labels(y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         count, mean, m2 = self._class_moments(X, y_index, sample_weight, classes.size)
+        self._fit_moments(classes, count, mean, m2, X.dtype)
+        return self
+
+    def _fit_moments(self, classes, count, mean, m2, dtype):
+        """The model of :meth:`fit` from the per-class moments of all of X (any X: Dask too)."""
         n_seen = int(np.count_nonzero(count > 0))
         if n_seen < 2:
             raise ValueError(
@@ -231,8 +243,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                 "batch by batch, declare all classes with partial_fit(X, y, classes=...)."
             )
         priors = self._validate_priors(classes.size)
-        self._publish(classes, priors, count, mean, m2, X.dtype)
-        return self
+        self._publish(classes, priors, count, mean, m2, dtype)
 
     @restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
@@ -277,21 +288,27 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
                     f"classes={all_classes.tolist()!r} is not the same as on the first call "
                     f"to partial_fit or fit ({self.classes_.tolist()!r})."
                 )
+        known = all_classes if first_call else self.classes_
+        if _any_dask(X, y, sample_weight):
+            return _dask_path().partial_fit(self, X, y, known, first_call, sample_weight)
         X, y = self._validate_X_y(X, y, reset=first_call)
         check_classification_labels(y)
-        known = all_classes if first_call else self.classes_
         y_index = _class_index(known, y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         count, mean, m2 = self._class_moments(X, y_index, sample_weight, known.size)
+        self._merge_batch(first_call, known, count, mean, m2, X.dtype)
+        return self
+
+    def _merge_batch(self, first_call, known, count, mean, m2, dtype):
+        """Merge a batch's moments (over ``known``) into the model: :meth:`partial_fit`'s end."""
         if first_call:
-            priors, dtype = self._validate_priors(known.size), X.dtype
+            priors = self._validate_priors(known.size)
         else:
             count, mean, m2 = merge_moments(
                 self._class_count, self._class_mean, self._class_m2, count, mean, m2
             )
             priors, dtype = self._class_prior, self.theta_.dtype
         self._publish(known, priors, count, mean, m2, dtype)
-        return self
 
     def _validate_X_y(self, X, y, reset):
         _refuse_sparse(self, X)
@@ -356,6 +373,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         )
         self.classes_ = classes
         self._class_prior = priors
+        if hasattr(self, "dask_stats_"):  # a Dask fit's pass counter; this fit sets its own
+            del self.dask_stats_
         if self.var_mode != "shared":
             for name in ("coef_", "intercept_"):
                 if hasattr(self, name):
@@ -446,6 +465,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         jll : ndarray of shape (n_samples, n_classes)
             ``log P(c) + log P(x | c)``, columns in the order of ``classes_``; dtype of X.
         """
+        if is_dask_collection(X):
+            return _dask_path().predict(self, X, "predict_joint_log_proba")
         X = self._validate_X(X)
         return self._kernel_output(X, _JOINT)
 
@@ -462,6 +483,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log P(c | x)``, columns in the order of ``classes_``; dtype of X.
         """
+        if is_dask_collection(X):
+            return _dask_path().predict(self, X, "predict_log_proba")
         X = self._validate_X(X)
         if self.var_mode == "shared":
             log_proba = self._linear_log_proba(X)
@@ -486,6 +509,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             ``P(c | x)``, columns in the order of ``classes_``; dtype of X.
         """
+        if is_dask_collection(X):
+            return _dask_path().predict(self, X, "predict_proba")
         X = self._validate_X(X)
         if self.var_mode == "shared":
             return np.exp(self._linear_log_proba(X))
@@ -504,6 +529,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
+        if is_dask_collection(X):
+            return _dask_path().predict(self, X, "predict")
         X = self._validate_X(X)
         if self.var_mode == "shared":
             scores = self._linear_scores(X)
@@ -528,6 +555,8 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values; dtype of X.
         """
+        if is_dask_collection(X):
+            return _dask_path().predict(self, X, "decision_function")
         X = self._validate_X(X)
         scores = X @ self.coef_.T.astype(X.dtype)
         if not np.all(np.isfinite(scores)):
@@ -540,6 +569,18 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _any_dask(*arrays):
+    """Whether any of ``arrays`` is a Dask collection (without importing Dask)."""
+    return any(is_dask_collection(a) for a in arrays)
+
+
+def _dask_path():
+    """The code of fits on Dask collections, imported (with Dask) only when one is passed."""
+    from skcgd._chunked import _naive_bayes
+
+    return _naive_bayes
 
 
 def _check_declared_classes(classes):
