@@ -19,7 +19,7 @@ medians):
 * the overhead of Dask: our Dask fit / our in-memory fit, for both estimators.
 * scaling on paper: seconds per pass (one map-reduce over the chunks) against chunk count and
   worker count (1 and 2 workers): a plain dask.array logistic-gradient pass (the floor), dask-ml
-  newton (its fit / its Newton steps, one pass each) and our fit / ``dask_stats_["n_passes"]``.
+  newton (its fit / its Newton steps, one pass each) and our fit / ``dask_stats_["passes"]``.
 
 Objectives. ``C * sum_i loss_i + ||w||^2 / 2`` (scikit-learn's and ours; the intercept is not
 penalised). dask-glm's ``newton`` ignores ``C`` and the penalty (it fits the unpenalised model)
@@ -81,14 +81,14 @@ def persist(client, *arrays):
 def passes_of(est):
     """Passes over the chunks of the estimator's last Dask fit, or None.
 
-    Assumes the estimator exposes ``dask_stats_``, a dict (or an object) with ``n_passes``.
+    Assumes the estimator exposes ``dask_stats_``, a dict with ``passes`` (passes over X).
     """
     stats = getattr(est, "dask_stats_", None)
     if stats is None:
         return None
     if isinstance(stats, dict):
-        return stats.get("n_passes")
-    return getattr(stats, "n_passes", None)
+        return stats.get("passes")
+    return getattr(stats, "passes", None)
 
 
 def counting_family(counter):

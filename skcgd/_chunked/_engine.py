@@ -115,6 +115,35 @@ def _call(fn, chunk, state, args):
     return fn(chunk, state, *args)
 
 
+class _Static:
+    """A task argument Dask must pass as it is (not search for keys or tasks in it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __reduce__(self):
+        return (_Static, (self.value,))
+
+
+def _run_chunk(fn, meta, state, *values):
+    """One chunk's task in a raw graph: ``values`` are the chunk's blocks, then the values
+    of the arguments that were Dask objects (see :meth:`RowChunks._raw_graph`)."""
+    names, rows, start, args, holes = meta.value
+    chunk = dict(zip(names, values[: len(names)]))
+    chunk["rows"], chunk["start"] = rows, start
+    args = list(args)
+    for position, value in zip(holes, values[len(names) :]):
+        args[position] = value
+    return fn(chunk, state, *args)
+
+
+def _graph_of(obj):
+    graph = obj.__dask_graph__()
+    return graph if isinstance(graph, dict) else dict(graph)
+
+
 class RowChunks:
     """X and its row-aligned companions as per-chunk Dask tasks.
 
@@ -158,6 +187,8 @@ class RowChunks:
         self.n_features = int(X.shape[1])
         self.n_chunks = len(self.row_chunks)
         self._blocks = {"X": list(X.to_delayed()[:, 0])}
+        self._keys = {"X": [row[0] for row in X.__dask_keys__()]}
+        self._base = _graph_of(X)
         for name, value in rows.items():
             self._blocks[name] = self._split(value, name, da)
         self.passes = 0
@@ -167,6 +198,7 @@ class RowChunks:
 
     def _split(self, value, name, da):
         if value is None:
+            self._keys[name] = [None] * self.n_chunks
             return [None] * self.n_chunks
         if is_dask_collection(value):
             arr = as_row_array(value, name)
@@ -185,21 +217,17 @@ class RowChunks:
             )
         if arr.ndim == 1:
             arr = arr.rechunk((self.row_chunks,))
+            self._keys[name] = list(arr.__dask_keys__())
+        else:
+            arr = arr.rechunk((self.row_chunks,) + tuple((s,) for s in arr.shape[1:]))
+            keys = arr.__dask_keys__()
+            self._keys[name] = [row[0] if isinstance(row, list) else row for row in keys]
+            while isinstance(self._keys[name][0], list):
+                self._keys[name] = [k[0] for k in self._keys[name]]
+        self._base.update(_graph_of(arr))
+        if arr.ndim == 1:
             return list(arr.to_delayed())
-        arr = arr.rechunk((self.row_chunks,) + tuple((s,) for s in arr.shape[1:]))
         return list(arr.to_delayed().reshape(self.n_chunks, -1)[:, 0])
-
-    def replace(self, **rows):
-        """A view with companions added or replaced (same chunks of X, same counters)."""
-        import dask.array as da
-
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._blocks = dict(self._blocks)
-        new._parent = getattr(self, "_parent", self)
-        for name, value in rows.items():
-            new._blocks[name] = value if isinstance(value, list) else self._split(value, name, da)
-        return new
 
     def _counter(self):
         return getattr(self, "_parent", self)
@@ -219,6 +247,60 @@ class RowChunks:
             out.append(delayed(_call, pure=False)(fn, chunk, s, args, dask_key_name=f"{name}-{i}"))
         return out
 
+    def _raw_graph(self, fn, args, state, name, with_x=True):
+        """The tasks of one pass as a plain graph: ``(graph, keys of the chunks' tasks)``.
+
+        Built directly from the keys of X, the companions and the persisted state, so that a
+        pass costs a few microseconds per chunk on this side (Dask's delayed calls inspect
+        every argument and merge one graph per chunk, milliseconds per pass)."""
+        dsk = dict(self._base)
+        names = [k for k in self._keys if with_x or k != "X"]
+        args = list(args)
+        holes, extra = [], []
+        for position, arg in enumerate(args):
+            if is_dask_collection(arg):  # a shared object wrapped in dask.delayed
+                if not hasattr(arg, "key"):
+                    raise TypeError("A pass takes Dask delayed objects as arguments, not arrays.")
+                dsk.update(_graph_of(arg))
+                holes.append(position)
+                extra.append(arg.key)
+                args[position] = None
+        keys = []
+        for i in range(self.n_chunks):
+            meta = _Static(
+                (names, self.row_chunks[i], self.row_starts[i], tuple(args), tuple(holes))
+            )
+            s = None
+            if state is not None:
+                s = state[i].key
+                dsk.update(_graph_of(state[i]))
+            key = (name, i)
+            dsk[key] = (_run_chunk, fn, meta, s, *[self._keys[k][i] for k in names], *extra)
+            keys.append(key)
+        return dsk, keys
+
+    @staticmethod
+    def _raw_tree(dsk, keys, combine, name, fan_in=8):
+        level, depth = list(keys), 0
+        while len(level) > 1:
+            nxt = []
+            for i in range(0, len(level), fan_in):
+                key = (f"{name}-tree{depth}", i)
+                dsk[key] = (_combine_all, combine, *level[i : i + fan_in])
+                nxt.append(key)
+            level, depth = nxt, depth + 1
+        return level[0]
+
+    def _count(self, result, reads_x):
+        counter = self._counter()
+        size = result_nbytes(result)
+        if reads_x:
+            counter.passes += 1
+        else:
+            counter.reductions += 1
+        counter.bytes_gathered += size
+        counter.max_bytes_per_pass = max(counter.max_bytes_per_pass, size)
+
     def map_reduce(self, fn, *args, state=None, combine=add, reads_x=True):
         """``combine`` over ``fn(chunk, state_i, *args)`` of every chunk: one pass.
 
@@ -229,18 +311,13 @@ class RowChunks:
         reduction reads a few numbers per row, not the data).
         """
         import dask
+        from dask.delayed import Delayed
 
         name = _new_pass_name(getattr(fn, "__name__", "pass"))
-        root = _tree(self._tasks(fn, args, state, name, with_x=reads_x), combine, name)
-        (result,) = dask.compute(root)
-        counter = self._counter()
-        size = result_nbytes(result)
-        if reads_x:
-            counter.passes += 1
-        else:
-            counter.reductions += 1
-        counter.bytes_gathered += size
-        counter.max_bytes_per_pass = max(counter.max_bytes_per_pass, size)
+        dsk, keys = self._raw_graph(fn, args, state, name, with_x=reads_x)
+        root = self._raw_tree(dsk, keys, combine, name)
+        (result,) = dask.compute(Delayed(root, dsk))
+        self._count(result, reads_x)
         return result
 
     def map_persist(self, fn, *args, state=None):
@@ -263,19 +340,23 @@ class RowChunks:
         Returns ``(persisted per-chunk results, reduced value)``; counts one pass over X.
         """
         import dask
+        from dask.delayed import Delayed
 
         name = _new_pass_name(getattr(fn, "__name__", "rows"))
-        tasks = self._tasks(fn, args, None, name)
+        dsk, keys = self._raw_graph(fn, args, None, name)
         rname = name + "-reduce"
-        reduced = self._tasks(reduce_fn, reduce_args, tasks, rname, with_x=False)
-        root = _tree(reduced, combine, rname)
-        *persisted, root = dask.persist(*tasks, root)
-        (result,) = dask.compute(root)
-        counter = self._counter()
-        size = result_nbytes(result)
-        counter.passes += 1
-        counter.bytes_gathered += size
-        counter.max_bytes_per_pass = max(counter.max_bytes_per_pass, size)
+        # the reduction's tasks read the fresh per-chunk results, not X
+        rdsk, rkeys = self._raw_graph(reduce_fn, reduce_args, None, rname, with_x=False)
+        for i, key in enumerate(rkeys):
+            task = rdsk[key]
+            rdsk[key] = task[:3] + (keys[i],) + task[4:]
+        dsk.update(rdsk)
+        root = self._raw_tree(dsk, rkeys, combine, rname)
+        *persisted, reduced = dask.persist(
+            *[Delayed(k, dsk) for k in keys], Delayed(root, dsk), optimize_graph=False
+        )
+        (result,) = dask.compute(reduced)
+        self._count(result, True)
         return list(persisted), result
 
     def lazy_rows(self, fn, *args, dtype=np.float64, n_outputs=None):

@@ -98,8 +98,12 @@ def _validate_chunk(chunk, state, needs_groups):
     y = np.asarray(chunk["y"])
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D (one label per row of X), got shape {y.shape}.")
-    if n:
-        check_classification_labels(y)
+    if y.dtype == object:
+        # mixed types, None or NaN among object labels (numeric ones are checked on the
+        # client, on the distinct labels: continuous targets are refused there)
+        from skcgd._validation import _check_discrete_values
+
+        _check_discrete_values(y, "y", "a class label")
     s = check_sample_weight(chunk["sample_weight"], n, allow_zero_sum=True)
     labels, inverse = np.unique(y, return_inverse=True)
     per_label = {lab: w for lab, w in zip(labels.tolist(), np.bincount(inverse, weights=s))}
@@ -119,6 +123,15 @@ def _validate_chunk(chunk, state, needs_groups):
             glabs, ginv = np.unique(g[rows], return_inverse=True)
             for gl, w in zip(glabs.tolist(), np.bincount(ginv, weights=s[rows])):
                 pairs[(gl, lab)] = pairs.get((gl, lab), 0.0) + w
+    Z = chunk.get("adversary_X")
+    if Z is not None:
+        from skcgd.games._parametric import check_adversary_features
+
+        if getattr(Z, "ndim", 2) != 2:
+            raise ValueError(
+                f"adversary_X must be a 2-D array (n_samples, k), got shape {Z.shape}."
+            )
+        check_adversary_features(Z, n)
     return {"n": n, "max_abs": top, "labels": per_label, "pairs": pairs}
 
 
@@ -495,10 +508,17 @@ _RULES = {
 
 
 def supported_adversaries():
-    """The adversaries a fit on Dask arrays supports (those with a rule), sorted."""
+    """The adversaries a fit on Dask arrays supports, sorted: those with a closed-form
+    response (a :class:`_Rule`, Newton) and the parametric one (the game solvers)."""
     from skcgd.games import ADVERSARIES
 
-    return tuple(sorted(name for name, spec in ADVERSARIES.items() if spec.game in _RULES))
+    return tuple(
+        sorted(
+            name
+            for name, spec in ADVERSARIES.items()
+            if spec.game in _RULES or spec.needs_features  # the parametric game: CGD
+        )
+    )
 
 
 # -- on the client: the game Newton plays -------------------------------------------------
@@ -699,7 +719,7 @@ def _group_prior(game):
     return game.spec["group_weight"] / game.spec["N"]
 
 
-def prepare_chunked_fit(estimator, X, y, sample_weight, groups):
+def prepare_chunked_fit(estimator, X, y, sample_weight, groups, adversary_X=None):
     """Validate Dask inputs for ``MinimaxLogisticRegression.fit`` and build the game.
 
     One pass over the chunks checks them (the in-memory messages: NaN/inf, labels, weights,
@@ -719,13 +739,14 @@ def prepare_chunked_fit(estimator, X, y, sample_weight, groups):
     rho = float(estimator.rho)
     game_cls = PlainLogisticGame if rho == 0 else adversary.game
     supported = ", ".join(supported_adversaries())
-    if game_cls not in _RULES:
+    parametric = rho > 0 and adversary.needs_features
+    if game_cls not in _RULES and not parametric:
         raise ValueError(
             f"adversary={estimator.adversary!r} cannot fit on Dask arrays yet: its solver is "
             f"not a sequence of passes over the rows. Those that can: {supported}."
         )
     solver = estimator.solver
-    if solver not in ("auto", "newton"):
+    if not parametric and solver not in ("auto", "newton"):
         raise ValueError(
             f"solver={solver!r} cannot fit on Dask arrays: the game solvers move one weight "
             "per sample, row-level state that would have to travel every step. Use "
@@ -740,11 +761,15 @@ def prepare_chunked_fit(estimator, X, y, sample_weight, groups):
         encode_groups(None, 0, np.zeros(0))  # raises the message that says how to pass them
     if sample_weight is not None and _is_real(sample_weight):
         sample_weight = da.full(X.shape[0], float(sample_weight), chunks=(X.chunks[0],))
+    companions = {}
+    if parametric and adversary_X is not None:
+        companions["adversary_X"] = adversary_X
     chunks = RowChunks(
         X,
         y=y,
         sample_weight=sample_weight,
         groups=groups if adversary.needs_groups else None,
+        **companions,
     )
     info = chunks.map_reduce(
         _validate_chunk, bool(adversary.needs_groups), combine=_merge_validation
@@ -816,6 +841,27 @@ def prepare_chunked_fit(estimator, X, y, sample_weight, groups):
         spec["group_labels"] = group_labels
         spec["group_index"] = np.where(present, np.cumsum(present) - 1, 0).astype(np.int64)
         spec["group_weight"] = weight[present]
+    if parametric:
+        from skcgd._chunked._parametric import ChunkedParametricGame
+
+        spec["k"] = (
+            int(adversary_X.shape[1])
+            if adversary_X is not None
+            else (len(classes) if multinomial else 2) * (n_features + 1)
+        )
+        spec["alpha"] = float(estimator.adversary_alpha)
+        game = ChunkedParametricGame(chunks, spec)
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        return {
+            "game": game,
+            "classes": classes,
+            "dtype": dtype,
+            "n_features": n_features,
+            "feature_names": names,
+            "group_labels": None,
+            "present": None,
+            "adversary_X": adversary_X,
+        }
     rule_cls = _RULES[game_cls]
     null = None
     if game_cls is PlainLogisticGame and adversary.game is not PlainLogisticGame:

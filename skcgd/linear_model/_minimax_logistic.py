@@ -167,13 +167,15 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         Coefficients: one row for binary problems, one per class otherwise (softmax).
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros if ``fit_intercept=False``); centred to sum to zero for softmax.
-    adversary_weights_ : ndarray or None
+    adversary_weights_ : ndarray, dask.array.Array or None
         The adversary's equilibrium strategy, i.e. its best response at the solution: ``q``
         on the simplex (shape (n_samples,)) for ``"chi2"``, ``"cvar"`` and ``"kl"``; ``q`` on
         the simplex of the groups (one per entry of ``groups_``) for ``"group"``; ``u``
         (n_samples,), the sample weights being ``s_i (1 + u_i)``, for ``"second_moment"``;
         ``q`` (n_samples,) for ``"parametric"`` (the distribution of its model at
-        ``adversary_coef_``); None for ``"none"``.
+        ``adversary_coef_``); None for ``"none"``. After a fit on a Dask X, the per-sample
+        weights of ``"chi2"`` and ``"kl"`` are a lazy Dask array with X's row chunks,
+        computed from X again when it is computed (the group weights stay an ndarray).
     adversary_coef_ : ndarray of shape (k,)
         The ``"parametric"`` adversary's coefficients :math:`\psi` over its ``k`` features
         (``adversary="parametric"`` only); :meth:`adversary_weights` scores new data.
@@ -191,6 +193,12 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in fit, when X has string column names.
+    dask_stats_ : dict
+        After a fit on a Dask X only (a fit on in-memory data removes it): what the fit
+        cost, ``"passes"`` (passes over the chunks of X), ``"reductions"`` (reductions of
+        the per-row losses kept with the chunks, which do not read X), ``"bytes_gathered"``
+        (bytes of all the results that came back to the client) and
+        ``"max_bytes_per_pass"`` (the largest of them).
 
     See Also
     --------
@@ -324,16 +332,25 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; CSR is used as is, float32 is not copied to float64.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights, not all zero.
-        groups : array-like of shape (n_samples,), default=None
+        X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
+            Training data; CSR is used as is, float32 is not copied to float64. A Dask array
+            (dense or scipy sparse chunks) or Dask dataframe, chunked along the rows with
+            known chunk sizes, is fitted where its chunks are and never gathered: each Newton
+            step is one or two passes over the chunks, which bring back only a gradient and a
+            Hessian, and the losses of the rows stay with their chunks. That needs
+            ``adversary`` ``"none"``, ``"kl"``, ``"chi2"`` or ``"group"`` and ``solver``
+            ``"auto"`` or ``"newton"`` (the others are refused with a ValueError); see
+            :ref:`larger_than_memory`.
+        y : array-like or dask.array.Array of shape (n_samples,)
+            Class labels (at least two classes). With a Dask X, a Dask array (or series) is
+            re-chunked to X's row chunks and an in-memory array is split into them; with an
+            in-memory X, a Dask y is computed first.
+        sample_weight : array-like or dask.array.Array of shape (n_samples,), default=None
+            Non-negative weights, not all zero; a Dask array is handled as ``y``.
+        groups : array-like or dask.array.Array of shape (n_samples,), default=None
             Group label of each sample; required by ``adversary="group"``, ignored otherwise.
             Routed by ``GridSearchCV``/``cross_validate`` with metadata routing
-            (``set_fit_request(groups=True)``).
+            (``set_fit_request(groups=True)``). A Dask array is handled as ``y``.
         adversary_X : {array-like, sparse matrix} of shape (n_samples, k), default=None
             The features of the ``"parametric"`` adversary (ignored by the others); None
             for its default, the rows of X interacted with the one-hot label, then the one-hot
@@ -350,7 +367,7 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             # Hessians travel
             from skcgd._chunked._logistic import prepare_chunked_fit
 
-            prepared = prepare_chunked_fit(self, X, y, sample_weight, groups)
+            prepared = prepare_chunked_fit(self, X, y, sample_weight, groups, adversary_X)
         else:
             if any(is_dask_collection(a) for a in (y, sample_weight, groups)):
                 # X is in memory: its companions are no larger, gather them

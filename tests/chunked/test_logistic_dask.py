@@ -77,7 +77,7 @@ def _fit_both(adversary, X, y, s, groups, scheduler=None, rho=1.0, **params):
 
 
 def test_supported_adversaries():
-    assert supported_adversaries() == ("chi2", "group", "kl", "none")
+    assert supported_adversaries() == ("chi2", "group", "kl", "none", "parametric")
 
 
 @pytest.mark.parametrize("adversary", ["none", "kl", "chi2", "group"])
@@ -212,7 +212,7 @@ def test_refusals_and_a_failed_fit_leaves_the_estimator():
         with pytest.raises(ValueError, match="solver='newton'"):
             est.set_params(solver="cgd").fit(X, y)
         est.set_params(solver="auto")
-        for adversary in ("cvar", "parametric", "second_moment"):
+        for adversary in ("cvar", "second_moment"):
             with pytest.raises(ValueError, match="cannot fit on Dask arrays"):
                 MinimaxLogisticRegression(adversary).fit(X, y)
         assert vars(est).keys() == before.keys()
@@ -267,3 +267,59 @@ def test_the_client_never_holds_X():
     # the fit is the in-memory one on the same rows
     ref = MinimaxLogisticRegression("kl", rho=2.0).fit(X.compute(), y.compute())
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-8 * np.abs(ref.coef_).max())
+
+
+def test_out_of_core_from_disk(tmp_path):
+    # X written to disk as a stack of .npy chunks and read back lazily: each pass reads the
+    # chunks from disk (mmap), the fit is the in-memory one
+    X, y, s, groups = _data("binary", n=900, p=4, seed=13)
+    da.to_npy_stack(str(tmp_path / "X"), da.from_array(X, chunks=(300, 4)))
+    da.to_npy_stack(str(tmp_path / "y"), da.from_array(y, chunks=300))
+    X_disk = da.from_npy_stack(str(tmp_path / "X"), mmap_mode="r")
+    y_disk = da.from_npy_stack(str(tmp_path / "y"), mmap_mode="r")
+    ref = MinimaxLogisticRegression("chi2", tol=1e-10).fit(X, y)
+    with dask.config.set(scheduler="threads"):
+        est = MinimaxLogisticRegression("chi2", tol=1e-10).fit(X_disk, y_disk)
+        proba = est.predict_proba(X_disk).compute()
+    _assert_same_fit(est, ref)
+    np.testing.assert_allclose(proba, ref.predict_proba(X), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "csr"])
+@pytest.mark.parametrize("features", ["default", "given"])
+def test_parametric_adversary_equals_in_memory(kind, features):
+    # the game CGD plays, on chunks: same steps, same point (the mixed Hessian is formed, the
+    # CGD systems are solved on the client)
+    X, y, s, _ = _data(kind, n=400, p=4, seed=17)
+    Z = None
+    if features == "given":
+        Z = np.column_stack([np.cos(np.arange(400)), (y == 1).astype(float), np.ones(400)])
+    params = dict(rho=2.0, tol=1e-10, max_iter=5000)
+    ref = MinimaxLogisticRegression("parametric", **params).fit(
+        X, y, sample_weight=s, adversary_X=Z
+    )
+    with dask.config.set(scheduler="threads"):
+        est = MinimaxLogisticRegression("parametric", **params).fit(
+            _to_dask(X, rows=(150, 1, 149, 100)), y, sample_weight=s,
+            adversary_X=None if Z is None else da.from_array(Z, chunks=(100, 3)),
+        )  # fmt: skip
+    _assert_same_fit(est, ref)
+    np.testing.assert_allclose(
+        est.adversary_coef_, ref.adversary_coef_, rtol=0,
+        atol=RTOL * max(np.abs(ref.adversary_coef_).max(), 1.0),
+    )  # fmt: skip
+    assert est.n_iter_[0] == ref.n_iter_[0]
+    assert est._default_adversary_features == ref._default_adversary_features
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_parametric_on_a_cluster(scheduler):
+    # each CGD step is two round trips to the workers: 25 steps of the same path (both runs
+    # stop unconverged at max_iter) show the cluster plays the same game
+    X, y, s, _ = _data("binary", n=300, p=3, seed=19)
+    params = dict(rho=1.0, max_iter=25)
+    ref = MinimaxLogisticRegression("parametric", **params).fit(X, y)
+    with scheduler():
+        est = MinimaxLogisticRegression("parametric", **params).fit(_to_dask(X, (100, 200)), y)
+    assert est.n_iter_[0] == ref.n_iter_[0] == 25
+    _assert_same_fit(est, ref)
