@@ -47,7 +47,7 @@ def _features(chunk, spec, game, labels):
 
 def _tilt(chunk, state, x, psi, spec):
     """Losses, derivatives and ``a = Z psi`` of one chunk (kept on the worker)."""
-    from skcgd._chunked._logistic import _chunk_game, _chunk_rows
+    from skcgd._chunked._rules import _chunk_game, _chunk_rows
 
     game, s, _ = _chunk_game(chunk, spec)
     if game is None:
@@ -62,7 +62,7 @@ def _tilt(chunk, state, x, psi, spec):
 
 def _shifted_sums(chunk, state, spec):
     """``(m, sum e^{u-m}, sum e^{u-m} l, sum e^{u-m} a)`` over the support, ``u = log s + a``."""
-    from skcgd._chunked._logistic import _chunk_rows
+    from skcgd._chunked._rules import _chunk_rows
 
     loss, _, a = state
     s = _chunk_rows(chunk, spec)[1]
@@ -84,7 +84,7 @@ def _merge_shifted(A, B):
 
 def _weights(chunk, state, spec, theta):
     """``q`` (the adversary's distribution), ``centred = r - q^T r`` and the rows' arrays."""
-    from skcgd._chunked._logistic import _chunk_game, _chunk_rows
+    from skcgd._chunked._rules import _chunk_game, _chunk_rows
 
     loss, G, a = state
     game, s, _ = _chunk_game(chunk, spec)
@@ -153,7 +153,7 @@ def _curvature_y_terms(chunk, state, x, psi, spec, theta):
 
 
 def _chunk_weight(chunk, spec):
-    from skcgd._chunked._logistic import _chunk_rows
+    from skcgd._chunked._rules import _chunk_rows
 
     return _chunk_rows(chunk, spec)[1]
 
