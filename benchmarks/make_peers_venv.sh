@@ -3,7 +3,7 @@
 #   benchmarks/.venv-peers : torch 2.13.0 (CPU) + cgds 0.4.5 (PyTorch CGD/ACGD)
 #                            + skwdro 1.1.1 (Wasserstein DRO) + dro 0.4.3 (python-dro, cvxpy)
 #   benchmarks/.venv-mrc   : MRCpy 3.0.0 with scikit-learn 1.7.2 (MRCpy's fit crashes on >= 1.8)
-#   benchmarks/.venv-dask  : skcgd itself (editable, with its dask/dist extra) + dask-ml 2025.1.0
+#   benchmarks/.venv-dask  : skcgd itself (editable, with its dask extra) + dask-ml 2025.1.0
 #                            (+ dask-glm 0.4.0); no torch (bench_dask_fit.py runs in it)
 # torch is installed first and pinned (also as a pip constraint for every later step): an
 # unpinned torch, or a package asking for one, pulls several GB of CUDA wheels.
@@ -56,12 +56,10 @@ fi
 if [[ "$which" == all || "$which" == dask ]]; then
     venv="$here/.venv-dask"
     repo="$(dirname "$here")"
-    # skcgd's extra with dask and distributed: "dask" once pyproject.toml names one, else "dist"
-    extra=dist
-    if grep -q '^dask = \[' "$repo/pyproject.toml"; then extra=dask; fi
     bare_venv "$venv"
     pip=("$venv/bin/python" -m pip install --quiet -c "$constraints")
-    "${pip[@]}" -e "$repo[$extra]"
+    # skcgd itself with its dask extra (dask, distributed), so that both sides share a cluster
+    "${pip[@]}" -e "$repo[dask]"
     "${pip[@]}" "dask-ml==2025.1.0" "dask-glm==0.4.0"
     "$venv/bin/python" -c "import dask, distributed, dask_ml, dask_glm, sklearn, skcgd; \
 print('dask venv ready: dask', dask.__version__, '| dask-ml', dask_ml.__version__, \

@@ -4,7 +4,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.linalg
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
@@ -24,48 +23,10 @@ from skcgd._validation import (
 from skcgd.exceptions import ConvergenceWarning, DivergenceError
 from skcgd.games import ADVERSARIES, PlainLogisticGame, get_adversary, make_logistic_game
 from skcgd.games._parametric import check_adversary_features, default_adversary_features
-from skcgd.solvers import (
-    ACGD,
-    CGD,
-    GDA,
-    CompetitiveMirrorDescent,
-    ExtraGradient,
-    Newton,
-    OptimisticGDA,
-    conjugate_gradient,
-)
+from skcgd.linear_model._solving import _FIRST_ORDER_FACTOR, _GAME_SOLVERS, _primal_certified
+from skcgd.solvers import CGD, CompetitiveMirrorDescent, Newton
 
 __all__ = ["MinimaxLogisticRegression"]
-
-
-def _primal_certified(game, x, rtol):
-    """Whether the Newton decrement at ``x`` certifies the primal to relative ``rtol``:
-    ``lambda^2 / 2 <= rtol |P(x)|`` with ``lambda^2 = g^T H^-1 g`` (one Newton system)."""
-    value, grad, terms = game.primal_evaluate(x)
-    if game.n_x <= 300:
-        H = game.primal_hessian_matrix(x, terms)
-        try:
-            step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H), grad)
-        except np.linalg.LinAlgError:
-            return False
-    else:
-        H = game.primal_hessian_operator(x, terms)
-        step, _, _ = conjugate_gradient(H, grad, tol=1e-8)
-    return float(grad @ step) / 2.0 <= rtol * max(abs(value), 1e-300)
-
-
-# the game solvers by name; "cgd" plays competitive mirror descent against an adversary on
-# the simplex
-_GAME_SOLVERS = {
-    "cgd": CGD,
-    "acgd": ACGD,
-    "gda": GDA,
-    "extragradient": ExtraGradient,
-    "ogda": OptimisticGDA,
-}
-# first-order players overshoot at 1 / L when both move at once: half the step keeps EG and
-# OGDA inside their stability region (EG stalls at exactly eta * mu = 1 on a concave player)
-_FIRST_ORDER_FACTOR = {"gda": 1.0, "extragradient": 0.5, "ogda": 0.5}
 
 
 class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEstimator):
@@ -174,8 +135,9 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         (n_samples,), the sample weights being ``s_i (1 + u_i)``, for ``"second_moment"``;
         ``q`` (n_samples,) for ``"parametric"`` (the distribution of its model at
         ``adversary_coef_``); None for ``"none"``. After a fit on a Dask X, the per-sample
-        weights of ``"chi2"`` and ``"kl"`` are a lazy Dask array with X's row chunks,
-        computed from X again when it is computed (the group weights stay an ndarray).
+        weights of ``"chi2"``, ``"kl"`` and ``"parametric"`` are a lazy Dask array with X's
+        row chunks, computed from X again when it is computed (the group weights stay an
+        ndarray).
     adversary_coef_ : ndarray of shape (k,)
         The ``"parametric"`` adversary's coefficients :math:`\psi` over its ``k`` features
         (``adversary="parametric"`` only); :meth:`adversary_weights` scores new data.
@@ -335,12 +297,12 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
         X : {array-like, sparse matrix, dask.array.Array} of shape (n_samples, n_features)
             Training data; CSR is used as is, float32 is not copied to float64. A Dask array
             (dense or scipy sparse chunks) or Dask dataframe, chunked along the rows with
-            known chunk sizes, is fitted where its chunks are and never gathered: each Newton
-            step is one or two passes over the chunks, which bring back only a gradient and a
-            Hessian, and the losses of the rows stay with their chunks. That needs
-            ``adversary`` ``"none"``, ``"kl"``, ``"chi2"`` or ``"group"`` and ``solver``
-            ``"auto"`` or ``"newton"`` (the others are refused with a ValueError); see
-            :ref:`larger_than_memory`.
+            known chunk sizes, is fitted where its chunks are and never gathered: each solver
+            step is one or two passes over the chunks, which bring back only gradients and
+            Hessians, and the losses of the rows stay with their chunks. That works for
+            ``adversary`` ``"none"``, ``"kl"``, ``"chi2"`` and ``"group"`` with ``solver``
+            ``"auto"`` or ``"newton"``, and for ``"parametric"`` with the game solvers; the
+            others are refused with a ValueError. See :ref:`larger_than_memory`.
         y : array-like or dask.array.Array of shape (n_samples,)
             Class labels (at least two classes). With a Dask X, a Dask array (or series) is
             re-chunked to X's row chunks and an in-memory array is split into them; with an
@@ -355,7 +317,8 @@ class MinimaxLogisticRegression(SparseCoefMixin, LogisticClassifierMixin, BaseEs
             The features of the ``"parametric"`` adversary (ignored by the others); None
             for its default, the rows of X interacted with the one-hot label, then the one-hot
             label (:func:`skcgd.games.default_adversary_features`). Routed like ``groups``
-            (``set_fit_request(adversary_X=True)``).
+            (``set_fit_request(adversary_X=True)``). With a Dask X it may be a Dask array,
+            handled as ``y``.
 
         Returns
         -------

@@ -110,6 +110,12 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
         Names of features seen during :term:`fit`. Defined only when `X` has feature names
         that are all strings.
 
+    dask_stats_ : dict
+        After a :meth:`fit` or :meth:`partial_fit` on a Dask X only (a call on in-memory
+        data removes it): ``"passes"`` over the chunks of X (one), ``"reductions"``,
+        ``"bytes_gathered"`` (bytes of the merged moments that came back to the client) and
+        ``"max_bytes_per_pass"``, for the last call.
+
     See Also
     --------
     sklearn.naive_bayes.GaussianNB : The same model as ``var_mode="class"``.
@@ -209,13 +215,17 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training vectors (dense; float32 is kept as float32).
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            Training vectors (dense; float32 is kept as float32). A Dask array or dataframe
+            (dense chunks along the rows, known chunk sizes) is read in one pass over its
+            chunks, where they are: only the per-class moments come back
+            (:ref:`larger_than_memory`).
 
-        y : array-like of shape (n_samples,)
-            Class labels; at least two classes must have positive weight.
+        y : array-like or dask.array.Array of shape (n_samples,)
+            Class labels; at least two classes must have positive weight. A Dask array (or
+            series) goes with X's chunks.
 
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or dask.array.Array of shape (n_samples,), default=None
             Non-negative weights of the samples (1 for unweighted), not all zero.
 
         Returns
@@ -256,10 +266,11 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training vectors of this batch.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            Training vectors of this batch. A Dask array or dataframe is one batch, however
+            large: its chunks' moments are merged in one pass, as :meth:`fit` does.
 
-        y : array-like of shape (n_samples,)
+        y : array-like or dask.array.Array of shape (n_samples,)
             Class labels of this batch; each must be one of ``classes``.
 
         classes : array-like of shape (n_classes,), default=None
@@ -267,7 +278,7 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
             estimator was fitted with :meth:`fit`), optional afterwards, where it must not
             change.
 
-        sample_weight : array-like of shape (n_samples,), default=None
+        sample_weight : array-like or dask.array.Array of shape (n_samples,), default=None
             Non-negative weights of the samples (1 for unweighted), not all zero.
 
         Returns
@@ -457,8 +468,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The input samples; for a Dask array the result is a lazy Dask array with X's
+            row chunks.
 
         Returns
         -------
@@ -475,8 +487,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The input samples; for a Dask array the result is a lazy Dask array with X's
+            row chunks.
 
         Returns
         -------
@@ -501,8 +514,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The input samples; for a Dask array the result is a lazy Dask array with X's
+            row chunks.
 
         Returns
         -------
@@ -521,8 +535,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The input samples; for a Dask array the result is a lazy Dask array with X's
+            row chunks.
 
         Returns
         -------
@@ -547,8 +562,9 @@ class GaussianNaiveBayes(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The input samples.
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The input samples; for a Dask array the result is a lazy Dask array with X's
+            row chunks.
 
         Returns
         -------
