@@ -430,9 +430,12 @@ class _Chi2Rule(_Rule):
 
 class _GroupRule(_Rule):
     """``q = softmax(L / tau + log pi)`` over the group means ``L_g``; sample ``i`` of group
-    ``g`` weighs ``C N q_g s_i / N_g``."""
+    ``g`` weighs ``C N q_g s_i / N_g``.
 
-    theta_free_gradient = True
+    Its gradient's row weights need no global number (the columns are per group), but its
+    Hessian's do: both come from the pass after the losses, which reads each chunk once
+    for the two (summing the gradient with the losses would leave the Hessian to a pass of
+    its own, or to one pass per Hessian-vector product)."""
 
     def resolve(self, reduce):
         Ng = self.spec["group_weight"]
