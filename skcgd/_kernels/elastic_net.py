@@ -36,6 +36,7 @@ the kernel therefore tries two jumps, kept only when they lower P:
 
 import numpy as np
 
+from skcgd._kernels.elastic_net_support import support_step
 from skcgd._numba import njit_kernel
 
 # iterates combined by one Anderson extrapolation
@@ -138,99 +139,6 @@ def _anderson_weights(buf):
     return z / total
 
 
-@njit_kernel(entry=False)
-def _solve_on_support(G, c, w, a1, a2):
-    """Solution x of (G_AA + a2 I) x = c_A - a1 sign(w_A) on the support A of ``w``.
-
-    Cholesky with a relative jitter of 1e-12 (so a singular G_AA, e.g. an exactly collinear
-    column, still gives a solution). Returns (idx, x); empty arrays when nothing is usable.
-    """
-    p = w.shape[0]
-    m = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            m += 1
-    idx = np.empty(m, dtype=np.int64)
-    k = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            idx[k] = j
-            k += 1
-    L = np.empty((m, m))
-    x = np.empty(m)
-    scale = 0.0
-    for a in range(m):
-        scale = max(scale, G[idx[a], idx[a]] + a2)
-        for b in range(m):
-            L[a, b] = G[idx[a], idx[b]]
-        L[a, a] += a2
-        x[a] = c[idx[a]] - (a1 if w[idx[a]] > 0.0 else -a1)
-    if m == 0 or not scale > 0.0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    for a in range(m):
-        L[a, a] += 1e-12 * scale
-    for a in range(m):  # Cholesky, lower triangle in place
-        d = L[a, a]
-        for k in range(a):
-            d -= L[a, k] * L[a, k]
-        if not d > 1e-14 * scale:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        d = np.sqrt(d)
-        L[a, a] = d
-        for b in range(a + 1, m):
-            v = L[b, a]
-            for k in range(a):
-                v -= L[b, k] * L[a, k]
-            L[b, a] = v / d
-    for a in range(m):  # L z = rhs
-        v = x[a]
-        for k in range(a):
-            v -= L[a, k] * x[k]
-        x[a] = v / L[a, a]
-    for a in range(m - 1, -1, -1):  # L^T x = z
-        v = x[a]
-        for k in range(a + 1, m):
-            v -= L[k, a] * x[k]
-        x[a] = v / L[a, a]
-    return idx, x
-
-
-@njit_kernel(entry=False)
-def _support_solve(G, c, w, a1, a2):
-    """Active-set descent from ``w``: the minimiser of P on a face of the current orthant.
-
-    With the signs of ``w`` fixed, P is a quadratic on the support; step towards its
-    minimiser and, if a coefficient would change sign, stop where the first one reaches
-    zero, drop it from the support and repeat (at most once per coefficient). P decreases
-    along every step. Returns the new point, or an empty array if no step was possible.
-    """
-    p = w.shape[0]
-    cur = w.copy()
-    moved = False
-    for _ in range(p):
-        idx, x = _solve_on_support(G, c, cur, a1, a2)
-        m = idx.shape[0]
-        if m == 0:
-            break
-        t = 1.0
-        hit = -1
-        for a in range(m):
-            if x[a] * cur[idx[a]] <= 0.0:
-                t_a = cur[idx[a]] / (cur[idx[a]] - x[a])
-                if t_a < t:
-                    t = t_a
-                    hit = a
-        for a in range(m):
-            v = cur[idx[a]] + t * (x[a] - cur[idx[a]])
-            cur[idx[a]] = v if (a != hit and v * cur[idx[a]] > 0.0) else 0.0
-        moved = True
-        if hit < 0:
-            break
-    if not moved:
-        return np.zeros(0)
-    return cur
-
-
 @njit_kernel(entry=False, inline="always")
 def _gram_product(G, w):
     """``G @ w`` as a loop: small p, and no BLAS call to compile."""
@@ -286,9 +194,16 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
     for j in range(p):
         if w[j] != 0.0:
             for k in range(p):
-                q[k] += G[k, j] * w[j]
+                q[k] += G[j, k] * w[j]
     threshold = tol * yy if yy > 0.0 else tol
     buf = np.zeros((_ANDERSON + 1, p))
+    # the support step's Cholesky factor, kept between steps (see elastic_net_support)
+    L = np.empty((0, 0))
+    fidx = np.empty(p, dtype=np.int64)
+    fpos = np.full(p, -1, dtype=np.int64)
+    fm = np.zeros(1, dtype=np.int64)
+    fpar = np.zeros(3)
+    fpar[2] = np.inf  # (the first factorization is not held back)
     for a in range(n_alphas):
         a1 = alphas[a] * l1_ratio
         a2 = alphas[a] * (1.0 - l1_ratio)
@@ -314,7 +229,8 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
                 if delta != 0.0:
                     w[j] = new
                     for k in range(p):
-                        q[k] += G[k, j] * delta
+                        q[k] += G[j, k] * delta
+                    fpar[2] += p  # (the flops the support step's factor is weighed against)
                 if abs(delta) > d_w_max:
                     d_w_max = abs(delta)
                 if abs(new) > w_max:
@@ -327,7 +243,7 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
             if n_buf == _ANDERSON + 1:
                 n_buf = 0
                 current = _enet_objective(c, yy, w, q, a1, a2)
-                w_acc = _support_solve(G, c, w, a1, a2)
+                w_acc, L = support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar)
                 if w_acc.shape[0] == p:
                     q_acc = _gram_product(G, w_acc)
                     if _enet_objective(c, yy, w_acc, q_acc, a1, a2) < current:

@@ -76,7 +76,7 @@ def test_planted_twin_is_dropped_and_named():
     pd = pytest.importorskip("pandas")
     L, y = planted_log_odds()
     frame = pd.DataFrame(L, columns=["a", "b", "c", "d", "a_twin"])
-    meta = RegularizedMetaClassifier().fit(frame, y)
+    meta = RegularizedMetaClassifier(stages="paper").fit(frame, y)
     # of the pair, the model with the larger out-of-fold log-loss goes
     worse, better = (4, 0) if meta.model_log_loss_[4] > meta.model_log_loss_[0] else (0, 4)
     assert_array_equal(meta.kept_columns_, sorted({0, 1, 2, 3, 4} - {worse}))
@@ -97,8 +97,9 @@ def test_multiclass_layout_meta_features_per_class():
     X, y = load_iris(return_X_y=True)
     stack = RidgeStackingClassifier(classifiers(), Cs=(1.0,)).fit(X, y)
     L = stack.oof_predictions_  # 4 models x 3 classes
-    meta = RegularizedMetaClassifier(Cs=(1.0,), corr_threshold=None, var_threshold=0.0)
-    meta.fit(L, y)
+    meta = RegularizedMetaClassifier(
+        Cs=(1.0,), corr_threshold=None, var_threshold=0.0, stages="paper"
+    ).fit(L, y)
     Z = meta.transform(L)
     assert Z.shape == (150, 12 + 4 * 3)
     for c in range(3):  # the statistics of class c are over the c-th column of every model
