@@ -155,11 +155,14 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
     stages : {"auto", "paper"} or list of dict, default="auto"
         ``"paper"``: the stages as the parameters above set them (bit for bit the default of
         earlier releases). ``"auto"``: candidate configurations scored by the outer ``cv``
-        (log-loss) and the best refitted: pruning at the thresholds given, off, at (0.99,
-        1e-4) and at (0.9, 1e-2); ``meta_features`` as given, and False; ``final``
-        ``"blend"`` and, with several meta-models, ``"best"``. A list of dicts with some of
-        the keys ``corr_threshold``, ``mse_threshold``, ``var_threshold``,
-        ``meta_features``, ``final`` gives the candidates. The choice is nested (see Notes).
+        (log-loss) and the best refitted: pruning at the thresholds given, off (``None`` and
+        0), and with (``corr_threshold``, ``mse_threshold``) at (0.99, 1e-4) and (0.9,
+        1e-2); ``meta_features`` as given, and False; ``final`` ``"blend"`` and, with several
+        meta-models, ``"best"``: 8 candidates with the default single meta-model, the
+        parameters' own first. A list of dicts with some of the keys ``corr_threshold``,
+        ``mse_threshold``, ``var_threshold``, ``meta_features``, ``final`` (the others as
+        the parameters set them, ``final`` ``"blend"``) gives the candidates. Duplicates are
+        scored once; of equal scores the first wins. The choice is nested (see Notes).
 
     verbose : int, default=0
         1 prints one line per stage (and per candidate configuration) with its seconds,

@@ -146,17 +146,18 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         ``"direct"``: one eigendecomposition of the standardised Gram matrix per fit solves
         ridge for every alpha (and gives its exact leave-one-out errors), and Lasso/elastic
         net run coordinate descent on that Gram matrix; the rows are visited a block at a
-        time, so no copy of the design is held. ``"cg"``: ridge by skcgd's conjugate gradient
-        on the design (never forming the Gram matrix), warm-started along the alpha path;
-        Lasso/elastic net by scikit-learn's coordinate descent on the rows (each fit's rows
-        are copied). A dense fit with fewer rows than columns is solved by ``"direct"`` on
-        its rows instead (``n x n`` kernels for ridge, coordinate descent on the rows for
-        Lasso and elastic net: nothing of size ``p x p``). ``"auto"``: ``"direct"`` for a
+        time, so no copy of the design is held. A dense fit with fewer rows than columns is
+        solved on its rows instead (``n x n`` kernels for ridge, coordinate descent on the
+        rows for Lasso and elastic net: nothing of size ``p x p``). ``"cg"``: ridge by
+        skcgd's conjugate gradient on the design (never forming the Gram matrix),
+        warm-started along the alpha path; Lasso/elastic net by scikit-learn's coordinate
+        descent on the rows (each fit's rows are copied). ``"auto"``: ``"direct"`` for a
         dense design with fewer rows than columns; else ``"cg"`` for designs wider than
-        4000 columns, or 1400 when sparse, else ``"direct"``; where ``benchmarks/bench_stacking.py --section solvers``
-        puts the crossover of the two as ``"auto"`` runs them (each with its own default
-        ridge selection, see ``inner_cv``): dense, the direct path was faster at every
-        measured width up to 4000; sparse, the two cross near 1400 columns.
+        4000 columns, or 1400 when sparse, else ``"direct"``; where
+        ``benchmarks/bench_stacking.py --section solvers`` puts the crossover of the two as
+        ``"auto"`` runs them (each with its own default ridge selection, see ``inner_cv``):
+        dense, the direct path was faster at every measured width up to 4000; sparse, the
+        two cross near 1400 columns.
 
     n_jobs : int, default=None
         Number of joblib workers for the fits of the outer folds and the final fit (each
@@ -183,11 +184,14 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         ``"paper"``: the stages as the parameters above set them (the seed paper's pipeline;
         bit for bit the default of earlier releases). ``"auto"``: candidate configurations,
         scored by the outer ``cv`` and the best refitted: ``corr_threshold``,
-        ``mse_threshold``, ``var_threshold`` as given, pruning off (``None`` and 0), and at
-        (0.99, 1e-4) and (0.9, 1e-2); ``meta_features`` as given, and False; ``final``
-        ``"blend"`` (by ``blend``) and ``"best"`` (the meta-model of the smallest error). A
-        list of dicts with some of those keys (the others as the parameters set them) gives
-        the candidates. The choice is nested (see Notes).
+        ``mse_threshold``, ``var_threshold`` as given, pruning off (``None`` and 0), and
+        (``corr_threshold``, ``mse_threshold``) at (0.99, 1e-4) and (0.9, 1e-2);
+        ``meta_features`` as given, and False; ``final`` ``"blend"`` (by ``blend``) and, with
+        several meta-models, ``"best"`` (the meta-model of the smallest error): 16 candidates
+        with the defaults, the parameters' own first. A list of dicts with some of those keys
+        (the others as the parameters set them, ``final`` ``"blend"``) gives the candidates.
+        Duplicates are scored once; of equal scores the first wins. The choice is nested (see
+        Notes).
 
     verbose : int, default=0
         1 prints one line per stage (and per candidate configuration) with its seconds,
@@ -271,7 +275,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     best_params_ : dict
         Its configuration (``corr_threshold``, ``mse_threshold``, ``var_threshold``,
-        ``meta_features``, ``final``), which the attributes below describe.
+        ``meta_features``, ``final``), which the other attributes describe.
 
     best_score_ : float
         Its ``mean_test_score``.

@@ -186,7 +186,7 @@ def check_equivalence(n_train):
         d2_subset(), final_estimator=RidgeCV(alphas=alphas), cv=cv, n_jobs=2
     ).fit(Xtr, ytr)
     ours = RidgeStackingRegressor(
-        d2_subset(), meta_learner=ridge_only_meta(alphas), cv=cv, n_jobs=2
+        d2_subset(), final_estimator=ridge_only_meta(alphas), cv=cv, n_jobs=2
     ).fit(Xtr, ytr)
     assert ours.meta_learner_.alpha_["ridge"] == ref.final_estimator_.alpha_
     assert_allclose(ours.predict(Xte), ref.predict(Xte), rtol=1e-8)

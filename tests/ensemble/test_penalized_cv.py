@@ -11,8 +11,7 @@ from numpy.testing import assert_allclose
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 from sklearn.model_selection import KFold
 
-from skcgd._kernels.elastic_net_face import _chol_downdate, _cholesky_solve
-from skcgd._kernels.elastic_net_support import _cholesky_delete
+from skcgd._kernels.elastic_net_rows import _chol_downdate, _cholesky_delete, _cholesky_solve
 from skcgd.ensemble import _penalized_cv
 from skcgd.ensemble._design import ArrayDesign
 
