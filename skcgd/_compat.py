@@ -5,8 +5,9 @@
   (``>= 1.6``); ``sklearn-compat``, which keeps them working across releases, supplies them
   if a release moves them. It is not imported otherwise: it loads scikit-learn's test
   utilities (and pytest), a third of the import time of an estimator.
-* ``Interval``, ``StrOptions`` and ``HasMethods`` (the vocabulary of
-  ``_parameter_constraints``) and ``_BaseHeterogeneousEnsemble`` (the base of
+* ``Interval``, ``StrOptions``, ``HasMethods`` and ``Hidden`` (the vocabulary of
+  ``_parameter_constraints``; ``Hidden`` keeps a deprecated value out of error messages) and
+  ``_BaseHeterogeneousEnsemble`` (the base of
   scikit-learn's own stacking and voting estimators, loaded on first use: it imports all of
   ``sklearn.ensemble``) have no public or compat equivalent; they are imported here only, so
   a change in scikit-learn is mended in one place, and ``tests/test_packaging.py`` checks
@@ -14,7 +15,7 @@
   stated in ``pyproject.toml`` and its lower end is tested by ``.ci/check_min_deps``.
 """
 
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 
 try:
     from sklearn.base import _fit_context
@@ -25,6 +26,7 @@ except ImportError:  # pragma: no cover - a scikit-learn release that moved them
 
 __all__ = [
     "HasMethods",
+    "Hidden",
     "Interval",
     "StrOptions",
     "_fit_context",

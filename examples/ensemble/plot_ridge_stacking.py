@@ -59,7 +59,7 @@ names = [name for name, _ in library]
 stack = RidgeStackingRegressor(library, cv=KFold(5, shuffle=True, random_state=0), n_jobs=2)
 stack.fit(X_train, y_train)
 P, T = stack.oof_predictions_, stack.transform(X_test)
-meta = stack.meta_learner_
+meta = stack.final_estimator_
 
 
 def rmse(pred, target):

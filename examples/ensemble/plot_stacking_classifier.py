@@ -69,12 +69,14 @@ fig.tight_layout()
 # parameters. It records which base models it kept and why it dropped any (here none: the
 # four disagree enough), the ``C`` its inner cross-validation chose and the out-of-fold
 # log-loss of its meta-model. It takes a matrix of out-of-fold log-odds as its
-# ``X``: fitted on the stack's ``oof_predictions_`` it is the stack's meta stage, and other
+# ``X`` (here followed by the base models' probabilities, as extra columns: ``n_predictions``
+# says where the log-odds end): fitted on the stack's ``oof_predictions_`` it is the stack's
+# meta stage, and other
 # settings can be compared on that matrix by their out-of-fold log-loss (the honest score:
 # ``C`` is chosen inside every outer fold) without refitting the base models.
 from skcgd.ensemble import RegularizedMetaClassifier
 
-meta = stack.meta_learner_
+meta = stack.final_estimator_
 base_names = list(stack.named_estimators_)
 print("kept base models:", [base_names[j] for j in meta.kept_columns_])
 print("dropped:", [(d["name"], d["reason"]) for d in meta.dropped_columns_])
@@ -88,7 +90,8 @@ settings = {
     "wider grid of C": {"Cs": np.logspace(-3, 3, 13)},
 }
 for name, params in settings.items():
-    variant = RegularizedMetaClassifier(**params).fit(L_train, y_train)
+    variant = RegularizedMetaClassifier(n_predictions=meta.n_predictions, **params)
+    variant.fit(L_train, y_train)
     test_loss = log_loss(y_test, variant.predict_proba(L_test))
     print(
         f"{name:17s} out-of-fold log-loss {variant.meta_oof_log_loss_.min():.4f}, "
@@ -104,5 +107,4 @@ for name, params in settings.items():
 # models are discounted rather than averaged in. On a dataset this small it does not beat the
 # best single model; its value is not having to know in advance which model that is. The
 # meta stage is an estimator of its own, so its settings can be compared on the out-of-fold
-# log-odds at the cost of the meta-models' fits only (here the meta-features do not pay
-# their way: without them the out-of-fold log-loss, and the test one, are lower).
+# log-odds at the cost of the meta-models' fits only, by their out-of-fold log-loss.

@@ -20,6 +20,10 @@ stages take):
 4. the out-of-fold RMSEs of stage 4: one pass that predicts each chunk's rows with its
    outer fold's models and returns the weighted squared errors.
 
+With ``stages="auto"`` (the default) the candidate configurations are scored in the same
+kind of passes, each returning the numbers of every outer fold and design at once
+(:mod:`skcgd._chunked._stage_search`); the steps above are those of ``stages="paper"``.
+
 ``meta_oof_predictions_`` is the same per-chunk prediction as a lazy Dask array (recomputed
 from X when it is computed, never held by the fit). Every pass adds up in another order
 than the in-memory loops over row blocks, so the fitted numbers agree to rounding, not bit
@@ -65,6 +69,7 @@ from skcgd.ensemble._design import (
     global_transform,
 )
 from skcgd.ensemble._meta_features import MetaDesign, predict_design, transform_design
+from skcgd.ensemble._meta_search import products_results
 from skcgd.ensemble._penalized_cv import (
     DIRECT_MAX_FEATURES,
     fit_linear_cv,
@@ -75,6 +80,7 @@ from skcgd.ensemble._penalized_cv import (
 )
 from skcgd.ensemble._redundancy import prediction_moments
 from skcgd.ensemble._splits import check_train_weights, kfold_bounds
+from skcgd.ensemble._stage_search import Progress
 
 __all__ = ["fit_dask", "predict_dask", "transform_dask"]
 
@@ -401,8 +407,17 @@ def _oof_chunk(chunk, state, oof):
 
 
 def _oof_errors(chunk, state, oof):
+    """The sums of :func:`oof_error_sums`, and per outer fold the weighted cross-products of
+    the meta-models' errors on its rows with their total weight (``cv_results_``)."""
     X, y, sw = _rows(chunk, oof.ctx)
-    return oof_error_sums(_oof_rows(oof, X, chunk["start"]), y, sw)
+    pred = _oof_rows(oof, X, chunk["start"])
+    products = []
+    for a, b in oof.holes:
+        rows = _local(chunk["start"], X.shape[0], a, b)
+        err = pred[rows] - y[rows, None]
+        with np.errstate(invalid="ignore", over="ignore"):
+            products.append(((err * sw[rows, None]).T @ err, float(sw[rows].sum())))
+    return oof_error_sums(pred, y, sw), products
 
 
 # ----------------------------------------------------------------------------- fit
@@ -467,10 +482,19 @@ def fit_dask(est, X, y, sample_weight=None, groups=None):
     check_squares_magnitudes((n, p), 1.0, {"X": checks["X_top"], "y": checks["y_top"]})
     n_pred = est._n_pred(p)
     ctx = _Context(None if sample_weight is None else weight_scale, n_pred)
+    progress = Progress(est)
+    progress.done(f"input checks ({n} rows in {rc.n_chunks} chunks)")
+    if est.stages != "paper":  # the stages chosen by nested CV, in the same kind of passes
+        from skcgd._chunked._stage_search import fit_searched_dask
+
+        fit_searched_dask(est, rc, ctx, names, specs, n, n_outer, n_inner, progress)
+        est.dask_stats_ = rc.stats()
+        return est
 
     # stage 1: the moments of the prediction columns and of y -----------------------------
     moments = prediction_moments(None, n_pred, None, None, reduce=_reducer(rc, _on_rows, ctx))
     kept, meta_names = est._select_columns(moments, n_pred)
+    progress.done(f"stage 1: redundancy pruning (kept {kept.size} of {n_pred} columns)")
 
     # stage 2: the meta design's global transform -------------------------------------------
     ctx = ctx._replace(kept=kept, meta_names=meta_names)
@@ -480,6 +504,7 @@ def fit_dask(est, X, y, sample_weight=None, groups=None):
         layout, None, est.standardize, reduce=_reducer(rc, _on_design, ctx)
     )
     ctx = ctx._replace(mu=mu, sigma=sigma, ybar=moments.ybar)
+    progress.done("stage 2: meta-features and scaling")
 
     # stage 3: every fit's statistics from the segments', then the solvers -------------------
     solver, loo, kfold, common = est._penalty_rules(names, specs, width, False, moments.target_var)
@@ -508,12 +533,15 @@ def fit_dask(est, X, y, sample_weight=None, groups=None):
     )
     converged = all(ok for _, ok in results)
     est._set_meta_models(names, specs, results[-1][0], converged, mu, sigma, moments.ybar)
+    progress.done(f"stage 3: meta-models in {len(caches)} fits")
 
     # stage 4: the out-of-fold errors by a pass; the predictions themselves stay lazy -------
     oof = _OutOfFold(ctx, plan.holes[:-1], [fitted for fitted, _ in results[:-1]])
-    w_sum, sse = rc.map_reduce(_oof_errors, _shared(oof))
+    (w_sum, sse), products = rc.map_reduce(_oof_errors, _shared(oof))
     est.meta_oof_predictions_ = rc.lazy_rows(_oof_chunk, _shared(oof), n_outputs=len(specs))
     est._set_blend(w_sum, sse)
+    products_results(est, products)
+    progress.done(f"stage 4: {est.blend} blend")
     est.dask_stats_ = rc.stats()
     return est
 

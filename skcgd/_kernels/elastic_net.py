@@ -138,97 +138,280 @@ def _anderson_weights(buf):
     return z / total
 
 
-@njit_kernel(entry=False)
-def _solve_on_support(G, c, w, a1, a2):
-    """Solution x of (G_AA + a2 I) x = c_A - a1 sign(w_A) on the support A of ``w``.
+# The support step (:func:`support_step`), kept in this file: Numba's cache index hashes only
+# the file of the function it compiles, so a jitted helper must live beside its caller.
+# The support step of the Gram elastic net, from a Cholesky factor kept between calls.
+#
+# With the signs of the coefficients fixed on their support ``A``, the elastic-net objective
+# is a quadratic whose minimiser solves ``(G_AA + a2 I) x = c_A - a1 sign(w_A)``; once the
+# coordinate sweeps have found the support and the signs it is the solution, however
+# ill-conditioned ``G_AA`` (near-duplicate base models). The step (:func:`support_step`) moves
+# towards ``x``; where a coefficient would change sign it stops where the first one reaches
+# zero, drops it and repeats, P decreasing along every step.
+#
+# Factoring ``G_AA`` costs ``O(m^3)``: 1000 coefficients, every few sweeps, were most of a
+# Lasso path on 1000 columns. Between two steps the support barely changes (along a
+# warm-started path it grows by a few coefficients per penalty, and for the Lasso ``a2 = 0``
+# the matrix is the same for every penalty), so the factor is kept between calls (by the
+# caller, as arrays) and brought to the new support by ``O(m^2)`` updates: a
+# coefficient that left is deleted (the rank-one update of LINPACK's ``dchud`` on the trailing
+# block), one that entered is appended (a triangular solve). Many changes refactor from
+# scratch, once the sweeps since the last factorization have cost as much as one.
+#
+# The elastic net's ``a2`` changes with every penalty of the path. The factor of
+# ``G_AA + b I`` is kept for a nearby ``a2`` too: it preconditions conjugate gradients on
+# ``(G_AA + a2 I) x = rhs``, whose preconditioned eigenvalues ``(l + a2) / (l + b)`` (``l`` an
+# eigenvalue of ``G_AA``) lie between ``a2 / b`` and 1, so that with the two within
+# ``_SHIFT_RATIO`` of each other CG gains about a digit every two ``O(m^2)`` iterations; a
+# factorization (``O(m^3)``, at ``b = a2 / _SHIFT_RATIO``) then serves the penalties from
+# ``a2`` down to ``b / _SHIFT_RATIO`` (five of the default grid's, 1.5 apart) instead of
+# one, and a step is possible at every penalty instead of waiting for the sweeps to pay for
+# a new factor. The factor carries a relative jitter of
+# 1e-12 on its diagonal (an exactly collinear column still factors); CG runs against the
+# exact matrix, so neither the jitter nor the updates' rounding reach the solution (for
+# ``a2 = b`` it is iterative refinement, converged in two or three iterations).
 
-    Cholesky with a relative jitter of 1e-12 (so a singular G_AA, e.g. an exactly collinear
-    column, still gives a solution). Returns (idx, x); empty arrays when nothing is usable.
+# the largest ratio between the factor's shift and the penalty's a2 that CG bridges
+_SHIFT_RATIO = 3.0
+
+
+@njit_kernel(entry=False)
+def _cholesky_delete(L, m, k):
+    """Remove row and column ``k`` from the factored matrix, in place, in ``O(m^2)``.
+
+    With the factor partitioned around ``k``, the trailing block of the smaller matrix is
+    ``L33 L33^T + l32 l32^T``: a rank-one update of ``L33`` by the column ``l32`` below the
+    removed pivot, after which the rows and columns past ``k`` move up and left by one.
+    """
+    s = m - k - 1
+    u = np.empty(s)
+    for t in range(s):
+        u[t] = L[k + 1 + t, k]
+    for i in range(s):
+        a = k + 1 + i
+        r = np.sqrt(L[a, a] * L[a, a] + u[i] * u[i])
+        cs = r / L[a, a]
+        sn = u[i] / L[a, a]
+        L[a, a] = r
+        for t in range(i + 1, s):
+            b = k + 1 + t
+            L[b, a] = (L[b, a] + sn * u[t]) / cs
+            u[t] = cs * u[t] - sn * L[b, a]
+    for a in range(k, m - 1):
+        for b in range(a + 1):
+            L[a, b] = L[a + 1, b if b < k else b + 1]
+
+
+@njit_kernel(entry=False)
+def support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar):
+    """Active-set descent from ``w`` (see above); returns ``(point, L)``.
+
+    The point is empty when no step was possible (or not yet worth a new factorization);
+    ``L`` is the cache's factor array (grown if it had to be), to pass back next time with
+    the rest of the state: ``fidx``/``fpos`` (factor position to coefficient and back),
+    ``fm`` (its size) and ``fpar`` (its ``a2``, its jitter, and the flops of the sweeps
+    since it was computed, which the caller adds). One function with the updates written
+    out (only the deletion is a helper): every compiled helper adds to a cold start.
     """
     p = w.shape[0]
-    m = 0
+    m = fm[0]
+    nnz = 0
+    added = 0
     for j in range(p):
         if w[j] != 0.0:
+            nnz += 1
+            if fpos[j] < 0:
+                added += 1
+    if nnz == 0:
+        return np.zeros(0), L
+    removed = m - (nnz - added)
+    b_shift = fpar[0]
+    near = b_shift == a2 or (
+        a2 > 0.0 and b_shift > 0.0 and max(a2, b_shift) <= _SHIFT_RATIO * min(a2, b_shift)
+    )
+    if m == 0 or not near or removed + added > max(8, nnz // 4):
+        # a factorization from scratch only once the sweeps since the last one have cost as
+        # much (fpar[2] counts their flops): an elastic net's every penalty needs one (a2
+        # changes), which on a wide support would cost more than the sweeps it saves
+        if fpar[2] < nnz * nnz * nnz / 3.0:
+            return np.zeros(0), L
+        for k in range(m):
+            fpos[fidx[k]] = -1
+        fm[0] = 0
+        m = 0
+        # the shift: a2 / _SHIFT_RATIO, so that along a decreasing path (the efficient
+        # order) the factor serves the penalties from a2 down to a2 / _SHIFT_RATIO^2
+        b_shift = a2 / _SHIFT_RATIO
+        scale = 0.0
+        for j in range(p):
+            if w[j] != 0.0:
+                fidx[m] = j
+                fpos[j] = m
+                m += 1
+                scale = max(scale, G[j, j] + b_shift)
+        if L.shape[0] < m:
+            L = np.empty((max(m, 2 * L.shape[0]), max(m, 2 * L.shape[0])))
+        jitter = 1e-12 * scale
+        ok = scale > 0.0
+        for a in range(m):
+            for b in range(a + 1):
+                L[a, b] = G[fidx[a], fidx[b]]
+            L[a, a] += b_shift + jitter
+        for a in range(m):  # Cholesky, lower triangle in place, row by row
+            if not ok:
+                break
+            for b in range(a + 1):
+                v = L[a, b]
+                for t in range(b):
+                    v -= L[a, t] * L[b, t]
+                if b < a:
+                    L[a, b] = v / L[b, b]
+                elif v > 1e-14 * scale:
+                    L[a, a] = np.sqrt(v)
+                else:
+                    ok = False
+        if not ok:
+            for k in range(m):
+                fpos[fidx[k]] = -1
+            return np.zeros(0), L
+        fpar[0] = b_shift
+        fpar[1] = jitter
+        fpar[2] = 0.0
+    else:
+        for k in range(m - 1, -1, -1):  # the coefficients that left
+            if w[fidx[k]] == 0.0:
+                _cholesky_delete(L, m, k)
+                fpos[fidx[k]] = -1
+                for b in range(k, m - 1):
+                    fidx[b] = fidx[b + 1]
+                    fpos[fidx[b]] = b
+                m -= 1
+        if L.shape[0] < m + added:
+            size = max(m + added, 2 * L.shape[0])
+            bigger = np.empty((size, size))
+            for a in range(m):
+                for b in range(a + 1):
+                    bigger[a, b] = L[a, b]
+            L = bigger
+        for j in range(p):  # the coefficients that entered, appended
+            if w[j] == 0.0 or fpos[j] >= 0:
+                continue
+            # L[m, :m] solves L l = G[A, j]; then the new pivot
+            s2 = 0.0
+            for a in range(m):
+                v = G[fidx[a], j]
+                for t in range(a):
+                    v -= L[a, t] * L[m, t]
+                L[m, a] = v / L[a, a]
+                s2 += L[m, a] * L[m, a]
+            d = G[j, j] + fpar[0] + fpar[1] - s2
+            if not d > 1e-14 * (G[j, j] + fpar[0] + fpar[1]):
+                # rounding: drop the cache, the next step refactors
+                for k in range(m):
+                    fpos[fidx[k]] = -1
+                fm[0] = 0
+                return np.zeros(0), L
+            L[m, m] = np.sqrt(d)
+            fidx[m] = j
+            fpos[j] = m
             m += 1
-    idx = np.empty(m, dtype=np.int64)
-    k = 0
-    for j in range(p):
-        if w[j] != 0.0:
-            idx[k] = j
-            k += 1
-    L = np.empty((m, m))
-    x = np.empty(m)
-    scale = 0.0
+    fm[0] = m
+    rhs = np.empty(m)
     for a in range(m):
-        scale = max(scale, G[idx[a], idx[a]] + a2)
-        for b in range(m):
-            L[a, b] = G[idx[a], idx[b]]
-        L[a, a] += a2
-        x[a] = c[idx[a]] - (a1 if w[idx[a]] > 0.0 else -a1)
-    if m == 0 or not scale > 0.0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    for a in range(m):
-        L[a, a] += 1e-12 * scale
-    for a in range(m):  # Cholesky, lower triangle in place
-        d = L[a, a]
-        for k in range(a):
-            d -= L[a, k] * L[a, k]
-        if not d > 1e-14 * scale:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        d = np.sqrt(d)
-        L[a, a] = d
-        for b in range(a + 1, m):
-            v = L[b, a]
-            for k in range(a):
-                v -= L[b, k] * L[a, k]
-            L[b, a] = v / d
-    for a in range(m):  # L z = rhs
-        v = x[a]
-        for k in range(a):
-            v -= L[a, k] * x[k]
-        x[a] = v / L[a, a]
-    for a in range(m - 1, -1, -1):  # L^T x = z
-        v = x[a]
-        for k in range(a + 1, m):
-            v -= L[k, a] * x[k]
-        x[a] = v / L[a, a]
-    return idx, x
-
-
-@njit_kernel(entry=False)
-def _support_solve(G, c, w, a1, a2):
-    """Active-set descent from ``w``: the minimiser of P on a face of the current orthant.
-
-    With the signs of ``w`` fixed, P is a quadratic on the support; step towards its
-    minimiser and, if a coefficient would change sign, stop where the first one reaches
-    zero, drop it from the support and repeat (at most once per coefficient). P decreases
-    along every step. Returns the new point, or an empty array if no step was possible.
-    """
-    p = w.shape[0]
+        rhs[a] = c[fidx[a]] - (a1 if w[fidx[a]] > 0.0 else -a1)
     cur = w.copy()
-    moved = False
-    for _ in range(p):
-        idx, x = _solve_on_support(G, c, cur, a1, a2)
-        m = idx.shape[0]
-        if m == 0:
-            break
-        t = 1.0
+    x = np.empty(m)
+    res = np.empty(m)
+    z = np.empty(m)
+    pdir = np.empty(m)
+    apdir = np.empty(m)
+    GA = np.empty((m, m))
+    while m > 0:
+        # conjugate gradients on (G_AA + a2 I) x = rhs, preconditioned by the factor (of
+        # G_AA + (b + jitter) I): see above. G_AA is gathered once per support (the
+        # products then read it contiguously), and both triangular solves read L by rows.
+        for a in range(m):
+            for b in range(m):
+                GA[a, b] = G[fidx[a], fidx[b]]
+        # started from the current point (the sweeps have brought it close: a few digits
+        # fewer for CG to gain than from zero)
+        rhs_norm = 0.0
+        for a in range(m):
+            x[a] = cur[fidx[a]]
+            rhs_norm += rhs[a] * rhs[a]
+        for a in range(m):
+            v = rhs[a] - a2 * x[a]
+            for b in range(m):
+                v -= GA[a, b] * x[b]
+            res[a] = v
+        rz = 0.0
+        for it in range(60):
+            for a in range(m):  # L y = res, then L^T z = y
+                v = res[a]
+                for t in range(a):
+                    v -= L[a, t] * z[t]
+                z[a] = v / L[a, a]
+            for a in range(m - 1, -1, -1):
+                z[a] /= L[a, a]
+                v = z[a]
+                for t in range(a):
+                    z[t] -= L[a, t] * v
+            rz_new = 0.0
+            for a in range(m):
+                rz_new += res[a] * z[a]
+            if it == 0:
+                for a in range(m):
+                    pdir[a] = z[a]
+            else:
+                beta = rz_new / rz if rz > 0.0 else 0.0
+                for a in range(m):
+                    pdir[a] = z[a] + beta * pdir[a]
+            rz = rz_new
+            dapdir = 0.0
+            for a in range(m):
+                v = a2 * pdir[a]
+                for b in range(m):
+                    v += GA[a, b] * pdir[b]
+                apdir[a] = v
+                dapdir += pdir[a] * v
+            if not dapdir > 0.0:
+                break
+            step = rz / dapdir
+            r_norm = 0.0
+            for a in range(m):
+                x[a] += step * pdir[a]
+                res[a] -= step * apdir[a]
+                r_norm += res[a] * res[a]
+            if not r_norm > 1e-28 * rhs_norm:
+                break
+        t_step = 1.0
         hit = -1
         for a in range(m):
-            if x[a] * cur[idx[a]] <= 0.0:
-                t_a = cur[idx[a]] / (cur[idx[a]] - x[a])
-                if t_a < t:
-                    t = t_a
+            v = cur[fidx[a]]
+            if x[a] * v <= 0.0:
+                d = v - x[a]  # (0 only at the underflow: then stop at once)
+                t_a = v / d if d != 0.0 else 0.0
+                if t_a < t_step:
+                    t_step = t_a
                     hit = a
         for a in range(m):
-            v = cur[idx[a]] + t * (x[a] - cur[idx[a]])
-            cur[idx[a]] = v if (a != hit and v * cur[idx[a]] > 0.0) else 0.0
-        moved = True
+            v = cur[fidx[a]]
+            new = v + t_step * (x[a] - v)
+            cur[fidx[a]] = new if (a != hit and new * v > 0.0) else 0.0
         if hit < 0:
             break
-    if not moved:
-        return np.zeros(0)
-    return cur
+        # drop every coefficient the step zeroed (the one hit, and any other at the same t)
+        for a in range(m - 1, -1, -1):
+            if cur[fidx[a]] == 0.0:
+                _cholesky_delete(L, m, a)
+                fpos[fidx[a]] = -1
+                for b in range(a, m - 1):
+                    fidx[b] = fidx[b + 1]
+                    fpos[fidx[b]] = b
+                    rhs[b] = rhs[b + 1]
+                m -= 1
+        fm[0] = m
+    return cur, L
 
 
 @njit_kernel(entry=False, inline="always")
@@ -286,9 +469,16 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
     for j in range(p):
         if w[j] != 0.0:
             for k in range(p):
-                q[k] += G[k, j] * w[j]
+                q[k] += G[j, k] * w[j]
     threshold = tol * yy if yy > 0.0 else tol
     buf = np.zeros((_ANDERSON + 1, p))
+    # the support step's Cholesky factor, kept between steps (see elastic_net_support)
+    L = np.empty((0, 0))
+    fidx = np.empty(p, dtype=np.int64)
+    fpos = np.full(p, -1, dtype=np.int64)
+    fm = np.zeros(1, dtype=np.int64)
+    fpar = np.zeros(3)
+    fpar[2] = np.inf  # (the first factorization is not held back)
     for a in range(n_alphas):
         a1 = alphas[a] * l1_ratio
         a2 = alphas[a] * (1.0 - l1_ratio)
@@ -314,7 +504,8 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
                 if delta != 0.0:
                     w[j] = new
                     for k in range(p):
-                        q[k] += G[k, j] * delta
+                        q[k] += G[j, k] * delta
+                    fpar[2] += p  # (the flops the support step's factor is weighed against)
                 if abs(delta) > d_w_max:
                     d_w_max = abs(delta)
                 if abs(new) > w_max:
@@ -327,7 +518,7 @@ def _enet_gram_path(G, c, yy, alphas, l1_ratio, w0, tol, max_iter):
             if n_buf == _ANDERSON + 1:
                 n_buf = 0
                 current = _enet_objective(c, yy, w, q, a1, a2)
-                w_acc = _support_solve(G, c, w, a1, a2)
+                w_acc, L = support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar)
                 if w_acc.shape[0] == p:
                     q_acc = _gram_product(G, w_acc)
                     if _enet_objective(c, yy, w_acc, q_acc, a1, a2) < current:

@@ -4,7 +4,8 @@
 :class:`GreedyEnsembleSelection` work on a matrix of base-model out-of-fold predictions (one
 column per model; log-odds, one per class, for the classifier); :class:`RidgeStackingRegressor`
 and :class:`RidgeStackingClassifier` compute that matrix from base estimators first and fit the
-first two on it.
+first two on it (or any ``final_estimator``), with scikit-learn's ``StackingRegressor`` /
+``StackingClassifier`` API.
 """
 
 from skcgd._registry import register_warm_up
@@ -12,7 +13,8 @@ from skcgd.ensemble import _specs  # noqa: F401  (registers the test specs)
 from skcgd.ensemble._greedy import GreedyEnsembleSelection
 from skcgd.ensemble._meta_classifier import RegularizedMetaClassifier
 from skcgd.ensemble._meta_learner import RegularizedMetaLearner
-from skcgd.ensemble._stacking import RidgeStackingClassifier, RidgeStackingRegressor
+from skcgd.ensemble._stacking import RidgeStackingRegressor
+from skcgd.ensemble._stacking_classifier import RidgeStackingClassifier
 
 __all__ = [
     "RegularizedMetaLearner",
@@ -47,12 +49,18 @@ def _regression_problem():
 
 @register_warm_up
 def _warm_up_meta_learner():
-    """The meta-learner's kernels (elastic-net path, CG ridge) and the regressor stack."""
+    """The meta-learner's kernels (elastic-net paths, redundancy pass, CG ridge) and the
+    regressor stack."""
+    import numpy as np
     from sklearn.linear_model import LinearRegression, Ridge
     from sklearn.tree import DecisionTreeRegressor
 
-    _, X, y, P = _regression_problem()
+    rng, X, y, P = _regression_problem()
     RegularizedMetaLearner(solver="direct", cv=3).fit(P, y).predict(P)
+    # more columns than rows: the rows path (n x n kernels, the row-form elastic net), and
+    # enough models for the compiled redundancy pass (KERNEL_MIN_MODELS)
+    wide = np.repeat(P, 64, axis=1) + 0.1 * rng.standard_normal((P.shape[0], 256))
+    RegularizedMetaLearner(cv=3, stages="paper", lasso_alphas=5, l1_ratio=(0.5,)).fit(wide, y)
     # the CG ridge path is the only compiled part of that solver: Lasso and elastic net (from
     # scikit-learn, hundreds of small fits) would cost seconds on every warm-up, e.g. in
     # every Dask worker, and compile nothing

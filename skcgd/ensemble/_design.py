@@ -224,7 +224,11 @@ def global_transform(design, sw, standardize, *, reduce=None):
 
 
 class Stats(NamedTuple):
-    """Weighted sums over a block of rows (sufficient statistics of a linear least squares)."""
+    """Weighted sums over a block of rows (sufficient statistics of a linear least squares).
+
+    ``rows`` counts the rows of positive weight: the centred Gram matrix has rank at most
+    ``rows - 1`` (see :func:`condition_number_of_stats`).
+    """
 
     n: float
     zs: np.ndarray
@@ -232,6 +236,7 @@ class Stats(NamedTuple):
     zy: np.ndarray
     ys: float
     yy: float
+    rows: int = 0
 
 
 def add_stats(a, b, sign=1.0):
@@ -243,6 +248,7 @@ def add_stats(a, b, sign=1.0):
         a.zy + sign * b.zy,
         a.ys + sign * b.ys,
         a.yy + sign * b.yy,
+        a.rows + int(sign) * b.rows,
     )
 
 
@@ -259,12 +265,13 @@ def block_stats(Z, y, sw):
         G = 0.5 * (G + G.T)
         zs = Zw.sum(axis=0)
         zy = Zw.T @ y
-    return Stats(float(sw.sum()), zs, G, zy, float(sw @ y), float(sw @ (y * y)))
+    rows = int(np.count_nonzero(sw > 0))
+    return Stats(float(sw.sum()), zs, G, zy, float(sw @ y), float(sw @ (y * y)), rows)
 
 
 def zero_stats(p):
     """The :class:`Stats` of no rows."""
-    return Stats(0.0, np.zeros(p), np.zeros((p, p)), np.zeros(p), 0.0, 0.0)
+    return Stats(0.0, np.zeros(p), np.zeros((p, p)), np.zeros(p), 0.0, 0.0, 0)
 
 
 def design_stats(design, y, sw, rows):
@@ -279,24 +286,55 @@ def design_stats(design, y, sw, rows):
 # ----------------------------------------------------------------------------- conditioning
 
 
-def condition_number_of_cov(C):
-    """2-norm condition number of the correlation matrix of a covariance matrix ``C``."""
-    if C.shape[0] == 0:
+def condition_number_of_cov(C, n_rows=None, cols=None):
+    """2-norm condition number of the correlation matrix of a covariance matrix ``C``.
+
+    ``inf`` when a column is constant, and, without any arithmetic, when ``C`` has at least
+    ``n_rows`` columns: a weighted covariance of ``n_rows`` rows of positive weight has rank
+    at most ``n_rows - 1`` (the rows are centred), so it is singular. Otherwise one symmetric
+    eigenvalue decomposition (the correlation matrix is symmetric positive semi-definite: its
+    singular values are its eigenvalues), a third of the cost of an SVD, and ``O(p^3)`` with
+    ``p < n_rows``, so within the ``O(n p^2)`` that forming ``C`` costs. ``cols``: of the
+    submatrix of these columns (taken only when it is needed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcgd.ensemble._design import condition_number_of_cov
+    >>> float(condition_number_of_cov(np.array([[4.0, 1.0], [1.0, 1.0]])))
+    3.0
+    >>> condition_number_of_cov(np.eye(3), n_rows=3)
+    inf
+    """
+    p = C.shape[0] if cols is None else len(cols)
+    if p == 0:
         return 1.0
-    d = np.sqrt(np.clip(np.diag(C), 0.0, None))
+    d = np.sqrt(np.clip(np.diag(C) if cols is None else np.diag(C)[cols], 0.0, None))
     if np.any(d <= CONSTANT_SCALE * max(d.max(), 1.0)):
         return np.inf
-    return float(np.linalg.cond(C / np.outer(d, d)))
+    if n_rows is not None and p >= n_rows:
+        return np.inf
+    if cols is not None:
+        C = C[np.ix_(cols, cols)]
+    s = np.abs(np.linalg.eigvalsh(C / np.outer(d, d)))
+    smallest = s.min()
+    return float(s.max() / smallest) if smallest > 0 else np.inf
 
 
 def condition_number_of_stats(S):
     """2-norm condition number of the standardised design (its correlation matrix)."""
     m = S.zs / S.n
-    return condition_number_of_cov(S.G / S.n - np.outer(m, m))
+    return condition_number_of_cov(S.G / S.n - np.outer(m, m), S.rows or None)
 
 
 def condition_number(Z, sw):
-    """Condition number of the standardised columns of ``Z`` (of their correlation matrix)."""
+    """Condition number of the standardised columns of ``Z`` (of their correlation matrix).
+
+    ``inf`` at once when ``Z`` has at least as many columns as rows of positive weight
+    (:func:`condition_number_of_cov`): the ``O(n p^2)`` sums are not formed.
+    """
     if Z.shape[1] == 0:
         return 1.0
+    if Z.shape[1] >= np.count_nonzero(sw > 0):
+        return np.inf
     return condition_number_of_stats(block_stats(Z, np.zeros(Z.shape[0]), sw))

@@ -4,8 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,31 +15,17 @@ from skcgd._validation import (
     check_input_features,
     check_sample_weight,
 )
-from skcgd.ensemble._blending import aligned_proba, blend_weights, weighted_log_loss
-from skcgd.ensemble._design import (
-    column_scales,
-    condition_number,
-    prediction_block,
-    scale_columns,
-    weighted_mean_var,
-)
-from skcgd.ensemble._fitting import fit_atomically, fit_estimator
+from skcgd.ensemble._blending import aligned_proba
+from skcgd.ensemble._design import condition_number, prediction_block, scale_columns
+from skcgd.ensemble._fitting import fit_atomically
+from skcgd.ensemble._meta_classifier_search import fit_fixed, fit_searched, prune_models
 from skcgd.ensemble._meta_features import (
     MIN_MODELS_FOR_META_FEATURES,
     MetaDesign,
     block_columns,
     meta_feature_names,
 )
-from skcgd.ensemble._redundancy import log_odds_inputs, redundancy_projection
-from skcgd.ensemble._splits import (
-    check_fold_weights,
-    check_partition,
-    given_groups,
-    inner_splits,
-    outer_splits,
-    stratified_inner_splitter,
-    train_rows,
-)
+from skcgd.ensemble._stage_search import Progress
 
 __all__ = ["RegularizedMetaClassifier", "check_Cs"]
 
@@ -73,59 +58,6 @@ def check_Cs(Cs):
     return tuple(float(c) for c in values)
 
 
-# ----------------------------------------------------------------------------- joblib tasks
-
-
-def _standardized(D, sw, rows, standardize):
-    """``D[rows]`` standardised on those rows, and the ``(mu, sd)`` that did it.
-
-    Like a ``StandardScaler`` fitted on the rows of one fit (a sparse design is only scaled);
-    a column whose spread is at rounding level of its values is left unscaled.
-    """
-    Dr = D[rows]
-    if not standardize:
-        return Dr, (np.zeros(D.shape[1]), np.ones(D.shape[1]))
-    mean, var = weighted_mean_var(Dr, sw[rows])
-    mu = np.zeros(D.shape[1]) if sp.issparse(D) else mean
-    sd = column_scales(var, 1e-12 * max(1.0, float(np.max(np.abs(mu), initial=0.0))))
-    return scale_columns(Dr, mu, sd), (mu, sd)
-
-
-def _C_path_losses(template, Cs, D, y, sw, train, test, n_classes, standardize):
-    """One inner fold of the choice of C: the weighted log-loss on ``test`` of the model fitted
-    on ``train`` (standardised on ``train``, like a ``StandardScaler`` in a pipeline) for
-    every C (a joblib task).
-
-    A model with a ``warm_start`` parameter walks the grid from the smallest C up, each fit
-    starting from the previous solution (the same solutions to the solver's tolerance, in
-    about half the iterations: the coefficients grow smoothly with C).
-    """
-    Dtr, (mu, sd) = _standardized(D, sw, train, standardize)
-    Dte = scale_columns(D[test], mu, sd)
-    Y = np.eye(n_classes)[y[test]]
-    losses = np.empty(len(Cs))
-    warm = "warm_start" in template.get_params()
-    clf = clone(template).set_params(warm_start=True) if warm else None
-    for j in np.argsort(Cs, kind="stable"):
-        clf = (clf if warm else clone(template)).set_params(C=Cs[j])
-        clf = fit_estimator(clf, Dtr, y[train], sw[train])
-        losses[j] = weighted_log_loss(Y, aligned_proba(clf, Dte, n_classes), sw[test])
-    return losses
-
-
-def _refit(template, C, D, y, sw, rows, test, n_classes, standardize):
-    """Fit on ``rows`` (standardised on them) with the chosen C and predict the ``test`` rows'
-    probabilities (None without ``test``): ``(model, (mu, sd), proba)`` (a joblib task)."""
-    Dr, scaler = _standardized(D, sw, rows, standardize)
-    model = clone(template)
-    if C is not None:
-        model.set_params(C=C)
-    model = fit_estimator(model, Dr, y[rows], sw[rows])
-    if test is None:
-        return model, scaler, None
-    return model, scaler, aligned_proba(model, scale_columns(D[test], *scaler), n_classes)
-
-
 class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     r"""Stacking meta-classifier on out-of-fold log-odds: de-duplicate, augment, tune, blend.
 
@@ -153,6 +85,10 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
        judge.
     4. **Blending.** The meta-models' probabilities are averaged with weights proportional
        to the inverse of their out-of-fold log-loss (or uniformly).
+
+    Which stages run is chosen by nested cross-validation (``stages="auto"``, the default),
+    as in :class:`RegularizedMetaLearner`, scored by the out-of-fold log-loss
+    (``cv_results_``); ``stages="paper"`` runs the fixed pipeline of the parameters.
 
     Parameters
     ----------
@@ -216,6 +152,22 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         ``joblib.parallel_config(backend=...)`` context overrides that. The result does not
         depend on it.
 
+    stages : {"auto", "paper"} or list of dict, default="auto"
+        ``"paper"``: the stages as the parameters above set them (bit for bit the default of
+        earlier releases). ``"auto"``: candidate configurations scored by the outer ``cv``
+        (log-loss) and the best refitted: pruning at the thresholds given, off (``None`` and
+        0), and with (``corr_threshold``, ``mse_threshold``) at (0.99, 1e-4) and (0.9,
+        1e-2); ``meta_features`` as given, and False; ``final`` ``"blend"`` and, with several
+        meta-models, ``"best"``: 8 candidates with the default single meta-model, the
+        parameters' own first. A list of dicts with some of the keys ``corr_threshold``,
+        ``mse_threshold``, ``var_threshold``, ``meta_features``, ``final`` (the others as
+        the parameters set them, ``final`` ``"blend"``) gives the candidates. Duplicates are
+        scored once; of equal scores the first wins. The choice is nested (see Notes).
+
+    verbose : int, default=0
+        1 prints one line per stage (and per candidate configuration) with its seconds,
+        ``[RegularizedMetaClassifier] what (seconds s)``; 0 prints nothing.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -257,6 +209,22 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
     blend_weights_ : ndarray of shape (n_meta_models,)
         Weights of the meta-models (sum to one).
 
+    cv_results_ : dict of ndarray
+        One entry per candidate configuration, as scikit-learn's searches: ``params``,
+        ``param_<key>``, ``split<k>_test_score`` (minus the log-loss on outer test fold
+        ``k``), ``mean_test_score`` (minus the log-loss pooled over every out-of-fold row:
+        the criterion), ``std_test_score``, ``rank_test_score``, ``mean_test_log_loss`` and
+        ``mean_n_kept``. With ``stages="paper"``, one row (its stage 1 on all rows).
+
+    best_index_ : int
+        The chosen candidate: the smallest ``mean_test_log_loss`` (the first of equals).
+
+    best_params_ : dict
+        Its configuration, which the other attributes describe.
+
+    best_score_ : float
+        Its ``mean_test_score``.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -276,8 +244,13 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
     :math:`w_m \propto 1 / \mathrm{LogLoss}_m` on the out-of-fold meta predictions. Cost:
     with ``cv=5``, ``inner_cv=3`` and 5 values of ``Cs`` the nested choice of ``C`` fits each
     meta-model ``(5 + 1) * (3 * 5 + 1) = 96`` times on the small ``n_samples x
-    n_design_features`` design. Stage 1 uses all rows, so the out-of-fold log-losses are
-    slightly optimistic about the de-duplication only.
+    n_design_features`` design. With ``stages="paper"`` stage 1 uses all rows, so the
+    out-of-fold log-losses are slightly optimistic about the de-duplication only. With
+    ``stages="auto"`` every candidate is nested in the outer folds: stage 1 on each outer
+    training fold's rows, ``C`` by inner CV, and the blend weights (or the best single
+    meta-model) from the inner-CV log-losses; candidates that keep the same models in a fold
+    share its fits, so the search costs one set of fits per distinct design (usually 2-6 per
+    fold).
 
     References
     ----------
@@ -295,7 +268,7 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
     >>> evidence = 2.0 * y - 1.0
     >>> good = evidence + rng.normal(size=300)  # (the best log-odds would be 2 * good)
     >>> L = np.column_stack([good, 0.97 * good, evidence + 2.0 * rng.normal(size=300)])
-    >>> meta = RegularizedMetaClassifier(Cs=(0.1, 1.0)).fit(L, y)
+    >>> meta = RegularizedMetaClassifier(Cs=(0.1, 1.0), stages="paper").fit(L, y)
     >>> meta.kept_columns_
     array([0, 2])
     >>> [(d["column"], d["reason"], d["kept_instead"]) for d in meta.dropped_columns_]
@@ -317,6 +290,8 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         "standardize": ["boolean"],
         "n_predictions": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [None, Integral],
+        "stages": [StrOptions({"auto", "paper"}), list],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -334,6 +309,8 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         standardize=True,
         n_predictions=None,
         n_jobs=None,
+        stages="auto",
+        verbose=0,
     ):
         self.corr_threshold = corr_threshold
         self.mse_threshold = mse_threshold
@@ -347,6 +324,8 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         self.standardize = standardize
         self.n_predictions = n_predictions
         self.n_jobs = n_jobs
+        self.stages = stages
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -404,7 +383,8 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
 
         groups : array-like of shape (n_samples,), default=None
             Group labels of the samples, for group-aware ``cv`` and ``inner_cv`` splitters
-            (e.g. ``GroupKFold``); other splitters ignore them.
+            (e.g. ``GroupKFold``); other splitters ignore them. Both splitters also get the
+            rows' ``y`` (e.g. ``StratifiedKFold``).
 
         Returns
         -------
@@ -434,24 +414,23 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         self._n_predictions = n_pred = self._n_pred(X.shape[1], k)
         Y = np.eye(K)[y]
 
-        # stage 1: rank models by log-loss, compare log-odds (correlation) and probabilities
-        # (mean squared difference) with the variance of the class indicators
-        L = prediction_block(X, np.arange(n), np.arange(n_pred))
-        if n_pred:
-            Q, errors, target_var = log_odds_inputs(L, Y, sw, k)
-            kept, dropped = redundancy_projection(
-                L,
-                Q,
-                errors,
-                sw,
-                n_blocks=n_pred // k,
-                corr_threshold=self.corr_threshold,
-                mse_threshold=self.mse_threshold,
-                var_threshold=self.var_threshold,
-                target_var=target_var,
-            )
-        else:
-            errors, kept, dropped = np.empty(0), np.empty(0, dtype=np.intp), []
+        progress = Progress(self)
+        progress.done(f"input checks ({n} rows, {n_pred} log-odds columns)")
+        fit = fit_fixed if self.stages == "paper" else fit_searched
+        return fit(self, X, y, Y, sw, groups, models, Cs, k, n_pred, progress)
+
+    # ------------------------------------------------------------------ the stages' results
+    # (shared by the fixed and the searched fits, skcgd.ensemble._meta_classifier_search)
+
+    def _log_odds(self, X, n_pred):
+        """The log-odds columns of X, dense."""
+        n = X.shape[0]
+        return prediction_block(X, np.arange(n), np.arange(n_pred))
+
+    def _stage_one(self, X, Y, sw, k, n_pred, stages):
+        """Stage 1 on all rows with the configuration ``stages``, and its attributes."""
+        L = self._log_odds(X, n_pred)
+        kept, dropped, errors = prune_models(L, Y, sw, n_pred, k, stages)
         names = check_input_features(self)
         for record in dropped:
             b = record["column"]
@@ -461,94 +440,11 @@ class RegularizedMetaClassifier(ClassifierMixin, TransformerMixin, BaseEstimator
         self.dropped_columns_ = dropped
         self.condition_number_before_ = condition_number(L, sw)
         self.condition_number_after_ = condition_number(L[:, block_columns(kept, k)], sw)
-
-        # stage 2
-        self._meta_names = meta_feature_names(self.meta_features)
+        self._meta_names = meta_feature_names(stages["meta_features"])
         self._use_meta = bool(self._meta_names) and kept.size >= MIN_MODELS_FOR_META_FEATURES
-        D = self._design(X).raw(np.arange(n))
+
+    def _set_condition_design(self, D, sw):
         self.condition_number_design_ = condition_number(D, sw) if not sp.issparse(D) else np.nan
-
-        # stage 3, nested: every fit set (the training rows of each outer fold, then all
-        # rows) chooses C by inner stratified CV on its own rows only, so the out-of-fold
-        # meta predictions, their log-losses and the blend weights are honest about the
-        # choice of C; the final models are tuned on all rows
-        outer = outer_splits(self.cv, n, y=y, groups=groups, classifier=True)
-        predicted = check_partition(outer, n, "cv")
-        check_fold_weights(outer, n, sw, "cv")
-        fit_sets = [(train_rows(n, tr, te), te) for tr, te in outer]
-        fit_sets.append((np.arange(n, dtype=np.intp), None))
-        grids = [list(Cs) if "C" in template.get_params() else [] for _, template in models]
-        # round 1: every (fit set, meta-model, inner fold) scores the whole C grid
-        tasks = []
-        for f, (rows, _) in enumerate(fit_sets):
-            inner = None
-            for m in range(len(models)):
-                if len(grids[m]) < 2:
-                    continue
-                if inner is None:
-                    splitter = stratified_inner_splitter(self.inner_cv, y[rows])
-                    g = given_groups(self.inner_cv, None if groups is None else groups[rows])
-                    inner = list(inner_splits(splitter, rows.shape[0], y[rows], g))
-                tasks += [(f, m, rows[tr], rows[te]) for tr, te in inner]
-        # processes, not threads: the meta-models validate their input under
-        # warnings.catch_warnings (scikit-learn's check_array), which swaps the process-wide
-        # warning filters and is not thread-safe; the design is small to copy
-        parallel = Parallel(n_jobs=self.n_jobs)
-        std = self.standardize
-        losses = parallel(
-            delayed(_C_path_losses)(models[m][1], grids[m], D, y, sw, tr, te, K, std)
-            for f, m, tr, te in tasks
-        )
-        total = {}
-        for (f, m, _, _), loss in zip(tasks, losses):
-            total[f, m] = total.get((f, m), 0.0) + loss
-        chosen = {}
-        for f in range(len(fit_sets)):
-            for m, grid in enumerate(grids):
-                if len(grid) > 1:
-                    chosen[f, m] = grid[int(np.argmin(total[f, m]))]
-                else:
-                    chosen[f, m] = grid[0] if grid else None
-        # round 2: refit every (fit set, meta-model) with its C
-        refits = parallel(
-            delayed(_refit)(models[m][1], chosen[f, m], D, y, sw, rows, test, K, std)
-            for f, (rows, test) in enumerate(fit_sets)
-            for m in range(len(models))
-        )
-        final = len(fit_sets) - 1
-        oof = np.full((n, len(models), K), np.nan)
-        self.meta_models_, self._scalers = [], []
-        for i, (model, scaler, proba) in enumerate(refits):
-            f, m = divmod(i, len(models))
-            if f == final:
-                self.meta_models_.append((models[m][0], model))
-                self._scalers.append(scaler)
-            else:
-                oof[fit_sets[f][1], m] = proba
-        self.C_ = {
-            name: None if chosen[final, m] is None else float(chosen[final, m])
-            for m, (name, _) in enumerate(models)
-        }
-        self.meta_oof_C_ = {
-            name: np.array([np.nan if chosen[f, m] is None else chosen[f, m] for f in range(final)])
-            for m, (name, _) in enumerate(models)
-        }
-        self.meta_oof_proba_ = oof
-
-        # stage 4
-        if sw[predicted].sum() > 0:
-            self.meta_oof_log_loss_ = np.array(
-                [
-                    weighted_log_loss(Y[predicted], oof[predicted, m], sw[predicted])
-                    for m in range(len(models))
-                ]
-            )
-        else:
-            self.meta_oof_log_loss_ = np.full(len(models), np.nan)
-        self.blend_weights_ = blend_weights(
-            self.meta_oof_log_loss_, "uniform" if self.blend == "uniform" else "inverse"
-        )
-        return self
 
     # ------------------------------------------------------------------ predict / transform
 

@@ -4,10 +4,8 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold
 from sklearn.utils.validation import check_is_fitted
 
 from skcgd._chunked import is_dask_collection
@@ -18,14 +16,8 @@ from skcgd._validation import (
     check_sample_weight,
     check_squares_fit,
 )
-from skcgd.ensemble import _penalized_cv
-from skcgd.ensemble._blending import blend_weights, oof_error_sums, rmse_from_sums
-from skcgd.ensemble._design import (
-    condition_number_of_cov,
-    condition_number_of_stats,
-    design_stats,
-    global_transform,
-)
+from skcgd.ensemble._blending import rmse_from_sums
+from skcgd.ensemble._design import condition_number_of_cov
 from skcgd.ensemble._fitting import fit_atomically
 from skcgd.ensemble._meta_features import (
     MIN_MODELS_FOR_META_FEATURES,
@@ -34,25 +26,17 @@ from skcgd.ensemble._meta_features import (
     predict_design,
     transform_design,
 )
+from skcgd.ensemble._meta_search import fit_fixed, fit_searched
 from skcgd.ensemble._penalized_cv import (
     LINEAR_MODELS,
-    direct_cache,
-    fit_models_on_rows,
     linear_model_specs,
     reported_alphas,
     resolve_solver,
     ridge_weight_factor,
 )
-from skcgd.ensemble._redundancy import prediction_moments, redundancy_from_moments
-from skcgd.ensemble._splits import (
-    check_fold_weights,
-    check_partition,
-    given_groups,
-    inner_splits,
-    kfold_splitter,
-    outer_splits,
-    splitter_rule,
-)
+from skcgd.ensemble._redundancy import redundancy_from_moments
+from skcgd.ensemble._splits import kfold_splitter, splitter_rule
+from skcgd.ensemble._stage_search import Progress, final_weights, paper_stages
 
 __all__ = ["RegularizedMetaLearner"]
 
@@ -79,6 +63,12 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     4. **Blending.** The meta-models are averaged with weights proportional to the inverse of
        their out-of-fold RMSE (or uniformly). The blend of linear models is one linear model:
        ``coef_`` and ``intercept_``.
+
+    Which stages run is chosen by nested cross-validation (``stages="auto"``, the default):
+    pruning at the thresholds below, off, or at a stricter and a looser level; the
+    meta-features, or none; the blend, or the best single meta-model. Every candidate is
+    scored on the outer folds (``cv_results_``) and the best is refitted (``best_params_``).
+    ``stages="paper"`` runs the seed paper's fixed pipeline with the parameters below.
 
     Parameters
     ----------
@@ -156,14 +146,18 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         ``"direct"``: one eigendecomposition of the standardised Gram matrix per fit solves
         ridge for every alpha (and gives its exact leave-one-out errors), and Lasso/elastic
         net run coordinate descent on that Gram matrix; the rows are visited a block at a
-        time, so no copy of the design is held. ``"cg"``: ridge by skcgd's conjugate gradient
-        on the design (never forming the Gram matrix), warm-started along the alpha path;
-        Lasso/elastic net by scikit-learn's coordinate descent on the rows (each fit's rows
-        are copied). ``"auto"``: ``"cg"`` for designs wider than 4000 columns, or 1400 when
-        sparse, else ``"direct"``; where ``benchmarks/bench_stacking.py --section solvers``
-        puts the crossover of the two as ``"auto"`` runs them (each with its own default
-        ridge selection, see ``inner_cv``): dense, the direct path was faster at every
-        measured width up to 4000; sparse, the two cross near 1400 columns.
+        time, so no copy of the design is held. A dense fit with fewer rows than columns is
+        solved on its rows instead (``n x n`` kernels for ridge, coordinate descent on the
+        rows for Lasso and elastic net: nothing of size ``p x p``). ``"cg"``: ridge by
+        skcgd's conjugate gradient on the design (never forming the Gram matrix),
+        warm-started along the alpha path; Lasso/elastic net by scikit-learn's coordinate
+        descent on the rows (each fit's rows are copied). ``"auto"``: ``"direct"`` for a
+        dense design with fewer rows than columns; else ``"cg"`` for designs wider than
+        4000 columns, or 1400 when sparse, else ``"direct"``; where
+        ``benchmarks/bench_stacking.py --section solvers`` puts the crossover of the two as
+        ``"auto"`` runs them (each with its own default ridge selection, see ``inner_cv``):
+        dense, the direct path was faster at every measured width up to 4000; sparse, the
+        two cross near 1400 columns.
 
     n_jobs : int, default=None
         Number of joblib workers for the fits of the outer folds and the final fit (each
@@ -186,6 +180,23 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     max_iter : int, default=10000
         Maximum iterations (sweeps, or CG iterations) per penalty.
 
+    stages : {"auto", "paper"} or list of dict, default="auto"
+        ``"paper"``: the stages as the parameters above set them (the seed paper's pipeline;
+        bit for bit the default of earlier releases). ``"auto"``: candidate configurations,
+        scored by the outer ``cv`` and the best refitted: ``corr_threshold``,
+        ``mse_threshold``, ``var_threshold`` as given, pruning off (``None`` and 0), and
+        (``corr_threshold``, ``mse_threshold``) at (0.99, 1e-4) and (0.9, 1e-2);
+        ``meta_features`` as given, and False; ``final`` ``"blend"`` (by ``blend``) and, with
+        several meta-models, ``"best"`` (the meta-model of the smallest error): 16 candidates
+        with the defaults, the parameters' own first. A list of dicts with some of those keys
+        (the others as the parameters set them, ``final`` ``"blend"``) gives the candidates.
+        Duplicates are scored once; of equal scores the first wins. The choice is nested (see
+        Notes).
+
+    verbose : int, default=0
+        1 prints one line per stage (and per candidate configuration) with its seconds,
+        ``[RegularizedMetaLearner] what (seconds s)``; 0 prints nothing.
+
     Attributes
     ----------
     kept_columns_ : ndarray of int
@@ -202,14 +213,17 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     condition_number_before_ : float
         Condition number of the standardised prediction columns (of their correlation
-        matrix); ``inf`` when a column is constant.
+        matrix); ``inf`` when a column is constant, or when there are at least as many
+        columns as rows of positive weight (the rank bound: not computed then). Otherwise
+        one symmetric eigendecomposition of a matrix the fit holds, ``O(p^3)`` with
+        ``p < n``: less than the ``O(n p^2)`` of forming it.
 
     condition_number_after_ : float
         The same for the kept columns.
 
     condition_number_design_ : float
         The same for the whole meta design (kept columns, meta-features, extra columns); NaN
-        when it is sparse or wider than 4000 columns.
+        when it is sparse, or has fewer columns than rows but more than 4000.
 
     meta_coef_ : ndarray of shape (n_meta_models, n_design_features)
         Coefficients of every meta-model on the (unstandardised) design of :meth:`transform`.
@@ -246,6 +260,25 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         How each meta-model's penalty was chosen: ``"leave-one-out"`` (ridge, ``inner_cv=None``
         on the direct solver), ``"<k>-fold"`` (unshuffled ``KFold``) or ``"inner_cv"`` (the
         given splitter).
+
+    cv_results_ : dict of ndarray
+        One entry per candidate configuration, as scikit-learn's searches: ``params``,
+        ``param_<key>``, ``split<k>_test_score`` (minus the RMSE on outer test fold ``k``),
+        ``mean_test_score`` (minus the RMSE pooled over every out-of-fold row: the
+        criterion), ``std_test_score``, ``rank_test_score``, ``mean_test_rmse`` (the pooled
+        RMSE) and ``mean_n_kept`` (columns kept by stage 1, mean over the outer folds).
+        ``pandas.DataFrame(cv_results_)`` tabulates it. With ``stages="paper"``, one row
+        (scored with its stage 1 on all rows).
+
+    best_index_ : int
+        The chosen candidate: the smallest ``mean_test_rmse`` (the first of equals).
+
+    best_params_ : dict
+        Its configuration (``corr_threshold``, ``mse_threshold``, ``var_threshold``,
+        ``meta_features``, ``final``), which the other attributes describe.
+
+    best_score_ : float
+        Its ``mean_test_score``.
 
     n_iter_ : int
         Largest number of iterations of a meta-model's final fit at its chosen penalty
@@ -289,9 +322,15 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     Stage 3 is nested: every outer fold chooses its penalties by inner cross-validation on
     its own training rows, so ``meta_oof_predictions_`` (and the blend weights made from
-    them) are honest about the penalty choice. Stage 1 uses all rows (as the seed paper
-    does), so they are slightly optimistic about the de-duplication; which columns survive
-    is decided by correlations and error ranks that one fold's rows barely move.
+    them) are honest about the penalty choice. With ``stages="paper"`` stage 1 uses all rows
+    (as the seed paper does), so they are slightly optimistic about the de-duplication.
+    With ``stages="auto"`` every stage of every candidate is nested: within each outer
+    training fold, stage 1 is decided on that fold's moments, the meta-models are tuned by
+    inner CV, and the blend weights (or the best single model) come from the meta-models'
+    inner-CV errors, so no choice of a candidate sees the rows it is scored on. Candidates
+    that keep the same columns in a fold share its fits, and the blend and the best single
+    model are scored from the same fits, so the search costs about as many fits as there are
+    distinct designs (usually 2-6 per fold), not as many as candidates.
 
     A Dask X (array, or dataframe) is fitted where its chunks live, never gathered: each
     stage's statistics (moments, ``O(p^2)`` Gram sums per fold) are computed per chunk and
@@ -299,7 +338,9 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     to rounding. That needs ``solver="direct"`` and folds that are ranges of rows (``cv``
     and ``inner_cv`` an integer, None or an unshuffled ``KFold``); anything else, and
     sparse chunks, are refused on Dask input. ``n_jobs`` then only runs the solvers in
-    threads; the Dask scheduler in use runs the passes.
+    threads; the Dask scheduler in use runs the passes. The search of ``stages="auto"``
+    takes the same number of passes (each brings back the statistics of every outer fold
+    and candidate design at once; :mod:`skcgd._chunked._stage_search`).
 
     References
     ----------
@@ -317,7 +358,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     >>> good = y + 0.3 * rng.normal(size=300)
     >>> P = np.column_stack([good, good + 0.001 * rng.normal(size=300),
     ...                      y + 0.5 * rng.normal(size=300), y + 0.8 * rng.normal(size=300)])
-    >>> meta = RegularizedMetaLearner().fit(P, y)
+    >>> meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     >>> meta.kept_columns_
     array([0, 2, 3])
     >>> [(d["column"], d["reason"], d["kept_instead"]) for d in meta.dropped_columns_]
@@ -326,6 +367,14 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
     True
     >>> meta.predict(P[:2]).shape
     (2,)
+
+    The default chooses its stages by nested cross-validation:
+
+    >>> auto = RegularizedMetaLearner().fit(P, y)
+    >>> len(auto.cv_results_["params"])
+    16
+    >>> bool(auto.best_index_ == np.argmin(auto.cv_results_["mean_test_rmse"]))
+    True
     """
 
     _parameter_constraints: dict = {
@@ -346,6 +395,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "stages": [StrOptions({"auto", "paper"}), list],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -368,6 +419,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         n_jobs=None,
         tol=1e-4,
         max_iter=10000,
+        stages="auto",
+        verbose=0,
     ):
         self.corr_threshold = corr_threshold
         self.mse_threshold = mse_threshold
@@ -386,6 +439,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.tol = tol
         self.max_iter = max_iter
+        self.stages = stages
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -422,7 +477,8 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
         groups : array-like of shape (n_samples,), default=None
             Group labels of the samples, for group-aware ``cv`` and ``inner_cv`` splitters
-            (e.g. ``GroupKFold``); other splitters ignore them.
+            (e.g. ``GroupKFold``); other splitters ignore them. Both splitters also get the
+            rows' ``y`` (e.g. ``StratifiedKFold``).
 
         Returns
         -------
@@ -449,85 +505,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         check_squares_fit(X, y, sw)
         n, n_pred = X.shape[0], self._n_pred(X.shape[1])
 
-        # stage 1 ------------------------------------------------------------------------
-        moments = prediction_moments(X, n_pred, y, sw)
-        ybar, target_var = moments.ybar, moments.target_var
-        y0 = y - ybar
-        kept, meta_names = self._select_columns(moments, n_pred)
-
-        # stage 2 ------------------------------------------------------------------------
-        design = MetaDesign(X, n_pred, kept, meta_names)
-        design.store_meta_features()
-        p = design.shape[1]
-        mu, sigma = global_transform(design, sw, self.standardize)
-        design.mu, design.sigma = mu, sigma
-
-        # stage 3 ------------------------------------------------------------------------
-        outer = outer_splits(self.cv, n, y=y, groups=groups)
-        inner_groups = given_groups(self.inner_cv, groups)
-        predicted = check_partition(outer, n, "cv")
-        check_fold_weights(outer, n, sw, "cv")
-        solver, loo, kfold, common = self._penalty_rules(names, specs, p, design.sparse, target_var)
-        all_rows = np.arange(n, dtype=np.intp)
-        final_cache = None
-        want_cond = not design.sparse and p <= _penalized_cv.DIRECT_MAX_FEATURES
-        if solver == "direct":
-            # the statistics of all rows serve the final fits and the condition number
-            final_cache = direct_cache(
-                design,
-                y0,
-                sw,
-                all_rows,
-                inner_splits(self._inner_splitter(), n, None, inner_groups) if kfold else (),
-                kfold,
-            )
-            self.condition_number_design_ = (
-                condition_number_of_stats(final_cache["total"]) if want_cond else np.nan
-            )
-        else:
-            self.condition_number_design_ = (
-                condition_number_of_stats(design_stats(design, y0, sw, all_rows))
-                if want_cond
-                else np.nan
-            )
-        del all_rows
-        # the fits of the outer folds and the final one are independent: one joblib task
-        # each (threads preferred: the design is shared, not copied into worker processes,
-        # and the solvers spend their time in BLAS and Numba kernels that release the GIL).
-        # scikit-learn validates inputs under warnings.catch_warnings, which swaps the
-        # process-wide warning filters and is not thread-safe: tasks that call scikit-learn
-        # (the "cg" path's Lasso and elastic net, an inner splitter other than KFold) go to
-        # processes, so that no fit changes the user's filters
-        own_code = solver == "direct" or all(spec.kind == "ridge" for spec in specs)
-        own_code &= isinstance(self._inner_splitter(), KFold)
-        tasks = [(train, test, None) for train, test in outer]
-        tasks.append((None, None, final_cache))
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads" if own_code else "processes")(
-            delayed(fit_models_on_rows)(
-                specs,
-                design,
-                y0,
-                sw,
-                train,
-                test,
-                self._inner_splitter(),
-                kfold,
-                cache,
-                common,
-                inner_groups,
-            )
-            for train, test, cache in tasks
-        )
-        oof = np.full((n, len(specs)), np.nan)
-        for (_, test, _), (_, _, pred) in zip(tasks[:-1], results[:-1]):
-            oof[test] = pred
-        oof += ybar
-        converged = all(ok for _, ok, _ in results)
-        self._set_meta_models(names, specs, results[-1][0], converged, mu, sigma, ybar)
-        self.meta_oof_predictions_ = oof
-
-        # stage 4 ------------------------------------------------------------------------
-        return self._set_blend(*oof_error_sums(oof, y, sw, predicted))
+        progress = Progress(self)
+        progress.done(f"input checks ({n} rows, {n_pred} prediction columns)")
+        if self.stages == "paper":
+            return fit_fixed(self, X, y, sw, groups, names, specs, n_pred, progress)
+        return fit_searched(self, X, y, sw, groups, names, specs, n_pred, progress)
 
     # ------------------------------------------------------------------ the stages' results
     # (shared with the fit on Dask arrays, skcgd._chunked._meta_learner, which computes the
@@ -540,8 +522,13 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             self.meta_models, self.ridge_alphas, self.lasso_alphas, self.l1_ratio, factor
         )
 
-    def _select_columns(self, moments, n_pred):
-        """Stage 1 from the :class:`PredictionMoments`: ``(kept columns, meta-features)``."""
+    def _select_columns(self, moments, n_pred, stages=None):
+        """Stage 1 from the :class:`PredictionMoments`: ``(kept columns, meta-features)``.
+
+        ``stages``: the configuration whose thresholds and meta-features apply (a dict of
+        :data:`~skcgd.ensemble._stage_search.STAGE_KEYS`); None: the parameters'.
+        """
+        stages = paper_stages(self) if stages is None else stages
         self.column_rmse_ = np.sqrt(moments.sse / moments.N)
         cov = moments.cov
         kept, dropped = redundancy_from_moments(
@@ -550,24 +537,26 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
             cov,
             self.column_rmse_,
             n_blocks=n_pred,
-            corr_threshold=self.corr_threshold,
-            mse_threshold=self.mse_threshold,
-            var_threshold=self.var_threshold,
+            corr_threshold=stages["corr_threshold"],
+            mse_threshold=stages["mse_threshold"],
+            var_threshold=stages["var_threshold"],
             target_var=moments.target_var,
         )
         pred_names = check_input_features(self)[:n_pred]
         for record in dropped:
             record["name"] = str(pred_names[record["column"]])
         self.kept_columns_, self.dropped_columns_ = kept, dropped
-        self.condition_number_before_ = condition_number_of_cov(cov)
-        self.condition_number_after_ = condition_number_of_cov(cov[np.ix_(kept, kept)])
-        self._meta_names = meta_feature_names(self.meta_features)
+        # (infinite without arithmetic when there are no more rows than columns: rank)
+        self.condition_number_before_ = condition_number_of_cov(cov, moments.n_rows)
+        self.condition_number_after_ = condition_number_of_cov(cov, moments.n_rows, kept)
+        self._meta_names = meta_feature_names(stages["meta_features"])
         self._use_meta = bool(self._meta_names) and kept.size >= MIN_MODELS_FOR_META_FEATURES
         return kept, (self._meta_names if self._use_meta else ())
 
-    def _penalty_rules(self, names, specs, p, sparse, target_var):
-        """Stage 3's rules for a design of ``p`` columns: ``(solver, loo, kfold, common)``."""
-        self.solver_ = solver = resolve_solver(self.solver, p, sparse)
+    def _penalty_rules(self, names, specs, p, sparse, target_var, n_rows=None):
+        """Stage 3's rules for a design of ``p`` columns (``n_rows`` rows): ``(solver, loo,
+        kfold, common)``."""
+        self.solver_ = solver = resolve_solver(self.solver, p, sparse, n_rows)
         # exact leave-one-out for ridge needs the factorization of the direct path; the CG
         # path chooses by K-fold (see inner_cv and alpha_selection_)
         loo = self.inner_cv is None and solver == "direct"
@@ -609,10 +598,11 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         self.meta_models_ = names
         self.n_iter_ = max(fit.n_iter for fit in final)
 
-    def _set_blend(self, w_sum, sse):
-        """Stage 4 from the sums of :func:`oof_error_sums`; returns the estimator."""
+    def _set_blend(self, w_sum, sse, final="blend"):
+        """Stage 4 from the sums of :func:`oof_error_sums` (``final``: ``"blend"`` or
+        ``"best"``, the single meta-model of the smallest RMSE); returns the estimator."""
         self.meta_oof_rmse_ = rmse_from_sums(w_sum, sse)
-        self.blend_weights_ = blend_weights(self.meta_oof_rmse_, self.blend)
+        self.blend_weights_ = final_weights(self.meta_oof_rmse_, final, self.blend)
         self.coef_ = self.blend_weights_ @ self.meta_coef_
         self.intercept_ = float(self.blend_weights_ @ self.meta_intercept_)
         return self

@@ -27,7 +27,11 @@ when sparse)
     eigenbasis, ``A = (Z - m) / d @ V``, a block at a time (a sparse block stays sparse:
     ``Z @ (V / d) - m @ (V / d)``). Lasso and elastic net run coordinate descent on the same
     Gram matrix (a Numba kernel, ``O(p^2)`` per sweep, warm-started along the alpha path).
-    Memory: one row block and ``O(p^2)`` per fit.
+    Memory: one row block and ``O(p^2)`` per fit. A dense fit with fewer rows than columns
+    is solved on its rows instead (:mod:`skcgd.ensemble._penalized_dual`: ``n x n``
+    kernels for ridge and its leave-one-out, coordinate descent on the rows for Lasso and
+    elastic net, the same grids and scores), ``O(n^2 p)`` per fold where the Gram matrix
+    would cost ``O(n p^2 + p^3)``; its cache holds the fit's rows.
 
 ``cg`` (wider designs, dense or sparse)
     Ridge solves ``(I + G / alpha) u = b / alpha`` with skcgd's conjugate gradient on the
@@ -50,7 +54,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from skcgd.ensemble._design import add_stats, design_matvec, design_stats, row_blocks
+from skcgd.ensemble._design import (
+    add_stats,
+    condition_number_of_stats,
+    design_matvec,
+    design_stats,
+    row_blocks,
+)
+from skcgd.ensemble._penalized_dual import dual_cache, fit_dual, use_dual
 from skcgd.ensemble._penalized_solvers import (
     CGProblem,
     FitScaling,
@@ -71,6 +82,7 @@ __all__ = [
     "LINEAR_MODELS",
     "LinearModelSpec",
     "RidgeLoo",
+    "design_condition_number",
     "direct_cache",
     "fit_linear_cv",
     "fit_models_on_rows",
@@ -96,7 +108,9 @@ __all__ = [
 #   sparse, 50000 rows, 20 non-zeros a row, p = 300 / 1000 / 2000 / 3000: 0.60 / 2.3 / 8.4
 #   / 22.4 against 3.8 / 4.2 / 4.6 / 5.0 (CG/direct 6.3, 1.8, 0.55, 0.22): the two cross
 #   near 1400 columns (log-linear between 1000 and 2000). The eigendecomposition grows like
-#   p^3; CG's cost per iteration like the non-zeros.
+#   p^3; CG's cost per iteration like the non-zeros. Those are tall designs: a dense one with
+#   fewer rows than columns goes to the direct path at any width, which then solves on the
+#   rows (see resolve_solver; benchmarks/bench_wide_meta.py times it against ElasticNetCV).
 DIRECT_MAX_FEATURES = 4000
 DIRECT_MAX_FEATURES_SPARSE = 1400
 
@@ -264,8 +278,12 @@ def direct_cache(design, y, sw, rows, splits, kfold):
 
     ``kfold``: some model chooses its penalty by the inner ``splits`` (else only the total,
     for the exact leave-one-out of ridge). Pass the result as ``cache`` to
-    :func:`fit_linear_cv`.
+    :func:`fit_linear_cv`. A dense fit with more columns than rows is solved on its rows
+    (:mod:`skcgd.ensemble._penalized_dual`): its cache holds them (key ``"dual"``) and the
+    inner splits, and no Gram matrix.
     """
+    if use_dual(design, rows.shape[0]):
+        return dual_cache(design, y, sw, rows, splits if kfold else ())
     if kfold:
         total, tests, trains = _inner_blocks(design, y, sw, rows, splits)
         return {"total": total, "inner": (total, tests, trains)}
@@ -348,6 +366,12 @@ def _refit_order(alphas, k):
 
 def _fit_direct(spec, design, y, sw, rows, splits, standardize, loo, tol, max_iter, y_scale, cache):
     converged = True
+    if not cache and use_dual(design, rows.shape[0]):
+        cache.update(dual_cache(design, y, sw, rows, splits))
+    if "dual" in cache:
+        return fit_dual(
+            spec, cache, standardize, loo, tol, max_iter, y_scale, _alpha_grid, FittedLinear
+        )
     if spec.kind == "ridge" and loo:
         if "total" not in cache:
             cache["total"] = design_stats(design, y, sw, rows)
@@ -568,12 +592,44 @@ def predict_rows(design, rows, fitted):
     return design_matvec(design, rows, W) + b
 
 
-def resolve_solver(solver, p, sparse):
-    """The solver of a design of ``p`` columns: ``"auto"`` picks by width (see above)."""
+def resolve_solver(solver, p, sparse, n_rows=None):
+    """The solver of a design of ``p`` columns and ``n_rows`` rows: ``"auto"`` picks by shape.
+
+    ``"direct"`` up to :data:`DIRECT_MAX_FEATURES` columns (:data:`DIRECT_MAX_FEATURES_SPARSE`
+    when sparse), and for a dense design of any width with fewer rows than columns, whose
+    fits the direct path solves on their rows (``O(n^2 p)``, see
+    :mod:`skcgd.ensemble._penalized_dual`; the conjugate gradient would cost as much per
+    penalty, and scikit-learn's coordinate descent a Python call per penalty); else ``"cg"``.
+    ``n_rows`` None: by width only.
+    """
     if solver != "auto":
         return solver
+    if not sparse and n_rows is not None and n_rows < p:
+        return "direct"
     limit = DIRECT_MAX_FEATURES_SPARSE if sparse else DIRECT_MAX_FEATURES
     return "cg" if p > limit else "direct"
+
+
+def design_condition_number(design, sw, cache=None):
+    """``condition_number_design_`` of a meta-learner: of the standardised meta design.
+
+    ``inf`` without any arithmetic when the design has at least as many columns as rows of
+    positive weight (its centred columns then have rank below their number); NaN when it is
+    sparse or wider than :data:`DIRECT_MAX_FEATURES` (the ``p x p`` sums would cost more than
+    the fit); else from the statistics of all the rows that the direct path's ``cache``
+    holds (:func:`direct_cache`), or from one pass over the rows.
+    """
+    p = design.shape[1]
+    if design.sparse:
+        return np.nan
+    if p >= np.count_nonzero(sw > 0):
+        return np.inf
+    if cache is not None and "total" in cache:
+        return condition_number_of_stats(cache["total"])
+    if p > DIRECT_MAX_FEATURES:
+        return np.nan
+    rows = np.arange(design.shape[0])
+    return condition_number_of_stats(design_stats(design, np.zeros(rows.shape[0]), sw, rows))
 
 
 def ridge_weight_factor(weight_scale):

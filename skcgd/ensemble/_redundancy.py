@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from skcgd._validation import readonly
 from skcgd.ensemble._blending import weighted_log_loss
 from skcgd.ensemble._design import in_memory, prediction_block, row_blocks
 
@@ -51,28 +52,50 @@ class PredictionMoments(NamedTuple):
     mean: np.ndarray  # (n_pred,)
     cov: np.ndarray  # (n_pred, n_pred): sum_i s_i (p_i - mean)(p_i - mean)^T / N
     sse: np.ndarray  # (n_pred,): sum_i s_i (p_ij - y_i)^2 per column
+    n_rows: int = None  # rows of positive weight (bounds the rank of cov: at most n_rows - 1)
+
+
+def _weighted_blocks(X, sw, n_pred):
+    """The row blocks of X, each without its rows of zero weight (they add nothing).
+
+    A fit on the training rows of a fold weighs its other rows 0: they are skipped rather
+    than multiplied by 0, an ``O(n_pred^2)`` saving per row in :func:`prediction_scatter`.
+    """
+    for b in row_blocks(np.arange(X.shape[0]), n_pred):
+        yield b[sw[b] > 0]
 
 
 def prediction_sums(X, y, sw, n_pred):
-    """``(sum s, sum s y, sum s p)`` over the rows of X (prediction columns), block by block."""
+    """``(sum s, sum s y, sum s p, rows with s > 0)`` over the rows of X (prediction columns),
+    block by block."""
     cols = np.arange(n_pred)
     total = np.zeros(n_pred)
-    for b in row_blocks(np.arange(X.shape[0]), n_pred):
+    for b in _weighted_blocks(X, sw, n_pred):
         total += sw[b] @ prediction_block(X, b, cols)
-    return float(sw.sum()), float(sw @ y), total
+    return float(sw.sum()), float(sw @ y), total, int(np.count_nonzero(sw > 0))
 
 
 def prediction_scatter(X, y, sw, n_pred, mean, ybar):
-    """``(sum s (y - ybar)^2, sum s (p - mean)(p - mean)^T, sum s (p - y)^2)``, block by block."""
+    """``(sum s (y - ybar)^2, sum s (p - mean)(p - mean)^T, sum s (p - y)^2)``, block by block.
+
+    The scatter is ``A^T A`` with ``A = sqrt(s) (p - mean)``: the product of a matrix with
+    its own transpose, which BLAS forms as a symmetric rank-k update (half the flops of a
+    general product, and exactly symmetric, so no ``p x p`` copy symmetrises it).
+    """
     cols = np.arange(n_pred)
-    cov = np.zeros((n_pred, n_pred))
+    cov = None  # (the first block's product is the sum so far: no p x p zeros, no addition)
     sse = np.zeros(n_pred)
-    for b in row_blocks(np.arange(X.shape[0]), n_pred):
+    for b in _weighted_blocks(X, sw, n_pred):
         P = prediction_block(X, b, cols)
         swb = sw[b]
         sse += swb @ (P - y[b, None]) ** 2
         P -= mean
-        cov += (P * swb[:, None]).T @ P
+        P *= np.sqrt(swb)[:, None]
+        if cov is None:
+            cov = P.T @ P
+        else:
+            cov += P.T @ P
+    cov = np.zeros((n_pred, n_pred)) if cov is None else cov
     y0 = y - ybar
     return float(sw @ (y0 * y0)), cov, sse
 
@@ -87,12 +110,12 @@ def prediction_moments(X, n_pred, y, sw, *, reduce=None):
     of them; see :mod:`skcgd.ensemble._design`).
     """
     reduce = in_memory(X, y, sw) if reduce is None else reduce
-    N, sy, total = reduce(prediction_sums, n_pred)
+    N, sy, total, n_rows = reduce(prediction_sums, n_pred)
     mean = total / N
     ybar = sy / N
     yy, cov, sse = reduce(prediction_scatter, n_pred, mean, ybar)
-    cov = cov / N
-    return PredictionMoments(N, ybar, yy / N, mean, 0.5 * (cov + cov.T), sse)
+    cov /= N  # (in place: with thousands of columns a p x p copy is hundreds of megabytes)
+    return PredictionMoments(N, ybar, yy / N, mean, cov, sse, n_rows)
 
 
 def log_odds_inputs(L, Y, sw, block_size):
@@ -205,6 +228,57 @@ def redundancy_projection(
     )
 
 
+# from this many models on, the greedy pass runs in the compiled kernel (below it, the
+# vectorised steps cost less than loading the kernel: about 20 microseconds a model)
+KERNEL_MIN_MODELS = 256
+
+
+def _twins(cov_p, cov_q, var_p, var_q, mu, gap, order, use_corr, corr_threshold, msd_limit):
+    """The greedy pass of :func:`skcgd._kernels.redundancy._redundancy_pass`, one vectorised
+    step per visited model (same arguments, same result, the same floating-point
+    operations)."""
+    m = order.shape[0]
+    twin = np.full(m, -1, dtype=np.int64)
+    corr_at = np.full(m, np.nan)
+    msd_at = np.full(m, np.nan)
+    kept = np.empty(m, dtype=np.intp)
+    n_kept = 0
+    for i in order:
+        if use_corr and n_kept:
+            J = kept[:n_kept]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c = cov_p[i, J] / np.sqrt(var_p[i] * var_p[J])
+            c = np.where(np.isfinite(c), c, 0.0)
+            g = (mu[i] - mu[J]) * (mu[i] - mu[J]) if gap.shape[0] == 0 else gap[i, J]
+            d = var_q[i] + var_q[J] - 2.0 * cov_q[i, J] + g
+            d = np.where(d < 0.0, 0.0, d)
+            hits = np.flatnonzero((c >= corr_threshold) & (d <= msd_limit))
+            if hits.size:
+                a = hits[0]
+                twin[i], corr_at[i], msd_at[i] = J[a], c[a], d[a]
+                continue
+        kept[n_kept] = i
+        n_kept += 1
+    return twin, corr_at, msd_at
+
+
+def _block_covariance(C, n_blocks):
+    """``(n_blocks, n_blocks)`` sums of the per-output covariances of every pair of models.
+
+    Entry ``(a, b)`` is ``sum_c C[a k + c, b k + c]`` over the ``k`` outputs of a model. The
+    ``k`` terms of an entry are laid out contiguously and summed along the last axis, which
+    adds them in the order (and with the pairwise rounding) of a 1-D ``sum`` of those ``k``
+    numbers: the result is bit for bit the loop over pairs this replaced.
+    """
+    k = C.shape[0] // n_blocks
+    if k == 1:
+        return C
+    diag_k = np.arange(k)
+    # C4[a, c, b, c'] = C[a k + c, b k + c']; the diagonal in (c, c') comes out first
+    terms = C.reshape(n_blocks, k, n_blocks, k)[:, diag_k, :, diag_k]
+    return np.ascontiguousarray(np.moveaxis(terms, 0, -1)).sum(axis=2)
+
+
 def redundancy_from_moments(
     Cp, mu_q, Cq, errors, *, n_blocks, corr_threshold, mse_threshold, var_threshold, target_var
 ):
@@ -213,66 +287,80 @@ def redundancy_from_moments(
     ``Cp`` and ``Cq`` are the weighted covariance matrices of the columns of ``P`` and ``Q``,
     ``mu_q`` the weighted means of ``Q``; the other parameters and the result are those of
     :func:`redundancy_projection`.
-    """
-    k = Cp.shape[0] // n_blocks
-    blocks = [slice(b * k, (b + 1) * k) for b in range(n_blocks)]
-    # block covariances: sum over the k outputs of a model of the per-output covariances
-    diag_k = np.arange(k)
-    cov_p = np.empty((n_blocks, n_blocks))
-    cov_q = np.empty((n_blocks, n_blocks))
-    for a, sa in enumerate(blocks):
-        for b, sb in enumerate(blocks):
-            cov_p[a, b] = Cp[sa, sb][diag_k, diag_k].sum()
-            cov_q[a, b] = Cq[sa, sb][diag_k, diag_k].sum()
-    var_p = np.diag(cov_p)
-    var_q = np.diag(cov_q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = cov_p / np.sqrt(np.outer(var_p, var_p))
-    corr = np.where(np.isfinite(corr), corr, 0.0)
-    mu_blocks = mu_q.reshape(n_blocks, k)
-    mean_gap = ((mu_blocks[:, None, :] - mu_blocks[None, :, :]) ** 2).sum(axis=2)
-    msd = np.clip(var_q[:, None] + var_q[None, :] - 2.0 * cov_q + mean_gap, 0.0, None)
-    scale = target_var if target_var > 0 else 1.0
 
+    Notes
+    -----
+    The greedy pass is sequential (whether a model is kept depends on the models kept before
+    it). With at least :data:`KERNEL_MIN_MODELS` models it runs in a compiled kernel
+    (:mod:`skcgd._kernels.redundancy`), a few flops per pair; with fewer, each visited model
+    is compared with all the kept ones in one vectorised step (:func:`_twins`), which costs
+    less than loading the kernel. Neither forms an ``n_blocks x n_blocks`` temporary beyond
+    the block covariances. Every number compared is computed by the floating-point
+    operations of the pairwise matrix formulas (correlation ``cov_ij / sqrt(var_i var_j)``,
+    non-finite taken as 0; mean squared difference ``var_i + var_j - 2 cov_ij +
+    |mu_i - mu_j|^2`` clipped at 0), so the decisions, ties included, are those formulas';
+    a dropped model's twin is the first kept model (in visiting order) that passes both.
+    """
+    cov_p = _block_covariance(Cp, n_blocks)
+    cov_q = cov_p if Cq is Cp else _block_covariance(Cq, n_blocks)
+    var_p = np.ascontiguousarray(np.diag(cov_p))
+    var_q = np.ascontiguousarray(np.diag(cov_q))
+    mu_blocks = mu_q.reshape(n_blocks, -1)
+    if mu_blocks.shape[1] == 1:
+        mu, gap = np.ascontiguousarray(mu_blocks[:, 0], dtype=np.float64), np.zeros((0, 0))
+    else:  # several outputs per model: the squared distances of the mean vectors, summed
+        mu = np.zeros(n_blocks)
+        gap = ((mu_blocks[:, None, :] - mu_blocks[None, :, :]) ** 2).sum(axis=2)
+    scale = target_var if target_var > 0 else 1.0
     order = np.argsort(errors, kind="stable")
-    kept, dropped = [], []
-    for i in order:
-        twin = None
-        if corr_threshold is not None:
-            for j in kept:
-                if corr[i, j] >= corr_threshold and msd[i, j] <= mse_threshold * target_var:
-                    twin = j
-                    break
-        if twin is None:
-            kept.append(i)
-        else:
-            dropped.append(
-                {
-                    "column": int(i),
-                    "reason": "redundant",
-                    "kept_instead": int(twin),
-                    "correlation": float(corr[i, twin]),
-                    "relative_msd": float(msd[i, twin] / scale),
-                    "relative_variance": float(var_q[i] / scale),
-                }
-            )
-    still = []
-    for i in kept:
-        if var_q[i] <= var_threshold * target_var:
-            dropped.append(
-                {
-                    "column": int(i),
-                    "reason": "near_constant",
-                    "kept_instead": None,
-                    "correlation": np.nan,
-                    "relative_msd": np.nan,
-                    "relative_variance": float(var_q[i] / scale),
-                }
-            )
-        else:
-            still.append(i)
-    if not still:  # everything near-constant: keep the best model rather than nothing
+    args = (
+        np.ascontiguousarray(cov_p, dtype=np.float64),
+        np.ascontiguousarray(cov_q, dtype=np.float64),
+        var_p,
+        var_q,
+        mu,
+        gap,
+        order.astype(np.int64),
+        corr_threshold is not None,
+        float(corr_threshold) if corr_threshold is not None else 0.0,
+        float(mse_threshold * target_var),
+    )
+    if n_blocks >= KERNEL_MIN_MODELS:
+        from skcgd._kernels.redundancy import _redundancy_pass  # Numba loads on first use
+
+        twin, corr, msd = _redundancy_pass(
+            *(readonly(a) if isinstance(a, np.ndarray) else a for a in args)
+        )
+    else:
+        twin, corr, msd = _twins(*args)
+    dropped = [
+        {
+            "column": int(i),
+            "reason": "redundant",
+            "kept_instead": int(twin[i]),
+            "correlation": float(corr[i]),
+            "relative_msd": float(msd[i] / scale),
+            "relative_variance": float(var_q[i] / scale),
+        }
+        for i in order
+        if twin[i] >= 0
+    ]
+    kept = order[twin[order] < 0]  # in visiting order
+    flat = var_q[kept] <= var_threshold * target_var
+    dropped += [
+        {
+            "column": int(i),
+            "reason": "near_constant",
+            "kept_instead": None,
+            "correlation": np.nan,
+            "relative_msd": np.nan,
+            "relative_variance": float(var_q[i] / scale),
+        }
+        for i in kept[flat]
+    ]
+    still = kept[~flat]
+    if not still.size:  # everything near-constant: keep the best model rather than nothing
         best = int(order[0])
-        still = [best]
+        still = np.array([best])
         dropped = [r for r in dropped if r["column"] != best]
-    return np.array(sorted(still), dtype=np.intp), dropped
+    return np.sort(still).astype(np.intp), dropped

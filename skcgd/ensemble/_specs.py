@@ -44,7 +44,7 @@ def _stacking_regressor_params():
     return {
         "estimators": [("ridge", Ridge(1.0)), ("lasso", Lasso(0.05))],
         "cv": 3,
-        "meta_learner": RegularizedMetaLearner(lasso_alphas=5, cv=3),
+        "final_estimator": RegularizedMetaLearner(lasso_alphas=5, cv=3),
     }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "kfold_bounds",
     "kfold_splitter",
     "outer_splits",
+    "ReplayedSplits",
     "splitter_rule",
     "stratified_inner_splitter",
     "train_rows",
@@ -134,6 +135,58 @@ def inner_splits(splitter, n_rows, y=None, groups=None):
         raise ValueError(f"Cannot run {n_splits}-fold inner cross-validation on {n_rows} rows.")
     splits = splitter.split(rows, y, groups) if hasattr(splitter, "split") else splitter
     return ((np.asarray(tr, dtype=np.intp), np.asarray(te, dtype=np.intp)) for tr, te in splits)
+
+
+class ReplayedSplits:
+    """The inner splits of one fit, drawn once and replayed on every iteration.
+
+    Drawn in the caller's process from the fit's own ``y`` and ``groups`` (so that stratified
+    and group splitters work), and replayed to every meta-model and every candidate
+    configuration of the fit: all of them are scored on the same folds, even with a
+    shuffling splitter without ``random_state``. A training set that is the complement of
+    its test set (K-fold) is rebuilt when replayed, so the splits hold about one index per
+    row.
+
+    Parameters
+    ----------
+    splitter : cross-validation generator or iterable of (train, test)
+        The inner splitter (see :func:`inner_splits`).
+    n_rows : int
+        Number of rows of the fit.
+    y, groups : ndarray of shape (n_rows,) or None
+        The fit's targets and group labels, passed to the splitter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import StratifiedKFold
+    >>> from skcgd.ensemble._splits import ReplayedSplits
+    >>> y = np.array([0, 0, 0, 1, 1, 1])
+    >>> splits = ReplayedSplits(StratifiedKFold(3), 6, y)
+    >>> [test.tolist() for _, test in splits]
+    [[0, 3], [1, 4], [2, 5]]
+    >>> len(list(splits))  # replayed, not consumed
+    3
+    """
+
+    def __init__(self, splitter, n_rows, y=None, groups=None):
+        self.n_rows = n_rows
+        self.splits = []
+        in_split = np.zeros(n_rows, dtype=bool)
+        for tr, te in inner_splits(splitter, n_rows, y, groups):
+            complement = False
+            if tr.shape[0] + te.shape[0] == n_rows:
+                in_split[:] = False
+                in_split[tr] = True
+                in_split[te] = True
+                complement = bool(in_split.all())
+            self.splits.append((None if complement else tr, te))
+
+    def __iter__(self):
+        return ((train_rows(self.n_rows, tr, te), te) for tr, te in self.splits)
+
+    def __len__(self):
+        return len(self.splits)
 
 
 def stratified_inner_splitter(inner_cv, y):

@@ -35,11 +35,12 @@ CHUNKINGS = {
     "empty": (120, 0, 120),
 }
 
-# parameter sets (and sample weights): the default (exact leave-one-out for ridge, 5-fold for
-# the others), inner K-fold for every model with a KFold as cv, and the raw design with extra
-# columns and no meta-features
+# parameter sets (and sample weights): the default (stages chosen by nested CV; exact
+# leave-one-out for ridge, 5-fold for the others), inner K-fold for every model with a KFold
+# as cv, the raw design with extra columns and no meta-features, and the fixed stages
 CASES = {
     "default": ({}, None),
+    "paper": ({"stages": "paper"}, "dask"),
     "kfold": ({"inner_cv": 3, "cv": KFold(4), "meta_models": ("ridge", "lasso")}, "dask"),
     "raw_extra": (
         {"standardize": False, "meta_features": False, "n_predictions": 6, "blend": "uniform"},
@@ -93,6 +94,13 @@ def _assert_same_fit(got, ref):
         "condition_number_after_",
     ):
         assert_allclose(getattr(got, name), getattr(ref, name), rtol=RTOL, err_msg=name)
+    # the stages chosen by nested CV (issue 14): the same table and choice
+    assert got.best_index_ == ref.best_index_ and got.best_params_ == ref.best_params_
+    assert got.cv_results_["params"] == ref.cv_results_["params"]
+    for key, value in ref.cv_results_.items():
+        if key.startswith(("split", "mean_test", "std_test")):
+            assert_allclose(got.cv_results_[key], value, rtol=RTOL, err_msg=key)
+    assert_array_equal(got.cv_results_["rank_test_score"], ref.cv_results_["rank_test_score"])
     if ref.condition_number_design_ < 1e8:  # (a singular design's is rounding noise)
         assert_allclose(got.condition_number_design_, ref.condition_number_design_, rtol=1e-6)
     assert got.n_features_in_ == ref.n_features_in_
@@ -106,6 +114,7 @@ def _assert_same_fit(got, ref):
         ("kfold", "many"),
         ("kfold", "empty"),
         ("raw_extra", "uneven"),
+        ("paper", "many"),
     ],
 )
 def test_fit_equals_in_memory_fit(scheduler, case, chunking):
@@ -164,10 +173,11 @@ def test_dask_dataframe_input(scheduler):
     X, y, weight = _data()
     columns = [f"model_{j}" for j in range(X.shape[1])]
     frame = pd.DataFrame(X, columns=columns)
-    ref = RegularizedMetaLearner(**FAST).fit(frame, y, sample_weight=weight)
+    # the fixed stages: the twin is dropped on all rows (the search may keep it)
+    ref = RegularizedMetaLearner(**FAST, stages="paper").fit(frame, y, sample_weight=weight)
     ddf = dd.from_pandas(frame, npartitions=3)
     with scheduler():
-        got = RegularizedMetaLearner(**FAST).fit(
+        got = RegularizedMetaLearner(**FAST, stages="paper").fit(
             ddf, dd.from_pandas(pd.Series(y), npartitions=3), sample_weight=weight
         )
         _assert_same_fit(got, ref)

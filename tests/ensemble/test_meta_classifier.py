@@ -49,8 +49,11 @@ def test_the_stacks_meta_stage_is_a_regularized_meta_classifier():
     meta = stack.meta_learner_
     assert isinstance(meta, RegularizedMetaClassifier)
     assert meta.get_params()["Cs"] == (0.1, 1.0, 10.0) and meta.cv == 4
-    # the same meta stage fitted on the out-of-fold log-odds alone: the same model
-    alone = RegularizedMetaClassifier(Cs=(0.1, 1.0, 10.0), cv=4).fit(stack.oof_predictions_, y)
+    # the same meta stage fitted on the out-of-fold columns alone (told, as the stack tells it,
+    # that the log-odds are the first 12 columns and the probabilities follow): the same model
+    assert meta.n_predictions == 12 and stack.oof_predictions_.shape[1] == 24
+    alone = RegularizedMetaClassifier(Cs=(0.1, 1.0, 10.0), cv=4, n_predictions=12)
+    alone.fit(stack.oof_predictions_, y)
     assert alone.C_ == meta.C_
     assert_array_equal(alone.kept_columns_, meta.kept_columns_)
     assert_array_equal(alone.predict_proba(stack.transform(X)), stack.predict_proba(X))
@@ -63,7 +66,7 @@ def test_a_regularized_meta_classifier_passed_as_meta_learner_equals_the_paramet
         classifiers(), Cs=(0.1, 1.0), meta_cv=3, inner_cv=2, corr_threshold=0.9, **common
     ).fit(X, y)
     meta = RegularizedMetaClassifier(0.9, Cs=(0.1, 1.0), cv=3, inner_cv=2)
-    by_object = RidgeStackingClassifier(classifiers(), meta_learner=meta, **common).fit(X, y)
+    by_object = RidgeStackingClassifier(classifiers(), final_estimator=meta, **common).fit(X, y)
     # told which columns are log-odds (the others come from passthrough)
     assert by_object.meta_learner_.n_predictions == 4 and meta.n_predictions is None
     assert_array_equal(by_object.predict_proba(X), by_params.predict_proba(X))
@@ -76,7 +79,7 @@ def test_planted_twin_is_dropped_and_named():
     pd = pytest.importorskip("pandas")
     L, y = planted_log_odds()
     frame = pd.DataFrame(L, columns=["a", "b", "c", "d", "a_twin"])
-    meta = RegularizedMetaClassifier().fit(frame, y)
+    meta = RegularizedMetaClassifier(stages="paper").fit(frame, y)
     # of the pair, the model with the larger out-of-fold log-loss goes
     worse, better = (4, 0) if meta.model_log_loss_[4] > meta.model_log_loss_[0] else (0, 4)
     assert_array_equal(meta.kept_columns_, sorted({0, 1, 2, 3, 4} - {worse}))
@@ -95,10 +98,11 @@ def test_planted_twin_is_dropped_and_named():
 
 def test_multiclass_layout_meta_features_per_class():
     X, y = load_iris(return_X_y=True)
-    stack = RidgeStackingClassifier(classifiers(), Cs=(1.0,)).fit(X, y)
-    L = stack.oof_predictions_  # 4 models x 3 classes
-    meta = RegularizedMetaClassifier(Cs=(1.0,), corr_threshold=None, var_threshold=0.0)
-    meta.fit(L, y)
+    stack = RidgeStackingClassifier(classifiers(), Cs=(1.0,), stack_representation="log_odds")
+    L = stack.fit(X, y).oof_predictions_  # 4 models x 3 classes
+    meta = RegularizedMetaClassifier(
+        Cs=(1.0,), corr_threshold=None, var_threshold=0.0, stages="paper"
+    ).fit(L, y)
     Z = meta.transform(L)
     assert Z.shape == (150, 12 + 4 * 3)
     for c in range(3):  # the statistics of class c are over the c-th column of every model

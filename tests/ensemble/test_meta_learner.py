@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, ElasticNetCV, LassoCV, Ridge, RidgeCV
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, StratifiedKFold
 
 from skcgd.ensemble import RegularizedMetaLearner, _design, _penalized_cv
 from skcgd.ensemble._meta_features import META_FEATURES, meta_features
@@ -40,7 +40,7 @@ def planted_oof(n=600, seed=0, scale=1.0):
 
 def test_planted_duplicates_are_exactly_the_dropped_columns():
     P, y, twins = planted_oof()
-    meta = RegularizedMetaLearner().fit(P, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     dropped = {d["column"]: d for d in meta.dropped_columns_}
     assert set(dropped) == set(twins)
     for col, src in twins.items():
@@ -56,7 +56,7 @@ def test_planted_duplicates_are_exactly_the_dropped_columns():
 
 def test_condition_numbers_are_those_of_the_correlation_matrices():
     P, y, _ = planted_oof()
-    meta = RegularizedMetaLearner(meta_features=False).fit(P, y)
+    meta = RegularizedMetaLearner(meta_features=False, stages="paper").fit(P, y)
     assert_allclose(meta.condition_number_before_, np.linalg.cond(np.corrcoef(P.T)), rtol=1e-6)
     kept = P[:, meta.kept_columns_]
     assert_allclose(meta.condition_number_after_, np.linalg.cond(np.corrcoef(kept.T)), rtol=1e-6)
@@ -66,35 +66,35 @@ def test_condition_numbers_are_those_of_the_correlation_matrices():
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e4])
 def test_thresholds_are_scale_free(scale):
     P, y, twins = planted_oof(scale=scale)
-    meta = RegularizedMetaLearner().fit(P, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     assert {d["column"] for d in meta.dropped_columns_} == set(twins)
 
 
 def test_mse_threshold_decides_between_correlated_columns():
     P, y, twins = planted_oof()
     # the twins differ by 0.03^2 = 9e-4 of Var(y): a smaller threshold keeps them all
-    meta = RegularizedMetaLearner(mse_threshold=1e-4).fit(P, y)
+    meta = RegularizedMetaLearner(mse_threshold=1e-4, stages="paper").fit(P, y)
     assert meta.dropped_columns_ == []
     assert_array_equal(meta.kept_columns_, np.arange(P.shape[1]))
-    meta = RegularizedMetaLearner(corr_threshold=None).fit(P, y)
+    meta = RegularizedMetaLearner(corr_threshold=None, stages="paper").fit(P, y)
     assert meta.dropped_columns_ == []
 
 
 def test_near_constant_columns_are_dropped_after_the_redundancy_test():
     P, y, _ = planted_oof()
     P = np.hstack([P, np.full((P.shape[0], 1), 3.0), 3.0 + 1e-4 * y[:, None]])
-    meta = RegularizedMetaLearner().fit(P, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     constant = {d["column"] for d in meta.dropped_columns_ if d["reason"] == "near_constant"}
     assert constant == {11, 12}
     assert meta.condition_number_before_ == np.inf
-    meta = RegularizedMetaLearner(var_threshold=0.0).fit(P, y)
+    meta = RegularizedMetaLearner(var_threshold=0.0, stages="paper").fit(P, y)
     constant = {d["column"] for d in meta.dropped_columns_ if d["reason"] == "near_constant"}
     assert constant == {11}
 
 
 def test_meta_features_and_feature_names():
     P, y, _ = planted_oof()
-    meta = RegularizedMetaLearner().fit(P, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     Z = meta.transform(P)
     kept = P[:, meta.kept_columns_]
     assert_allclose(Z[:, :8], kept)
@@ -106,14 +106,14 @@ def test_meta_features_and_feature_names():
     assert_allclose(meta.predict(P), Z @ meta.coef_ + meta.intercept_)
     # the seed paper's set, with the interactions
     paper = ("mean", "std", "median", "range", "mean*std", "range*std")
-    meta = RegularizedMetaLearner(meta_features=paper).fit(P, y)
+    meta = RegularizedMetaLearner(meta_features=paper, stages="paper").fit(P, y)
     expected = np.column_stack([basic, basic[:, 0] * basic[:, 1], basic[:, 3] * basic[:, 1]])
     assert_allclose(meta.transform(P)[:, 8:], expected)
     assert list(meta.get_feature_names_out()[8:]) == list(paper)
     # with two kept columns the statistics are collinear with the columns: not added
-    two = RegularizedMetaLearner().fit(P[:, :2], y)
+    two = RegularizedMetaLearner(stages="paper").fit(P[:, :2], y)
     assert two.transform(P[:, :2]).shape[1] == 2
-    none = RegularizedMetaLearner(meta_features=False).fit(P, y)
+    none = RegularizedMetaLearner(meta_features=False, stages="paper").fit(P, y)
     assert none.transform(P).shape[1] == 8
 
 
@@ -127,7 +127,7 @@ def test_feature_names_from_dataframe():
     pd = pytest.importorskip("pandas")
     P, y, _ = planted_oof()
     df = pd.DataFrame(P, columns=[f"model_{j}" for j in range(P.shape[1])])
-    meta = RegularizedMetaLearner().fit(df, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(df, y)
     assert meta.dropped_columns_[0]["name"].startswith("model_")
     assert meta.get_feature_names_out()[0] == "model_0"
 
@@ -136,8 +136,14 @@ def test_feature_names_from_dataframe():
 
 
 def ridge_only(**kw):
+    # the meta-model engine alone: the fixed stages, nothing pruned or added
     return RegularizedMetaLearner(
-        corr_threshold=None, var_threshold=0.0, meta_features=False, meta_models=("ridge",), **kw
+        corr_threshold=None,
+        var_threshold=0.0,
+        meta_features=False,
+        meta_models=("ridge",),
+        stages="paper",
+        **kw,
     )
 
 
@@ -231,9 +237,9 @@ def test_lasso_gram_kernel_on_collinear_design_matches_scikit_learn():
         assert objective(W[0]) <= objective(ref.coef_) + 1e-10
 
 
-def test_default_pipeline_fits_three_meta_models_and_blends_by_inverse_rmse():
+def test_paper_pipeline_fits_three_meta_models_and_blends_by_inverse_rmse():
     P, y, _ = planted_oof()
-    meta = RegularizedMetaLearner().fit(P, y)
+    meta = RegularizedMetaLearner(stages="paper").fit(P, y)
     assert meta.meta_models_ == ("ridge", "lasso", "elasticnet")
     assert set(meta.alpha_) == {"ridge", "lasso", "elasticnet"}
     assert meta.l1_ratio_ in (0.1, 0.5, 0.7, 0.9, 0.95, 0.99)
@@ -243,7 +249,7 @@ def test_default_pipeline_fits_three_meta_models_and_blends_by_inverse_rmse():
     assert_allclose(meta.coef_, meta.blend_weights_ @ meta.meta_coef_)
     per_model = meta.transform(P) @ meta.meta_coef_.T + meta.meta_intercept_
     assert_allclose(meta.predict(P), per_model @ meta.blend_weights_)
-    uniform = RegularizedMetaLearner(blend="uniform").fit(P, y)
+    uniform = RegularizedMetaLearner(blend="uniform", stages="paper").fit(P, y)
     assert_allclose(uniform.blend_weights_, np.full(3, 1 / 3))
 
 
@@ -277,7 +283,9 @@ def test_cg_solver_matches_direct(sparse_extra):
     X = np.hstack([P, extra])
     if sparse_extra:
         X = sp.hstack([sp.csr_matrix(P), sp.csr_matrix(extra)], format="csr")
-    common = dict(meta_models=("ridge",), n_predictions=P.shape[1], inner_cv=3, tol=1e-12)
+    common = dict(
+        meta_models=("ridge",), n_predictions=P.shape[1], inner_cv=3, tol=1e-12, stages="paper"
+    )
     direct = RegularizedMetaLearner(solver="direct", **common).fit(X, y)
     cg = RegularizedMetaLearner(solver="cg", **common).fit(X, y)
     assert cg.solver_ == "cg" and direct.solver_ == "direct"
@@ -305,6 +313,7 @@ def test_lasso_penalty_is_chosen_inside_every_outer_fold():
         cv=cv,
         tol=1e-10,
         max_iter=100000,
+        stages="paper",
     ).fit(P, y)
     chosen = set()
     for train, test in cv.split(P):
@@ -340,6 +349,7 @@ def test_alpha_selection_rule_across_the_solver_switch(monkeypatch):
         ridge_alphas=alphas,
         standardize=False,
         tol=1e-12,
+        stages="paper",
     )
     direct = RegularizedMetaLearner(**common).fit(P, y)
     assert direct.solver_ == "direct"
@@ -409,7 +419,7 @@ def _forbid_densifying(monkeypatch, n_pred):
     [
         {},  # direct path, exact leave-one-out
         {"inner_cv": 3},  # direct path, K-fold statistics
-        {"solver": "cg", "inner_cv": 3, "tol": 1e-10},  # conjugate gradient
+        {"solver": "cg", "inner_cv": 3, "tol": 1e-10, "stages": "paper"},  # conjugate gradient
     ],
 )
 def test_sparse_design_is_never_densified(monkeypatch, params):
@@ -440,6 +450,8 @@ def test_n_jobs_is_bit_identical(solver):
             n_jobs=n_jobs,
             l1_ratio=(0.5, 0.9),
             cv=KFold(4, shuffle=True, random_state=0),
+            # the search's designs on CG (scikit-learn's coordinate descent) take a minute
+            stages="auto" if solver == "direct" else "paper",
         ).fit(P, y)
         for n_jobs in (1, 2)
     ]
@@ -478,6 +490,7 @@ def test_cg_lasso_path_matches_direct():
         max_iter=100000,
         l1_ratio=(0.5,),
         lasso_alphas=10,
+        stages="paper",
     )
     direct = RegularizedMetaLearner(solver="direct", **common).fit(P, y)
     cg = RegularizedMetaLearner(solver="cg", **common).fit(P, y)
@@ -580,3 +593,38 @@ def test_groups_keep_a_group_in_one_fold_at_every_level():
         assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]), rtol=1e-8)
     with pytest.raises(ValueError, match="groups mixes values of different types"):
         meta.fit(P, y, groups=[1, "a"] * 120)
+
+
+@pytest.mark.parametrize("stages", ["paper", "auto"])
+@pytest.mark.parametrize("kind", ["stratified", "group"])
+def test_outer_and_inner_splitters_get_y_and_groups(stages, kind):
+    # issue 14, item 4: StratifiedKFold (on an integer-valued target) and GroupKFold as
+    # both cv and inner_cv. Oracle: each outer fold's training rows given to GridSearchCV
+    # over Ridge with the same inner splitter (scikit-learn passes it y and groups). Five
+    # distinct noisy columns (no pair is pruned at any level) and no meta-features, so every
+    # candidate of stages="auto" is the same design: the choice does not matter here
+    rng = np.random.default_rng(7)
+    n = 240
+    y = np.clip(rng.poisson(3.0, n), 0, 6).astype(float)  # every class in every fold
+    P = y[:, None] + rng.normal(size=(n, 5)) * np.array([0.8, 1.0, 1.2, 1.5, 2.0])
+    groups = np.repeat(np.arange(30), 8) if kind == "group" else None
+    if kind == "stratified":
+        outer, inner = StratifiedKFold(4, shuffle=True, random_state=0), StratifiedKFold(3)
+    else:
+        outer, inner = GroupKFold(4), GroupKFold(3)
+    alphas = np.logspace(-2, 3, 11)
+    meta = RegularizedMetaLearner(
+        meta_models=("ridge",),
+        ridge_alphas=alphas,
+        standardize=False,
+        meta_features=False,
+        cv=outer,
+        inner_cv=inner,
+        stages=stages,
+    ).fit(P, y, groups=groups)
+    assert_array_equal(meta.kept_columns_, np.arange(5))
+    for train, test in outer.split(P, y, groups):
+        ref = GridSearchCV(
+            Ridge(), {"alpha": alphas}, cv=inner, scoring="neg_mean_squared_error"
+        ).fit(P[train], y[train], groups=None if groups is None else groups[train])
+        assert_allclose(meta.meta_oof_predictions_[test, 0], ref.predict(P[test]), rtol=1e-8)
