@@ -327,63 +327,92 @@ def support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar):
     apdir = np.empty(m)
     GA = np.empty((m, m))
     while m > 0:
-        # conjugate gradients on (G_AA + a2 I) x = rhs, preconditioned by the factor (of
-        # G_AA + (b + jitter) I): see above. G_AA is gathered once per support (the
-        # products then read it contiguously), and both triangular solves read L by rows.
+        # (G_AA + a2 I) x = rhs with the factor of G_AA + (b + jitter) I (see above). G_AA is
+        # gathered once per support (the products then read it contiguously), and both
+        # triangular solves read L by rows.
         for a in range(m):
             for b in range(m):
                 GA[a, b] = G[fidx[a], fidx[b]]
-        # started from the current point (the sweeps have brought it close: a few digits
-        # fewer for CG to gain than from zero)
-        rhs_norm = 0.0
-        for a in range(m):
-            x[a] = cur[fidx[a]]
-            rhs_norm += rhs[a] * rhs[a]
-        for a in range(m):
-            v = rhs[a] - a2 * x[a]
-            for b in range(m):
-                v -= GA[a, b] * x[b]
-            res[a] = v
-        rz = 0.0
-        for it in range(60):
-            for a in range(m):  # L y = res, then L^T z = y
-                v = res[a]
-                for t in range(a):
-                    v -= L[a, t] * z[t]
-                z[a] = v / L[a, a]
-            for a in range(m - 1, -1, -1):
-                z[a] /= L[a, a]
-                v = z[a]
-                for t in range(a):
-                    z[t] -= L[a, t] * v
-            rz_new = 0.0
+        if fpar[0] == a2:
+            # the factor is the matrix's own (the lasso: a2 = 0 at every penalty): solve
+            # with it from zero, then one round of refinement against the exact matrix.
+            # CG is not used here: on a singular G_AA (a column that is a combination of
+            # others) it has nothing to converge to, and its iterates would drift along
+            # the null space by rounding, so that the step would depend on the summation
+            # order of G (a Dask fit against an in-memory one).
             for a in range(m):
-                rz_new += res[a] * z[a]
-            if it == 0:
+                x[a] = 0.0
+                res[a] = rhs[a]
+            for _ in range(2):
+                for a in range(m):  # L y = res, then L^T z = y
+                    v = res[a]
+                    for t in range(a):
+                        v -= L[a, t] * z[t]
+                    z[a] = v / L[a, a]
+                for a in range(m - 1, -1, -1):
+                    z[a] /= L[a, a]
+                    v = z[a]
+                    for t in range(a):
+                        z[t] -= L[a, t] * v
                 for a in range(m):
-                    pdir[a] = z[a]
-            else:
-                beta = rz_new / rz if rz > 0.0 else 0.0
+                    x[a] += z[a]
                 for a in range(m):
-                    pdir[a] = z[a] + beta * pdir[a]
-            rz = rz_new
-            dapdir = 0.0
+                    v = rhs[a] - a2 * x[a]
+                    for b in range(m):
+                        v -= GA[a, b] * x[b]
+                    res[a] = v
+        else:
+            # conjugate gradients preconditioned by the factor, started from the current
+            # point (the sweeps have brought it close: a few digits fewer for CG to gain)
+            rhs_norm = 0.0
             for a in range(m):
-                v = a2 * pdir[a]
+                x[a] = cur[fidx[a]]
+                rhs_norm += rhs[a] * rhs[a]
+            for a in range(m):
+                v = rhs[a] - a2 * x[a]
                 for b in range(m):
-                    v += GA[a, b] * pdir[b]
-                apdir[a] = v
-                dapdir += pdir[a] * v
-            if not dapdir > 0.0:
-                break
-            step = rz / dapdir
-            r_norm = 0.0
-            for a in range(m):
-                x[a] += step * pdir[a]
-                res[a] -= step * apdir[a]
-                r_norm += res[a] * res[a]
-            if not r_norm > 1e-28 * rhs_norm:
-                break
+                    v -= GA[a, b] * x[b]
+                res[a] = v
+            rz = 0.0
+            for it in range(60):
+                for a in range(m):  # L y = res, then L^T z = y
+                    v = res[a]
+                    for t in range(a):
+                        v -= L[a, t] * z[t]
+                    z[a] = v / L[a, a]
+                for a in range(m - 1, -1, -1):
+                    z[a] /= L[a, a]
+                    v = z[a]
+                    for t in range(a):
+                        z[t] -= L[a, t] * v
+                rz_new = 0.0
+                for a in range(m):
+                    rz_new += res[a] * z[a]
+                if it == 0:
+                    for a in range(m):
+                        pdir[a] = z[a]
+                else:
+                    beta = rz_new / rz if rz > 0.0 else 0.0
+                    for a in range(m):
+                        pdir[a] = z[a] + beta * pdir[a]
+                rz = rz_new
+                dapdir = 0.0
+                for a in range(m):
+                    v = a2 * pdir[a]
+                    for b in range(m):
+                        v += GA[a, b] * pdir[b]
+                    apdir[a] = v
+                    dapdir += pdir[a] * v
+                if not dapdir > 0.0:
+                    break
+                step = rz / dapdir
+                r_norm = 0.0
+                for a in range(m):
+                    x[a] += step * pdir[a]
+                    res[a] -= step * apdir[a]
+                    r_norm += res[a] * res[a]
+                if not r_norm > 1e-28 * rhs_norm:
+                    break
         t_step = 1.0
         hit = -1
         for a in range(m):

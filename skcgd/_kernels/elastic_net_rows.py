@@ -117,32 +117,21 @@ def _cholesky_delete(L, m, k):
             L[a, b] = L[a + 1, b if b < k else b + 1]
 
 
-# The face step: the minimiser on the current support and signs.
+# The face step. Coordinate descent crawls on a support wider than the rows (or on nearly
+# collinear columns); with the support ``A`` and the signs fixed, the minimiser solves
+# ``(Z_A^T Z_A + a2 I) x = Z_A^T y - a1 sign(w_A)`` (rows scaled by the square roots of the
+# weights), and once the sweeps have found the support and signs it *is* the solution. As in
+# the Gram kernel: step towards ``x``, stop where the first coefficient reaches zero, drop it,
+# repeat. The matrix is factored once per step, in the cheaper of two forms:
 #
-# Coordinate descent on a support wider than the rows (or on nearly collinear columns) crawls;
-# the minimiser of the elastic-net objective with the support ``A`` and the signs of the
-# coefficients fixed is a linear solve,
+# * primal (``m <= n``): ``m x m`` from the rows in ``O(n m^2)``; a dropped coefficient leaves
+#   by the ``O(m^2)`` deletion update;
+# * Woodbury (``m > n``, elastic net only): ``x = (b - Z_A^T K^(-1) Z_A b) / a2`` with
+#   ``K = a2 I + Z_A Z_A^T`` (``n x n``, ``O(m n^2)``); a drop is the downdate ``K - z_j z_j^T``.
 #
-#     (Z_A^T Z_A + a2 I) x = Z_A^T y - a1 sign(w_A)
-#
-# (the rows carry the square roots of the weights, see :mod:`~skcgd._kernels.elastic_net_rows`),
-#
-# and once the sweeps have found the support and the signs it *is* the solution. Used by
-# :mod:`skcgd._kernels.elastic_net_rows` as the Gram kernel uses its ``_support_solve``:
-# step towards ``x``; where a coefficient would change sign, stop where the first one reaches
-# zero, drop it and repeat. The matrix is factored once per step, in the cheaper of two forms:
-#
-# * primal (``m <= n``): the ``m x m`` matrix, from the rows in ``O(n m^2)``; a dropped
-#   coefficient leaves it by the ``O(m^2)`` deletion update of the Gram kernel;
-# * Woodbury (``m > n``, elastic net only: the matrix is singular without ``a2``):
-#   ``x = (b - Z_A^T K^(-1) Z_A b) / a2`` with ``K = a2 I + Z_A Z_A^T``, an ``n x n``
-#   matrix formed in ``O(m n^2)``; a dropped coefficient ``j`` is the rank-one downdate
-#   ``K - z_j z_j^T``, ``O(n^2)``.
-#
-# The factorizations carry a relative jitter of 1e-12 (a collinear column still factors): the
-# solution would be off by about that times the condition number, which the sweeps would undo
-# and the next step redo, for ever at a tight tol; two rounds of iterative refinement against
-# the exact matrix (``O(n m)`` each) remove it.
+# The factors carry a relative jitter of 1e-12 (a collinear column still factors); two rounds
+# of iterative refinement against the exact matrix (``O(n m)`` each) remove its effect, which
+# the sweeps would otherwise undo and the next step redo.
 
 
 @njit_kernel(entry=False)
