@@ -31,13 +31,15 @@ import numpy as np
 
 from skcgd._numba import njit_kernel
 
+_FAST = {"reassoc", "contract"}
+
 # Copies of the Gram kernel's helpers (skcgd._kernels.elastic_net): Numba's cache index
 # hashes only the file of the function it compiles, so a jitted helper imported from another
 # kernel file would be served stale after an edit there (tests/kernels/test_kernel_rules.py).
 _ANDERSON = 5
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _anderson_weights(buf):
     """Extrapolation weights c (summing to 1) for the iterates ``buf[1:]``; empty if singular.
 
@@ -90,7 +92,7 @@ def _anderson_weights(buf):
     return z / total
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _cholesky_delete(L, m, k):
     """Remove row and column ``k`` from the factored matrix, in place, in ``O(m^2)``.
 
@@ -134,7 +136,7 @@ def _cholesky_delete(L, m, k):
 # the sweeps would otherwise undo and the next step redo.
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _row_dot(L, a, b, k):
     """``sum_{t < k} L[a, t] L[b, t]`` with four partial sums (the loop's latency, not its
     flops, bounds a single running sum)."""
@@ -155,7 +157,7 @@ def _row_dot(L, a, b, k):
     return (s0 + s1) + (s2 + s3)
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _cholesky_solve(L, rhs, m):
     """``x`` with ``L L^T x = rhs`` (the ``m x m`` corner of ``L``)."""
     x = np.empty(m)
@@ -172,7 +174,7 @@ def _cholesky_solve(L, rhs, m):
     return x
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _chol_factor(S):
     """Cholesky of the symmetric positive definite ``S`` in place (lower triangle), with a
     relative jitter of 1e-12 on the diagonal; False when a pivot is not positive."""
@@ -194,7 +196,7 @@ def _chol_factor(S):
     return True
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _chol_downdate(L, x):
     """``L L^T - x x^T`` refactored in place (LINPACK's ``dchdd``); False if not positive."""
     n = x.shape[0]
@@ -212,7 +214,7 @@ def _chol_downdate(L, x):
     return True
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _factor(Zt, a2, idx, m, primal):
     """The factor of the face's matrix (primal ``m x m``, or Woodbury's ``n x n`` ``K``)."""
     n = Zt.shape[1]
@@ -235,7 +237,7 @@ def _factor(Zt, a2, idx, m, primal):
     return L, _chol_factor(L)
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _pair(Zt, j, k):
     """``Zt[j] . Zt[k]``."""
     s = 0.0
@@ -244,7 +246,7 @@ def _pair(Zt, j, k):
     return s
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _apply_inverse(L, Zt, a2, idx, m, rhs, primal):
     """The factored inverse of the face's matrix applied to ``rhs``."""
     if primal:
@@ -261,7 +263,7 @@ def _apply_inverse(L, Zt, a2, idx, m, rhs, primal):
     return out
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _pair_vec(Zt, j, x):
     """``Zt[j] . x``."""
     s = 0.0
@@ -270,7 +272,7 @@ def _pair_vec(Zt, j, x):
     return s
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _solve(L, Zt, a2, idx, m, b, primal):
     """``x`` with ``(Z_A^T Z_A + a2 I) x = b``: the factored solve, then two refinements."""
     n = Zt.shape[1]
@@ -291,7 +293,7 @@ def _solve(L, Zt, a2, idx, m, b, primal):
     return x
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def face_cost(n, m):
     """Flops of one factorization of the face's matrix (the cheaper form)."""
     if m <= n:
@@ -299,7 +301,7 @@ def face_cost(n, m):
     return 0.5 * m * n * n + n * n * n / 3.0
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def face_descent(Zt, y, w, a1, a2, active, n_active, out):
     """Active-set descent from ``w`` (on ``active[:n_active]``) into ``out``.
 
@@ -389,7 +391,7 @@ def face_descent(Zt, y, w, a1, a2, active, n_active, out):
 _GAP_EVERY = 10
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _rows_duality_gap(Zt, y, w, r, a1, a2, noise, g):
     """Duality gap of the row-form elastic net at ``w`` (``r = y - Z w``); ``g = Z^T r``.
 
@@ -423,7 +425,7 @@ def _rows_duality_gap(Zt, y, w, r, a1, a2, noise, g):
     return gap + a1 * l1 - const * ry + 0.5 * a2 * (1.0 + const * const) * l2
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _dot(Zt, j, x, n):
     """``Zt[j] . x`` with four partial sums (the loop's latency, not its flops, bounds a
     single running sum)."""
@@ -444,7 +446,7 @@ def _dot(Zt, j, x, n):
     return (s0 + s1) + (s2 + s3)
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _residual(Zt, y, w, r):
     """``r = y - Z w`` computed afresh (in place)."""
     for i in range(y.shape[0]):
@@ -455,7 +457,7 @@ def _residual(Zt, y, w, r):
                 r[i] -= Zt[j, i] * w[j]
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _sweep(Zt, h, w, r, a1, a2, idx, n_idx):
     """One coordinate sweep over ``idx[:n_idx]``; returns (largest move, largest |w_j|)."""
     n = Zt.shape[1]
@@ -486,7 +488,7 @@ def _sweep(Zt, h, w, r, a1, a2, idx, n_idx):
     return d_w_max, w_max
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _objective(w, r, a1, a2, idx, n_idx):
     """P(w) given ``r = y - Z w``, for a ``w`` that is zero outside ``idx[:n_idx]``."""
     val = 0.0
@@ -498,7 +500,7 @@ def _objective(w, r, a1, a2, idx, n_idx):
     return val
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _accept_if_lower(Zt, y, w, r, a1, a2, active, n_active, w_new, r_new):
     """Replace ``w`` on the active set by ``w_new`` (and ``r``) if that lowers P."""
     n = Zt.shape[1]
@@ -523,7 +525,7 @@ def _accept_if_lower(Zt, y, w, r, a1, a2, active, n_active, w_new, r_new):
     return True
 
 
-@njit_kernel(entry=False)
+@njit_kernel(entry=False, fastmath=_FAST)
 def _active_sweeps(Zt, y, h, w, r, a1, a2, active, n_active, tol, max_sweeps):
     """Sweeps over the active coordinates until their largest move is below ``tol`` of the
     largest coefficient; returns the number of sweeps.
@@ -582,7 +584,7 @@ def _active_sweeps(Zt, y, h, w, r, a1, a2, active, n_active, tol, max_sweeps):
     return max_sweeps
 
 
-@njit_kernel
+@njit_kernel(fastmath=_FAST)
 def _enet_rows_path(Zt, y, alphas, l1_ratio, w0, tol, max_iter):
     """Elastic-net solutions on the rows of a design along a path of penalties, warm-started.
 

@@ -161,13 +161,14 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
 
     n_jobs : int, default=None
         Number of joblib workers for the fits of the outer folds and the final fit (each
-        fits every meta-model on its rows). None means 1 unless in a
-        ``joblib.parallel_config`` context; -1 means all processors. Threads are preferred
-        (the design is shared rather than copied into worker processes, and the solvers run
-        in BLAS and Numba kernels that release the GIL), except where the fits call
-        scikit-learn (the ``"cg"`` solver's Lasso and elastic net, an ``inner_cv`` other than
-        ``KFold``), which validates its input under ``warnings.catch_warnings``: that is not
-        thread-safe, so those fits run in processes. A
+        fits every meta-model on its rows; with ``stages="auto"``, one task per outer fold
+        and distinct design). None means 1 unless in a ``joblib.parallel_config`` context;
+        -1 means all processors. Threads are preferred (the design is shared rather than
+        copied into worker processes, and the solvers run in BLAS and Numba kernels that
+        release the GIL), except where the fits call scikit-learn (the ``"cg"`` solver's
+        Lasso and elastic net), which validates its input under ``warnings.catch_warnings``:
+        that is not thread-safe, so those fits run in processes. The inner splits are drawn
+        before the tasks start, so no splitter runs in a worker. A
         ``joblib.parallel_config(backend=...)`` context overrides that, e.g. to run on Dask.
         The result does not depend on ``n_jobs``.
 
@@ -478,7 +479,7 @@ class RegularizedMetaLearner(RegressorMixin, TransformerMixin, BaseEstimator):
         groups : array-like of shape (n_samples,), default=None
             Group labels of the samples, for group-aware ``cv`` and ``inner_cv`` splitters
             (e.g. ``GroupKFold``); other splitters ignore them. Both splitters also get the
-            rows' ``y`` (e.g. ``StratifiedKFold``).
+            rows' ``y``, as scikit-learn's searches pass it (a splitter may stratify on it).
 
         Returns
         -------

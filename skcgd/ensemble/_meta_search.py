@@ -97,17 +97,20 @@ def _level(params):
 def plan_designs(candidates, moments, n_pred):
     """Every fit's design for every candidate: ``(keys, design_of, n_kept)``.
 
-    ``moments[f]`` are the moments of fit ``f``'s rows; ``keys`` lists the distinct designs
-    (:func:`design_key`), ``design_of[f, i]`` is candidate ``i``'s in fit ``f``, and
-    ``n_kept[i]`` the mean number of kept columns over the outer fits (all but the last).
+    ``moments`` yields the moments of every fit's rows in turn (an iterable: each is needed
+    only while its fit is planned, and with thousands of columns its ``p x p`` covariance is
+    hundreds of megabytes); ``keys`` lists the distinct designs (:func:`design_key`),
+    ``design_of[f, i]`` is candidate ``i``'s in fit ``f``, and ``n_kept[i]`` the mean number
+    of kept columns over the outer fits (all but the last).
     """
     from skcgd.ensemble._meta_features import meta_feature_names
 
     keys, index = [], {}
-    design_of = np.empty((len(moments), len(candidates)), dtype=np.intp)
-    kept_count = np.zeros((len(moments), len(candidates)))
-    for f, mom in enumerate(moments):
+    design_of, kept_count = [], []
+    for mom in moments:
         by_level = {}
+        design_of.append(np.empty(len(candidates), dtype=np.intp))
+        kept_count.append(np.zeros(len(candidates)))
         for i, params in enumerate(candidates):
             level = _level(params)
             if level not in by_level:
@@ -117,9 +120,11 @@ def plan_designs(candidates, moments, n_pred):
             if key not in index:
                 index[key] = len(keys)
                 keys.append(key)
-            design_of[f, i] = index[key]
-            kept_count[f, i] = len(kept)
-    n_outer = max(len(moments) - 1, 1)
+            design_of[-1][i] = index[key]
+            kept_count[-1][i] = len(kept)
+        del mom  # (before the next fit's moments are computed)
+    design_of, kept_count = np.array(design_of), np.array(kept_count)
+    n_outer = max(design_of.shape[0] - 1, 1)
     return keys, design_of, kept_count[:-1].sum(axis=0) / n_outer
 
 
@@ -207,15 +212,19 @@ def fit_searched(est, X, y, sw, groups, names, specs, n_pred, progress):
     check_fold_weights(outer, n, sw, "cv")
     fits = [*outer, (None, None)]  # the outer folds, then all rows
 
-    # stage 1 in every fit, on its training rows only (the others weigh 0)
-    moments = []
-    for train, test in outer:
-        sw_fit = np.zeros(n)
-        rows = train_rows(n, train, test)
-        sw_fit[rows] = sw[rows]
-        moments.append(prediction_moments(X, n_pred, y, sw_fit))
-    moments.append(prediction_moments(X, n_pred, y, sw))
-    keys, design_of, n_kept = plan_designs(candidates, moments, n_pred)
+    # stage 1 in every fit, on its training rows only (the others weigh 0); one fit's moments
+    # at a time (fresh p x p arrays for all of them at once cost their memory and, on a
+    # first touch of that memory, seconds of page faults at p = 5000)
+    def moments_of_fits():
+        for train, test in outer:
+            sw_fit = np.zeros(n)
+            rows = train_rows(n, train, test)
+            sw_fit[rows] = sw[rows]
+            yield prediction_moments(X, n_pred, y, sw_fit)
+        yield whole
+
+    whole = prediction_moments(X, n_pred, y, sw)
+    keys, design_of, n_kept = plan_designs(candidates, moments_of_fits(), n_pred)
     progress.done(
         f"stage 1: redundancy pruning of {len(fits)} fits at "
         f"{len({_level(c) for c in candidates})} thresholds ({len(keys)} designs)"
@@ -230,7 +239,7 @@ def fit_searched(est, X, y, sw, groups, names, specs, n_pred, progress):
     progress.done(f"stage 2: meta-features and scaling of {len(designs)} designs")
 
     # stage 3: the meta-models of every (fit, design) pair, on the same inner folds
-    ybar, target_var = moments[-1].ybar, moments[-1].target_var
+    ybar, target_var = whole.ybar, whole.target_var
     y0 = y - ybar
     width = max(design.shape[1] for design in designs)
     solver, loo, kfold, common = est._penalty_rules(
@@ -263,7 +272,7 @@ def fit_searched(est, X, y, sw, groups, names, specs, n_pred, progress):
     params = candidates[best]
 
     # the chosen candidate, refitted on all rows
-    est._select_columns(moments[-1], n_pred, params)
+    est._select_columns(whole, n_pred, params)
     design = designs[design_of[final, best]]
     results[final, design_of[final, best]] = _fit_design(
         specs, design, y0, sw, *fits[final], inner[final], kfold, common
