@@ -219,6 +219,31 @@ def _cholesky_delete(L, m, k):
             L[a, b] = L[a + 1, b if b < k else b + 1]
 
 
+@njit_kernel(entry=False, fastmath=_FAST, inline="always")
+def _factor_solve(L, res, z, m):
+    """``z`` with ``L L^T z = res`` (the ``m x m`` corner of L, read by rows both ways)."""
+    for a in range(m):
+        v = res[a]
+        for t in range(a):
+            v -= L[a, t] * z[t]
+        z[a] = v / L[a, a]
+    for a in range(m - 1, -1, -1):
+        z[a] /= L[a, a]
+        v = z[a]
+        for t in range(a):
+            z[t] -= L[a, t] * v
+
+
+@njit_kernel(entry=False, fastmath=_FAST, inline="always")
+def _residual(GA, a2, rhs, x, res, m):
+    """``res = rhs - (GA + a2 I) x``."""
+    for a in range(m):
+        v = rhs[a] - a2 * x[a]
+        for b in range(m):
+            v -= GA[a, b] * x[b]
+        res[a] = v
+
+
 @njit_kernel(entry=False, fastmath=_FAST)
 def support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar):
     """Active-set descent from ``w`` (see above); returns ``(point, L)``.
@@ -367,23 +392,10 @@ def support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar):
                 x[a] = 0.0
                 res[a] = rhs[a]
             for _ in range(2):
-                for a in range(m):  # L y = res, then L^T z = y
-                    v = res[a]
-                    for t in range(a):
-                        v -= L[a, t] * z[t]
-                    z[a] = v / L[a, a]
-                for a in range(m - 1, -1, -1):
-                    z[a] /= L[a, a]
-                    v = z[a]
-                    for t in range(a):
-                        z[t] -= L[a, t] * v
+                _factor_solve(L, res, z, m)
                 for a in range(m):
                     x[a] += z[a]
-                for a in range(m):
-                    v = rhs[a] - a2 * x[a]
-                    for b in range(m):
-                        v -= GA[a, b] * x[b]
-                    res[a] = v
+                _residual(GA, a2, rhs, x, res, m)
         else:
             # conjugate gradients preconditioned by the factor, started from the current
             # point (the sweeps have brought it close: a few digits fewer for CG to gain)
@@ -391,23 +403,10 @@ def support_step(G, c, w, a1, a2, L, fidx, fpos, fm, fpar):
             for a in range(m):
                 x[a] = cur[fidx[a]]
                 rhs_norm += rhs[a] * rhs[a]
-            for a in range(m):
-                v = rhs[a] - a2 * x[a]
-                for b in range(m):
-                    v -= GA[a, b] * x[b]
-                res[a] = v
+            _residual(GA, a2, rhs, x, res, m)
             rz = 0.0
             for it in range(60):
-                for a in range(m):  # L y = res, then L^T z = y
-                    v = res[a]
-                    for t in range(a):
-                        v -= L[a, t] * z[t]
-                    z[a] = v / L[a, a]
-                for a in range(m - 1, -1, -1):
-                    z[a] /= L[a, a]
-                    v = z[a]
-                    for t in range(a):
-                        z[t] -= L[a, t] * v
+                _factor_solve(L, res, z, m)
                 rz_new = 0.0
                 for a in range(m):
                     rz_new += res[a] * z[a]
