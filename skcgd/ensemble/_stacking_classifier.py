@@ -11,6 +11,7 @@ routing); what differs is what enters the meta stage (log-odds of tempered proba
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.preprocessing import LabelEncoder
@@ -19,7 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from skcgd._compat import Interval, StrOptions, _fit_context
-from skcgd._validation import check_classification_labels
+from skcgd._validation import _check_discrete_values, check_classification_labels
 from skcgd.ensemble._base import DEPRECATED, _BaseStacking, _final_has, _routing_enabled
 from skcgd.ensemble._blending import aligned_proba
 from skcgd.ensemble._fitting import fit_atomically
@@ -351,6 +352,10 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseStacking):
         return list(names), list(ests)
 
     def _check_target(self, y):
+        # labels of mixed types or with None first: type_of_target sorts them, and would fail
+        # with "'<' not supported between instances of ..." (found by tests/test_hostile_input)
+        if not sp.issparse(y) and np.asarray(y).dtype.kind == "O":
+            _check_discrete_values(np.asarray(y), "y", "a class label")
         self._multilabel = type_of_target(y) == "multilabel-indicator"
         if self._multilabel:
             Y = check_array(y, dtype=None, ensure_2d=True)

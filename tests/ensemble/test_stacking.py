@@ -658,3 +658,21 @@ def test_log_odds_and_probabilities_are_on_par_with_scikit_learn():
     assert acc >= sk_acc - ACCURACY_MARGIN
     assert loss <= sk_loss
     assert loss < lo_loss and acc >= lo_acc
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (["c0", 1], "mixes values of different types"),
+        (["c0", None], "missing values"),
+    ],
+)
+def test_classifier_refuses_unsortable_labels_by_name(labels, message):
+    # found by the long hostile-input run: type_of_target sorted these and raised
+    # "'<' not supported between instances of 'int' and 'str'", which names no problem
+    X = np.random.default_rng(0).normal(size=(18, 2))
+    y = np.array(labels * 9, dtype=object)
+    stack = RidgeStackingClassifier([("lr", LogisticRegression())], cv=3)
+    with pytest.raises(ValueError, match=message):
+        stack.fit(X, y)
+    assert not hasattr(stack, "classes_")  # a failed fit leaves the estimator as it was
