@@ -31,6 +31,8 @@ import numpy as np
 
 from skcgd._numba import njit_kernel
 
+# reassociation and fused multiply-adds (nothing assumed about NaN or inf): the dot products
+# vectorise only when their sums may be reordered (at 200 x 2000: 14.9 s -> 10.7 s)
 _FAST = {"reassoc", "contract"}
 
 # Copies of the Gram kernel's helpers (skcgd._kernels.elastic_net): Numba's cache index
@@ -130,10 +132,8 @@ def _cholesky_delete(L, m, k):
 #   by the ``O(m^2)`` deletion update;
 # * Woodbury (``m > n``, elastic net only): ``x = (b - Z_A^T K^(-1) Z_A b) / a2`` with
 #   ``K = a2 I + Z_A Z_A^T`` (``n x n``, ``O(m n^2)``); a drop is the downdate ``K - z_j z_j^T``.
-#
 # The factors carry a relative jitter of 1e-12 (a collinear column still factors); two rounds
-# of iterative refinement against the exact matrix (``O(n m)`` each) remove its effect, which
-# the sweeps would otherwise undo and the next step redo.
+# of iterative refinement against the exact matrix (``O(n m)`` each) remove its effect.
 
 
 @njit_kernel(entry=False, fastmath=_FAST)

@@ -354,8 +354,9 @@ class RidgeStackingClassifier(ClassifierMixin, _BaseStacking):
     def _check_target(self, y):
         # labels of mixed types or with None first: type_of_target sorts them, and would fail
         # with "'<' not supported between instances of ..." (found by tests/test_hostile_input)
-        if not sp.issparse(y) and np.asarray(y).dtype.kind == "O":
-            _check_discrete_values(np.asarray(y), "y", "a class label")
+        labels = None if sp.issparse(y) else np.asarray(y)
+        if labels is not None and labels.dtype.kind == "O":
+            _check_discrete_values(labels, "y", "a class label")
         self._multilabel = type_of_target(y) == "multilabel-indicator"
         if self._multilabel:
             Y = check_array(y, dtype=None, ensure_2d=True)
